@@ -1,0 +1,18 @@
+# funcspec: rerun Dobs, Martinez, Kell & Kanwisher (2022), Science Advances 8, eabl8913.
+#   snakemake --cores all                                  the embedded synthetic default
+#   snakemake --cores all --configfile config/smoke.yaml   the CI-sized run
+#   snakemake --profile slurm --configfile config/paper.yaml    the full study on a cluster
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+
+
+rule all:
+    input:
+        expand("results/prepared/{dataset}", dataset=DATASETS),
+        "results/probe/lowlevel_probe.csv",
+        "results/figures/contact_sheet.png",

@@ -1,0 +1,1 @@
+"""funcspec: reproduce Dobs et al. (2022), functional specialization in CNNs trained on faces and objects."""

@@ -1,0 +1,266 @@
+"""Prepare one dataset: select classes, draw seeded per-class subsets, decode, resize, shard.
+
+Done once per dataset, so that training and every analysis read the same images from a few
+large files. Every choice (which classes, which files, which were skipped and why) is written
+to the manifest, so the prepared data can be audited without rerunning this step.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import sys
+import zlib
+from collections import defaultdict
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from .atomic import atomic_path
+from .config import read_class_list
+from .datasets import read_layout
+from .shards import ShardWriter
+
+
+class PrepareError(ValueError):
+    pass
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def load_image(task):
+    """Decode, crop to the box, resize the shorter side, centre-crop a square.
+
+    Returns (pixels or None, sha256 of the file bytes, error message or None); never raises,
+    so one unreadable file does not kill a worker pool.
+    """
+    path, box, resize, crop = task
+    try:
+        data = Path(path).read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        with Image.open(io.BytesIO(data)) as im:
+            im = im.convert("RGB")
+    except Exception as exc:  # PIL raises many types for a corrupt file
+        return None, None, f"{type(exc).__name__}: {exc}"
+    if box is not None:
+        left, top, right, bottom = box
+        im = im.crop((max(0, left), max(0, top), min(im.width, right), min(im.height, bottom)))
+    if min(im.size) != resize:
+        scale = resize / min(im.size)
+        size = (max(resize, round(im.width * scale)), max(resize, round(im.height * scale)))
+        im = im.resize(size, Image.Resampling.BILINEAR)
+    left, top = (im.width - crop) // 2, (im.height - crop) // 2
+    im = im.crop((left, top, left + crop, top + crop))
+    return np.asarray(im, dtype=np.uint8), digest, None
+
+
+class _Decoder:
+    """Decodes the first `n` readable images of a candidate list, in parallel."""
+
+    def __init__(self, spec: dict, root: Path, workers: int):
+        self.resize, self.crop = spec["image"]["resize"], spec["image"]["crop"]
+        self.skip_bad = spec["on_bad_image"] == "skip"
+        self.root = root
+        self.pool = Pool(workers) if workers > 1 else None
+        self.skipped: list[dict] = []
+
+    def take(self, candidates: list, n: int) -> tuple[list[tuple], int]:
+        """Up to n readable candidates as (source image, pixels, sha256), in candidate order,
+        and how many candidates were used up (taken or skipped)."""
+        taken, start = [], 0
+        while len(taken) < n and start < len(candidates):
+            batch = candidates[start:start + n - len(taken)]
+            start += len(batch)
+            tasks = [(str(s.path), s.box, self.resize, self.crop) for s in batch]
+            results = self.pool.map(load_image, tasks) if self.pool else map(load_image, tasks)
+            for source, (pixels, digest, error) in zip(batch, results):
+                if error is None:
+                    taken.append((source, pixels, digest))
+                elif self.skip_bad:
+                    self.skipped.append({"source": self.relative(source.path), "reason": error})
+                    log(f"skipped unreadable image {source.path}: {error}")
+                else:
+                    raise PrepareError(f"cannot read image {source.path}: {error} (set "
+                                       "on_bad_image: skip to skip and list such files instead)")
+        return taken, start
+
+    def relative(self, path) -> str:
+        return Path(path).relative_to(self.root).as_posix()
+
+    def close(self):
+        if self.pool:
+            self.pool.close()
+            self.pool.join()
+
+
+def _class_rng(seed: int, name: str, purpose: int) -> np.random.Generator:
+    # Keyed by the class name, so a class's files do not depend on which other classes exist.
+    return np.random.default_rng([seed, zlib.crc32(name.encode()), purpose])
+
+
+def _permuted(items: list, rng: np.random.Generator) -> list:
+    return [items[i] for i in rng.permutation(len(items))]
+
+
+def _candidate_classes(spec: dict, pools: dict) -> list[str]:
+    names = sorted(pools)
+    selection = spec["classes"]
+    if selection.get("include"):
+        wanted = read_class_list(selection["include"])
+        missing = [c for c in wanted if c not in pools]
+        if missing:
+            raise PrepareError(f"{len(missing)} classes of {selection['include']} are not in the "
+                               f"dataset, e.g. {', '.join(missing[:5])}")
+        names = sorted(set(wanted))
+    if selection.get("exclude"):
+        names = [c for c in names if c not in set(read_class_list(selection["exclude"]))]
+    return names
+
+
+def _split_pools(spec: dict, sources: list) -> dict:
+    """class -> {"train": [...], "test": [...], "all": [...]} of source images."""
+    pools = defaultdict(lambda: {"train": [], "test": [], "all": []})
+    published = spec["split"] == "published"
+    if published and any(s.split is None for s in sources):
+        raise PrepareError(f"split: published, but layout {spec.get('layout', 'folder')!r} "
+                           "defines no train/test split; use split: pooled")
+    for s in sources:
+        pools[s.label]["all"].append(s)
+        if published:
+            pools[s.label][s.split].append(s)
+    return pools
+
+
+def prepare(name: str, spec: dict, out_dir, raw_root=None, workers: int = 1) -> dict:
+    """Prepare dataset `name` (its config block `spec`) into `out_dir`; return the manifest."""
+    if "synthetic" in spec:
+        root, layout, options = Path(raw_root), "folder", {}
+    else:
+        root, layout, options = Path(spec["root"]), spec["layout"], spec.get("layout_options", {})
+    root = root.resolve()
+    sources = read_layout(layout, root, **options)
+    pools = _split_pools(spec, sources)
+    published = spec["split"] == "published"
+    n_train, n_test = spec["train_per_class"], spec["test_per_class"]
+    n_heldout = spec["heldout"]["images_per_class"]
+    seed = spec["seed"]
+
+    candidates = _candidate_classes(spec, pools)
+    count = spec["classes"]["count"]
+    if count != "all":
+        candidates = _permuted(candidates, np.random.default_rng([seed, 0]))
+        if len(candidates) < count:
+            raise PrepareError(f"dataset {name}: classes.count is {count} but only "
+                               f"{len(candidates)} classes are available in {root}")
+    wanted = len(candidates) if count == "all" else count
+
+    out_dir = Path(out_dir)
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir()
+        writers = {split: ShardWriter(tmp, split, spec["shard_size"])
+                   for split in ("train", "test", "heldout")}
+        decoder = _Decoder(spec, root, workers)
+        rows, dropped = [], []
+
+        def write(split, class_name, taken):
+            for source, pixels, digest in taken:
+                shard, offset = writers[split].add(pixels, class_name)
+                rows.append((split, shard, offset, class_name, decoder.relative(source.path), digest))
+
+        def too_small(class_name, need, have):
+            message = (f"dataset {name}: class {class_name} has {have} usable images, "
+                       f"{need} are needed")
+            if spec["on_small_class"] == "error":
+                raise PrepareError(message + " (set on_small_class: drop to drop such classes)")
+            log(f"dropped class: {message}")
+            dropped.append({"class": class_name, "reason": message})
+
+        trained = []
+        progress = tqdm(total=wanted, desc=f"{name}: classes", unit="class", file=sys.stderr)
+        remaining = list(candidates)
+        while remaining and len(trained) < wanted:
+            class_name = remaining.pop(0)
+            pool = pools[class_name]
+            have = (len(pool["train"]), len(pool["test"])) if published else (len(pool["all"]), 0)
+            if (have[0] < n_train or have[1] < n_test) if published else have[0] < n_train + n_test:
+                too_small(class_name, f"{n_train} train + {n_test} test",
+                          f"{have[0]} train + {have[1]} test" if published else str(have[0]))
+                continue
+            rng = _class_rng(seed, class_name, 0)
+            if published:
+                train, _ = decoder.take(_permuted(pool["train"], rng), n_train)
+                test, _ = decoder.take(_permuted(pool["test"], rng), n_test)
+            else:
+                order = _permuted(pool["all"], rng)
+                train, used = decoder.take(order, n_train)
+                test, _ = decoder.take(order[used:], n_test)
+            if len(train) < n_train or len(test) < n_test:
+                too_small(class_name, f"{n_train} train + {n_test} test",
+                          f"{len(train)} train + {len(test)} test")
+                continue
+            write("train", class_name, train)
+            write("test", class_name, test)
+            trained.append(class_name)
+            progress.update()
+        progress.close()
+        if len(trained) < wanted:
+            raise PrepareError(f"dataset {name}: only {len(trained)} of {wanted} classes have "
+                               "enough images")
+
+        heldout = []
+        others = [c for c in sorted(pools) if c not in set(trained) | {d["class"] for d in dropped}]
+        others = _permuted(others, np.random.default_rng([seed, 1]))
+        while others and len(heldout) < spec["heldout"]["count"]:
+            class_name = others.pop(0)
+            taken, _ = decoder.take(_permuted(pools[class_name]["all"], _class_rng(seed, class_name, 1)),
+                                 n_heldout)
+            if len(taken) < n_heldout:
+                too_small(class_name, f"{n_heldout} held-out", str(len(taken)))
+                continue
+            write("heldout", class_name, taken)
+            heldout.append(class_name)
+        decoder.close()
+        if len(heldout) < spec["heldout"]["count"]:
+            raise PrepareError(f"dataset {name}: {spec['heldout']['count']} held-out classes "
+                               f"requested, only {len(heldout)} classes are left with "
+                               f"{n_heldout} images each")
+
+        classes = {"trained": sorted(trained), "heldout": sorted(heldout)}
+        splits = {split: writers[split].close(classes["heldout" if split == "heldout" else "trained"])
+                  for split in writers}
+        manifest = {
+            "dataset": name,
+            "source": {"layout": layout, "root": str(root) if "synthetic" not in spec else None,
+                       "options": options},
+            "image_size": spec["image"]["crop"],
+            "classes": classes,
+            "splits": splits,
+            "skipped": decoder.skipped,
+            "dropped_classes": dropped,
+        }
+        _write_manifest(tmp, manifest, rows, classes)
+    log(f"{name}: {len(trained)} classes ({splits['train']['count']} train, "
+        f"{splits['test']['count']} test), {len(heldout)} held-out classes "
+        f"({splits['heldout']['count']} images); {len(decoder.skipped)} files skipped, "
+        f"{len(dropped)} classes dropped")
+    return manifest
+
+
+def _write_manifest(directory: Path, manifest: dict, rows: list, classes: dict) -> None:
+    with open(directory / "manifest.json", "w") as f:
+        json.dump(manifest, f, indent=1, sort_keys=True)
+        f.write("\n")
+    index = {"trained": {c: i for i, c in enumerate(classes["trained"])},
+             "heldout": {c: i for i, c in enumerate(classes["heldout"])}}
+    with open(directory / "manifest.csv", "w", newline="") as f:
+        out = csv.writer(f, lineterminator="\n")
+        out.writerow(["split", "shard", "offset", "label", "class", "source", "sha256"])
+        for split, shard, offset, class_name, source, digest in rows:
+            label = index["heldout" if split == "heldout" else "trained"][class_name]
+            out.writerow([split, shard, offset, label, class_name, source, digest])

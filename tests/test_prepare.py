@@ -1,0 +1,154 @@
+"""The prepare step: class selection, seeded subsets, shards, manifests, bad input."""
+import csv
+import json
+
+import numpy as np
+import pytest
+from fabricate import (fabricate_corrupt_image, fabricate_folder, fabricate_food101,
+                       fabricate_imagenet)
+
+from funcspec.prepare import PrepareError, prepare
+from funcspec.shards import open_split, read_manifest
+
+
+def spec_for(root, layout="folder", **overrides):
+    spec = {
+        "layout": layout, "root": str(root), "layout_options": {}, "split": "pooled",
+        "classes": {"count": 3}, "train_per_class": 4, "test_per_class": 2,
+        "heldout": {"count": 1, "images_per_class": 5},
+        "image": {"resize": 24, "crop": 24}, "shard_size": 5,
+        "on_bad_image": "error", "on_small_class": "error", "seed": 3,
+    }
+    spec.update(overrides)
+    return spec
+
+
+@pytest.fixture
+def tree(tmp_path):
+    return fabricate_folder(tmp_path / "raw", n_classes=5, per_class=8, size=(40, 32))
+
+
+def test_prepare_writes_consistent_shards_and_manifest(tree, tmp_path):
+    manifest = prepare("toy", spec_for(tree), tmp_path / "out")
+    assert len(manifest["classes"]["trained"]) == 3
+    assert len(manifest["classes"]["heldout"]) == 1
+    assert not set(manifest["classes"]["trained"]) & set(manifest["classes"]["heldout"])
+    train, test, heldout = (open_split(tmp_path / "out", s) for s in ("train", "test", "heldout"))
+    assert (len(train), len(test), len(heldout)) == (12, 6, 5)
+    assert train.images().shape == (12, 24, 24, 3)
+    assert np.bincount(train.labels).tolist() == [4, 4, 4]
+    # 12 train images in shards of 5: 5 + 5 + 2
+    assert [s["count"] for s in manifest["splits"]["train"]["shards"]] == [5, 5, 2]
+    # gathering by index across shards returns the same pixels as reading everything
+    np.testing.assert_array_equal(train.images([11, 0, 6]), train.images()[[11, 0, 6]])
+
+    with open(tmp_path / "out" / "manifest.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 23
+    sources = [r["source"] for r in rows]
+    assert len(set(sources)) == len(sources), "an image was used twice"
+    for r in rows:
+        class_name = manifest["classes"]["heldout" if r["split"] == "heldout" else "trained"][int(r["label"])]
+        assert r["class"] == class_name and r["source"].startswith(class_name + "/")
+        assert len(r["sha256"]) == 64
+
+
+def test_prepare_is_byte_identical_across_runs(tree, tmp_path):
+    prepare("toy", spec_for(tree), tmp_path / "a")
+    prepare("toy", spec_for(tree), tmp_path / "b", workers=2)
+    files = sorted(p.name for p in (tmp_path / "a").iterdir())
+    assert files == sorted(p.name for p in (tmp_path / "b").iterdir())
+    for name in files:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def test_seed_changes_the_draw(tree, tmp_path):
+    a = prepare("toy", spec_for(tree), tmp_path / "a")
+    b = prepare("toy", spec_for(tree, seed=4), tmp_path / "b")
+    assert (tmp_path / "a" / "manifest.csv").read_text() != (tmp_path / "b" / "manifest.csv").read_text()
+    assert a["classes"] != b["classes"] or a["splits"] != b["splits"]
+
+
+def test_resize_shorter_side_then_centre_crop(tree, tmp_path):
+    prepare("toy", spec_for(tree, image={"resize": 16, "crop": 12}), tmp_path / "out")
+    assert open_split(tmp_path / "out", "test").images().shape[1:] == (12, 12, 3)
+
+
+def test_corrupt_image_is_an_error_naming_the_file(tree, tmp_path):
+    bad = fabricate_corrupt_image(tree / "class_0" / "zz_broken.jpg")
+    spec = spec_for(tree, classes={"count": "all"}, heldout={"count": 0, "images_per_class": 1})
+    with pytest.raises(PrepareError, match="zz_broken.jpg"):
+        prepare("toy", spec, tmp_path / "out")
+    assert not (tmp_path / "out").exists(), "a failed job must not leave a partial output"
+    spec["on_bad_image"] = "skip"
+    spec["train_per_class"], spec["test_per_class"] = 6, 2   # uses every file of class_0
+    manifest = prepare("toy", spec, tmp_path / "out")
+    assert manifest["skipped"] == [{"source": "class_0/zz_broken.jpg",
+                                    "reason": manifest["skipped"][0]["reason"]}]
+    assert "zz_broken" not in (tmp_path / "out" / "manifest.csv").read_text()
+    assert bad.exists()
+
+
+def test_small_class_is_an_error_or_dropped(tmp_path):
+    tree = fabricate_folder(tmp_path / "raw", n_classes=4, per_class=8)
+    for extra in sorted((tree / "class_1").iterdir())[5:]:
+        extra.unlink()   # class_1 keeps 5 images; 4 + 2 are needed
+    spec = spec_for(tree, classes={"count": "all"}, heldout={"count": 0, "images_per_class": 1})
+    with pytest.raises(PrepareError, match=r"class_1 has 5 usable images, 4 train \+ 2 test"):
+        prepare("toy", spec, tmp_path / "out")
+    spec["on_small_class"] = "drop"
+    spec["classes"] = {"count": 3}
+    manifest = prepare("toy", spec, tmp_path / "out")
+    assert "class_1" not in manifest["classes"]["trained"]
+    assert len(manifest["classes"]["trained"]) == 3
+    assert manifest["dropped_classes"][0]["class"] == "class_1"
+
+
+def test_too_few_classes_names_the_counts(tree, tmp_path):
+    with pytest.raises(PrepareError, match="classes.count is 9 but only 5"):
+        prepare("toy", spec_for(tree, classes={"count": 9}), tmp_path / "out")
+
+
+def test_include_and_exclude_lists(tree, tmp_path):
+    include = tmp_path / "include.txt"
+    include.write_text("# wanted\nclass_0\nclass_2\nclass_4\n")
+    exclude = tmp_path / "exclude.txt"
+    exclude.write_text("class_2\n")
+    spec = spec_for(tree, classes={"count": "all", "include": str(include), "exclude": str(exclude)})
+    manifest = prepare("toy", spec, tmp_path / "out")
+    assert manifest["classes"]["trained"] == ["class_0", "class_4"]
+    include.write_text("class_0\nnot_a_class\n")
+    with pytest.raises(PrepareError, match="not_a_class"):
+        prepare("toy", spec, tmp_path / "out2")
+    include.write_text("# nothing yet\n")
+    with pytest.raises(ValueError, match="is empty"):
+        prepare("toy", spec, tmp_path / "out3")
+
+
+def test_published_split_draws_test_images_from_the_test_split(tmp_path):
+    root = fabricate_food101(tmp_path / "food", n_classes=3, per_class=6, test_per_class=3)
+    spec = spec_for(root, layout="food101", split="published", train_per_class=4,
+                    test_per_class=3, heldout={"count": 0, "images_per_class": 1})
+    prepare("food", spec, tmp_path / "out")
+    meta_test = {line.strip() for line in (root / "meta" / "test.txt").read_text().splitlines()}
+    with open(tmp_path / "out" / "manifest.csv") as f:
+        for row in csv.DictReader(f):
+            in_test = row["source"].removeprefix("images/").rsplit(".", 1)[0] in meta_test
+            assert in_test == (row["split"] == "test"), row
+
+
+def test_published_split_needs_a_layout_with_splits(tree, tmp_path):
+    with pytest.raises(PrepareError, match="defines no train/test split"):
+        prepare("toy", spec_for(tree, split="published"), tmp_path / "out")
+
+
+def test_imagenet_flat_val_feeds_the_test_split(tmp_path):
+    root = fabricate_imagenet(tmp_path / "in", n_classes=3, per_class=5, val_per_class=2)
+    spec = spec_for(root, layout="imagenet", split="published", train_per_class=5,
+                    test_per_class=2, heldout={"count": 0, "images_per_class": 1})
+    manifest = prepare("objects", spec, tmp_path / "out")
+    assert manifest["splits"]["test"]["count"] == 6
+    with open(tmp_path / "out" / "manifest.csv") as f:
+        assert {r["source"].split("/")[0] for r in csv.DictReader(f) if r["split"] == "test"} == {"val"}
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["source"]["layout"] == "imagenet"
+    assert read_manifest(tmp_path / "out")["dataset"] == "objects"

@@ -1,0 +1,60 @@
+import json
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+
+from funcspec import config as funcspec_config
+
+# No `configfile:` directive: see funcspec.config.resolve for why the default is loaded here.
+_resolved = funcspec_config.validate(
+    funcspec_config.resolve(
+        config,
+        workflow.config_settings.configfiles,
+        Path(workflow.basedir) / "config" / "config.yaml",
+    ),
+    Path(workflow.basedir) / "config" / "schema.yaml",
+)
+config.clear()
+config.update(_resolved)
+
+DATASETS = list(config["datasets"])
+SYNTHETIC = [name for name, ds in config["datasets"].items() if "synthetic" in ds]
+
+
+wildcard_constraints:
+    dataset="|".join(DATASETS),
+
+
+def dataset_spec(wildcards):
+    return config["datasets"][wildcards.dataset]
+
+
+def synthetic_args(wildcards):
+    s = dataset_spec(wildcards)["synthetic"]
+    greyscale = " --greyscale" if s["greyscale"] else ""
+    return (
+        f"--domain {s['domain']} --classes {s['classes']} "
+        f"--images-per-class {s['images_per_class']} --size {s['size']} --seed {s['seed']}"
+        + greyscale
+    )
+
+
+def prepare_inputs(wildcards):
+    """Generated images for synthetic datasets; the class lists a selection reads."""
+    spec = dataset_spec(wildcards)
+    inputs = {}
+    if "synthetic" in spec:
+        inputs["raw"] = f"results/raw/{wildcards.dataset}"
+    elif not Path(spec["root"]).is_dir():
+        raise WorkflowError(
+            f"datasets.{wildcards.dataset}.root: {spec['root']} does not exist or is not a "
+            f"folder; expected a dataset in the {spec['layout']!r} layout (see config/README.md)"
+        )
+    for key in ("include", "exclude"):
+        if spec["classes"].get(key):
+            inputs[key] = spec["classes"][key]
+    return inputs
+
+
+def raw_arg(wildcards, input):
+    return f"--raw {input.raw}" if "raw" in input.keys() else ""

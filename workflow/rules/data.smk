@@ -1,0 +1,70 @@
+# Raw images -> prepared shards. Synthetic datasets are drawn into class folders first, so that
+# they enter the prepare step exactly as a real dataset on disk does.
+
+
+rule generate_synthetic:
+    output:
+        directory("results/raw/{dataset}"),
+    wildcard_constraints:
+        dataset="|".join(SYNTHETIC) or "^$",
+    params:
+        args=synthetic_args,
+    log:
+        "logs/generate_synthetic/{dataset}.log",
+    threads: 2
+    conda:
+        "../../envs/funcspec.yaml"
+    shell:
+        "funcspec generate {params.args} --workers {threads} --out {output} 2> {log}"
+
+
+rule prepare:
+    input:
+        unpack(prepare_inputs),
+    output:
+        directory("results/prepared/{dataset}"),
+    params:
+        spec=lambda wildcards: json.dumps(dataset_spec(wildcards), sort_keys=True),
+        raw=raw_arg,
+    log:
+        "logs/prepare/{dataset}.log",
+    threads: 4
+    conda:
+        "../../envs/funcspec.yaml"
+    shell:
+        "funcspec prepare --name {wildcards.dataset} --spec {params.spec:q} {params.raw} "
+        "--workers {threads} --out {output} 2> {log}"
+
+
+rule lowlevel_probe:
+    input:
+        expand("results/prepared/{dataset}", dataset=config["probe"]["datasets"]),
+    output:
+        "results/probe/lowlevel_probe.csv",
+    params:
+        n=config["probe"]["images_per_dataset"],
+        folds=config["probe"]["folds"],
+        seed=config["probe"]["seed"],
+    log:
+        "logs/lowlevel_probe/lowlevel_probe.log",
+    conda:
+        "../../envs/funcspec.yaml"
+    shell:
+        "funcspec probe --datasets {input} --images-per-dataset {params.n} "
+        "--folds {params.folds} --seed {params.seed} --out {output} 2> {log}"
+
+
+rule contact_sheet:
+    input:
+        expand("results/prepared/{dataset}", dataset=DATASETS),
+    output:
+        "results/figures/contact_sheet.png",
+    params:
+        columns=config["contact_sheet"]["columns"],
+    log:
+        "logs/contact_sheet/contact_sheet.log",
+    conda:
+        "../../envs/funcspec.yaml"
+    shell:
+        "funcspec contact-sheet --datasets {input} --columns {params.columns} "
+        "--out {output} 2> {log}"
