@@ -1,0 +1,131 @@
+"""The Snakemake workflow end to end, in a scratch copy of the repository."""
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from fabricate import (fabricate_food101, fabricate_imagenet, fabricate_split_folders,
+                       fabricate_vggface2)
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def workdir(tmp_path) -> Path:
+    """A copy of the workflow files, so runs write results/ and .snakemake/ there, not here."""
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(REPO / "Snakefile", work)
+    for folder in ("config", "workflow", "envs"):
+        shutil.copytree(REPO / folder, work / folder)
+    return work
+
+
+def snakemake(work, *args, check=True):
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(work)}
+    result = subprocess.run([*SNAKEMAKE, *args], cwd=work, capture_output=True, text=True, env=env)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def planned_jobs(output: str) -> dict:
+    """{rule: count} from a dry run's job table."""
+    table = output.split("Job stats:", 1)[1].split("total", 1)[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+def tree_bytes(root: Path) -> dict:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    work = workdir(tmp_path_factory.mktemp("smoke"))
+    snakemake(work, "--cores", "2", "--configfile", "config/smoke.yaml")
+    return work
+
+
+def test_smoke_run_builds_every_artifact(smoke_run):
+    results = smoke_run / "results"
+    for dataset in ("faces", "objects"):
+        manifest = yaml.safe_load((results / "prepared" / dataset / "manifest.json").read_text())
+        assert manifest["splits"]["train"]["count"] == 5 * 8
+        assert len(list((results / "raw" / dataset).glob("*/*.png"))) == 8 * 12
+        assert (smoke_run / "logs" / "prepare" / f"{dataset}.log").stat().st_size > 0
+    probe = (results / "probe" / "lowlevel_probe.csv").read_text().splitlines()
+    assert probe[0].startswith("domain_a,domain_b,features")
+    assert len(probe) > 1 and all(line.startswith("faces,objects,") for line in probe[1:])
+    assert (results / "figures" / "contact_sheet.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # a second run has nothing to do
+    assert "Nothing to be done" in snakemake(smoke_run, "-n", "--configfile", "config/smoke.yaml").stdout
+
+
+def test_prepare_phase_is_byte_identical_from_scratch(smoke_run, tmp_path):
+    again = workdir(tmp_path)
+    snakemake(again, "results/prepared/faces", "results/prepared/objects",
+              "--cores", "2", "--configfile", "config/smoke.yaml")
+    for dataset in ("faces", "objects"):
+        first = tree_bytes(smoke_run / "results" / "prepared" / dataset)
+        second = tree_bytes(again / "results" / "prepared" / dataset)
+        assert first.keys() == second.keys() and first == second, dataset
+
+
+def test_default_config_keys_do_not_leak_into_smoke(tmp_path):
+    work = workdir(tmp_path)
+    out = snakemake(work, "-n", "--configfile", "config/smoke.yaml").stdout
+    assert planned_jobs(out)["prepare"] == 2
+    assert "results/raw/cars" not in out and "results/raw/food" not in out
+    default = snakemake(work, "-n").stdout
+    assert planned_jobs(default)["prepare"] == 4
+
+
+def test_bad_config_fails_before_any_job(tmp_path):
+    work = workdir(tmp_path)
+    config = yaml.safe_load((work / "config" / "smoke.yaml").read_text())
+    config["datasets"]["faces"]["train_per_class"] = -3
+    (work / "bad.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(work, "--cores", "1", "--configfile", "bad.yaml", check=False)
+    assert result.returncode != 0
+    assert "datasets.faces.train_per_class: -3 is less than the minimum of 1" in result.stderr
+    assert not (work / "results").exists()
+
+
+def paper_config_on_fabricated_trees(work: Path, data: Path) -> Path:
+    config = yaml.safe_load((work / "config" / "paper.yaml").read_text())
+    roots = {
+        "faces": fabricate_vggface2(data / "vggface2"),
+        "objects": fabricate_imagenet(data / "imagenet"),
+        "food": fabricate_food101(data / "food-101"),
+        "cars": fabricate_split_folders(data / "cars"),
+    }
+    roots["objects_nofood"] = roots["objects"]
+    for name, root in roots.items():
+        config["datasets"][name]["root"] = str(root)
+    path = work / "paper_fabricated.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def test_paper_config_plans_prepare_jobs(tmp_path):
+    work = workdir(tmp_path)
+    config = paper_config_on_fabricated_trees(work, tmp_path / "data")
+    out = snakemake(work, "-n", "--configfile", config.name).stdout
+    jobs = planned_jobs(out)
+    assert jobs["prepare"] == 5 and "generate_synthetic" not in jobs
+
+
+def test_missing_dataset_root_names_path_and_layout(tmp_path):
+    work = workdir(tmp_path)
+    result = snakemake(work, "-n", "--configfile", "config/paper.yaml", check=False)
+    assert result.returncode != 0
+    assert "datasets.faces.root: /path/to/vggface2 does not exist" in result.stdout + result.stderr
+    assert "'vggface2' layout" in result.stdout + result.stderr
+
+
+def test_lint_is_clean():
+    result = snakemake(REPO, "--lint", check=False)
+    assert result.returncode == 0 and "Congratulations" in result.stdout + result.stderr, result.stdout
