@@ -9,6 +9,17 @@ min_version("9.0")
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/figures.smk"
+
+
+localrules:
+    all,
+    lowlevel_probe,
+    contact_sheet,
+    plot_history,
+    fig1,
 
 
 rule all:
@@ -16,3 +27,4 @@ rule all:
         expand("results/prepared/{dataset}", dataset=DATASETS),
         "results/probe/lowlevel_probe.csv",
         "results/figures/contact_sheet.png",
+        rules.fig1.output,

@@ -78,3 +78,28 @@ def test_default_is_used_only_without_a_configfile(default):
 
 def test_deep_merge_keeps_untouched_keys():
     assert deep_merge({"a": {"b": 1, "c": 2}}, {"a": {"c": 3}}) == {"a": {"b": 1, "c": 3}}
+
+
+@pytest.mark.parametrize("path, value, expected", [
+    (["networks", "dual", "tasks"], ["faces", "animals"], r"networks\.dual\.tasks: 'animals' is not a dataset"),
+    (["networks", "dual", "arch"], "resnet", r"networks\.dual\.arch: 'resnet' is not one of `archs`"),
+    (["networks", "untrained", "training"], {"epochs": -1},
+     r"networks\.untrained\.training \(merged over training\)\.epochs: -1 is less than the minimum of 0"),
+    (["training", "optimizer", "name"], "adam", r"training\.optimizer\.name: 'adam' is not one of"),
+    (["archs", "vgg_wide", "input_size"], 64, r"arch vgg_wide takes 64 px inputs but datasets\.faces\.image\.crop is only 32"),
+    (["decoding", "networks"], ["face", "cat"], r"decoding\.networks: 'cat' is not a network"),
+    (["figures", "fig1", "dual_net"], "duel", r"figures\.fig1\.dual_net: 'duel' is not a network"),
+])
+def test_network_mistakes_name_the_key_path(default, path, value, expected):
+    with pytest.raises(ConfigError, match=expected):
+        validate(broken(default, path, value), SCHEMA)
+
+
+def test_network_training_overrides_merge_over_the_defaults(default):
+    from funcspec.config import network_spec
+
+    config = validate(default, SCHEMA)
+    untrained = network_spec(config, "untrained")
+    assert untrained["training"]["epochs"] == 0
+    assert untrained["training"]["batch_size"] == config["training"]["batch_size"]
+    assert untrained["arch"] == config["archs"]["vgg_wide"]

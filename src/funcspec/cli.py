@@ -57,6 +57,95 @@ def _contact_sheet(args):
     contact_sheet(rows, args.out, columns=args.columns)
 
 
+def _task_dirs(pairs: list[str]) -> dict:
+    """["faces=results/prepared/faces", ...] -> {"faces": path}, order kept (it fixes labels)."""
+    dirs = {}
+    for pair in pairs:
+        task, sep, path = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--data expects TASK=PREPARED_DIR, got {pair!r}")
+        dirs[task] = path
+    return dirs
+
+
+def _write_csv(path, rows: list[dict]) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        out = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        out.writeheader()
+        out.writerows(rows)
+
+
+def _train(args):
+    from .train import train
+
+    train(json.loads(args.spec), _task_dirs(args.data), args.out, threads=args.threads)
+
+
+def _plot_history(args):
+    from .figures.history import plot_history
+
+    plot_history(args.history, args.out)
+
+
+def _load(args):
+    """The network of --model and its tasks' split --split, checked against --data."""
+    import torch
+
+    from .data import Pooled, open_tasks
+    from .train import load_model, pick_device
+
+    torch.set_num_threads(args.threads)
+    device = pick_device()
+    model, saved = load_model(args.model, device)
+    dirs = _task_dirs(args.data)
+    expected = [t["task"] for t in saved["tasks"]]
+    if args.split != "heldout" and list(dirs) != expected:
+        raise ValueError(f"{args.model} was trained on tasks {expected}; --data gives {list(dirs)}")
+    return model, saved, Pooled(open_tasks(dirs, args.split)), device
+
+
+def _evaluate(args):
+    from .evaluate import accuracy_table
+    from .inference import predictions
+
+    args.split = "test"
+    model, saved, pooled, device = _load(args)
+    predicted = predictions(model, pooled, args.batch_size, device)
+    rows = []
+    for t, task in enumerate(pooled.tasks):
+        mine = pooled.task_of == t
+        rows.append(accuracy_table(saved["network"], task.task, predicted[mine], pooled.labels[mine],
+                                   saved["num_classes"], args.bootstrap, args.seed))
+    _write_csv(Path(args.out) / "accuracy.csv", rows)
+    _write_csv(Path(args.out) / "predictions.csv", [
+        {"task": pooled.tasks[t].task, "index": i, "label": int(y), "predicted": int(p)}
+        for i, (t, y, p) in enumerate(zip(pooled.task_of, pooled.labels, predicted))])
+
+
+def _decode(args):
+    from .decode import decode
+    from .inference import activations
+
+    args.split = "heldout"
+    rows = []
+    for task, directory in _task_dirs(args.data).items():
+        one = argparse.Namespace(**{**vars(args), "data": [f"{task}={directory}"]})
+        model, saved, pooled, device = _load(one)
+        features = activations(model, pooled, model.penultimate, args.batch_size, device)
+        result = decode(features, pooled.labels, folds=args.folds, seed=args.seed)
+        rows.append({"network": saved["network"], "dataset": task, "layer": model.penultimate,
+                     **{k: result[k] for k in ("accuracy", "sem", "chance", "folds",
+                                               "n_images", "n_classes")}})
+    _write_csv(args.out, rows)
+
+
+def _fig1(args):
+    from .figures.fig1 import fig1
+
+    fig1(args.accuracy, args.decoding, args.out_prefix, face_task=args.face_task,
+         object_task=args.object_task, networks=tuple(args.networks))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="funcspec", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -94,6 +183,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True)
     p.set_defaults(func=_contact_sheet)
+
+    p = commands.add_parser("train", help="train one network, checkpointing every epoch")
+    p.add_argument("--spec", required=True, help="the network's resolved config as JSON")
+    p.add_argument("--data", nargs="+", required=True, help="TASK=PREPARED_DIR, in label order")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", required=True, help="folder for model.pt and history.csv")
+    p.set_defaults(func=_train)
+
+    p = commands.add_parser("plot-history", help="plot a training history")
+    p.add_argument("--history", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_plot_history)
+
+    for name, func, help_ in (("evaluate", _evaluate, "top-1 accuracy on every task's test split"),
+                              ("decode", _decode, "linear decoding of held-out classes")):
+        p = commands.add_parser(name, help=help_)
+        p.add_argument("--model", required=True)
+        p.add_argument("--data", nargs="+", required=True, help="TASK=PREPARED_DIR")
+        p.add_argument("--batch-size", type=int, default=256)
+        p.add_argument("--seed", type=int, required=True)
+        p.add_argument("--threads", type=int, default=1)
+        p.add_argument("--out", required=True)
+        p.set_defaults(func=func)
+        if name == "evaluate":
+            p.add_argument("--bootstrap", type=int, required=True, help="bootstrap resamples")
+        else:
+            p.add_argument("--folds", type=int, required=True)
+
+    p = commands.add_parser("fig1", help="Figure 1: held-out decoding (B) and top-1 accuracy (C)")
+    p.add_argument("--accuracy", nargs="+", required=True)
+    p.add_argument("--decoding", nargs="+", required=True)
+    p.add_argument("--networks", nargs="+", required=True, help="face, object and dual net names")
+    p.add_argument("--face-task", required=True)
+    p.add_argument("--object-task", required=True)
+    p.add_argument("--out-prefix", required=True)
+    p.set_defaults(func=_fig1)
     return parser
 
 

@@ -60,21 +60,34 @@ def _resolve_ref(root: dict, ref: str) -> dict:
     return node
 
 
+def _errors(schema: dict, instance, prefix: str = "") -> list[str]:
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    return [f"{prefix}{_key_path(e)}: {_describe(e)}" for e in errors]
+
+
 def validate(config: dict, schema_path) -> dict:
     """Return a validated copy of `config` with defaults filled in; raise ConfigError otherwise."""
     schema = load_yaml(schema_path)
     config = copy.deepcopy(config)
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
-    if errors:
-        lines = [f"  config key {_key_path(e)}: {_describe(e)}" for e in errors]
-        raise ConfigError("invalid configuration:\n" + "\n".join(lines))
-    _apply_defaults(schema, config, schema)
-    _check_consistency(config)
+    problems = _errors(schema, config)
+    if not problems:
+        _apply_defaults(schema, config, schema)
+        problems = _check_consistency(config, schema)
+    if problems:
+        raise ConfigError("invalid configuration:\n" + "\n".join(f"  config key {p}" for p in problems))
     return config
 
 
-def _check_consistency(config: dict) -> None:
+def network_spec(config: dict, name: str) -> dict:
+    """Everything that shapes network `name`: its tasks, architecture, seed, training settings."""
+    net = config["networks"][name]
+    return {"name": name, "tasks": net["tasks"], "seed": net["seed"],
+            "arch": config["archs"][net["arch"]],
+            "training": deep_merge(config["training"], net.get("training", {}))}
+
+
+def _check_consistency(config: dict, schema: dict) -> list[str]:
     problems = []
     for name, ds in config["datasets"].items():
         where = f"datasets.{name}"
@@ -94,8 +107,38 @@ def _check_consistency(config: dict) -> None:
         if name not in config["datasets"]:
             problems.append(f"probe.datasets: {name!r} is not a dataset in `datasets` "
                             f"({', '.join(config['datasets'])})")
-    if problems:
-        raise ConfigError("invalid configuration:\n" + "\n".join(f"  config key {p}" for p in problems))
+    training_schema = {**schema["$defs"]["training"], "$defs": schema["$defs"]}
+    for name, net in config["networks"].items():
+        where = f"networks.{name}"
+        for task in net["tasks"]:
+            if task not in config["datasets"]:
+                problems.append(f"{where}.tasks: {task!r} is not a dataset in `datasets`")
+        if net["arch"] not in config["archs"]:
+            problems.append(f"{where}.arch: {net['arch']!r} is not one of `archs` "
+                            f"({', '.join(config['archs'])})")
+        else:
+            size = config["archs"][net["arch"]]["input_size"]
+            for task in set(net["tasks"]) & set(config["datasets"]):
+                if config["datasets"][task]["image"]["crop"] < size:
+                    problems.append(f"{where}: arch {net['arch']} takes {size} px inputs but "
+                                    f"datasets.{task}.image.crop is only "
+                                    f"{config['datasets'][task]['image']['crop']}")
+        merged = deep_merge(config["training"], net.get("training", {}))
+        problems += _errors(training_schema, merged, f"{where}.training (merged over training).")
+    for name in config["decoding"]["networks"]:
+        if name not in config["networks"]:
+            problems.append(f"decoding.networks: {name!r} is not a network in `networks`")
+    for name in config["decoding"]["datasets"]:
+        if name not in config["datasets"]:
+            problems.append(f"decoding.datasets: {name!r} is not a dataset in `datasets`")
+    fig1 = config["figures"]["fig1"]
+    for key in ("face_net", "object_net", "dual_net", "untrained_net"):
+        if fig1.get(key) is not None and fig1[key] not in config["networks"]:
+            problems.append(f"figures.fig1.{key}: {fig1[key]!r} is not a network in `networks`")
+    for key in ("face_task", "object_task"):
+        if fig1[key] not in config["datasets"]:
+            problems.append(f"figures.fig1.{key}: {fig1[key]!r} is not a dataset in `datasets`")
+    return problems
 
 
 def resolve(snakemake_config: dict, configfiles, default_path) -> dict:

@@ -18,11 +18,13 @@ config.clear()
 config.update(_resolved)
 
 DATASETS = list(config["datasets"])
+NETWORKS = list(config["networks"])
 SYNTHETIC = [name for name, ds in config["datasets"].items() if "synthetic" in ds]
 
 
 wildcard_constraints:
     dataset="|".join(DATASETS),
+    network="|".join(NETWORKS),
 
 
 def dataset_spec(wildcards):
@@ -58,3 +60,32 @@ def prepare_inputs(wildcards):
 
 def raw_arg(wildcards, input):
     return f"--raw {input.raw}" if "raw" in input.keys() else ""
+
+
+def network_spec(wildcards):
+    return funcspec_config.network_spec(config, wildcards.network)
+
+
+def prepared(datasets):
+    """{dataset: prepared folder}, in the given order (it fixes the joint label space)."""
+    return {name: f"results/prepared/{name}" for name in datasets}
+
+
+def network_data(wildcards):
+    return prepared(config["networks"][wildcards.network]["tasks"])
+
+
+def decoding_data(wildcards):
+    return prepared(config["decoding"]["datasets"])
+
+
+def as_data_args(folders):
+    return " ".join(f"{name}={folder}" for name, folder in folders.items())
+
+
+def data_args(wildcards):
+    return as_data_args(network_data(wildcards))
+
+
+def decoding_args(wildcards):
+    return as_data_args(decoding_data(wildcards))

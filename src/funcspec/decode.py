@@ -1,0 +1,44 @@
+"""Held-out linear decoding: how well a layer's features separate classes the network never saw (Fig. 1B)."""
+from __future__ import annotations
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+
+def decode(features: np.ndarray, labels: np.ndarray, folds: int = 5, seed: int = 0,
+           max_iter: int = 1000) -> dict:
+    """Cross-validated accuracy of a logistic-regression readout of `features` (N, D) for `labels` (N,).
+
+    The scaler sits inside the pipeline so each fold standardises with its training part
+    only; scaling on all images would leak the test images' statistics into the readout.
+    """
+    features, labels = np.asarray(features, dtype=np.float64), np.asarray(labels)
+    if features.ndim != 2 or labels.ndim != 1 or features.shape[0] != labels.shape[0]:
+        raise ValueError(f"need features (N, D) and labels (N,), got {features.shape} and {labels.shape}")
+    if folds < 2:
+        raise ValueError(f"folds must be >= 2, got {folds}")
+    classes, counts = np.unique(labels, return_counts=True)
+    if classes.size < 2:
+        raise ValueError(f"decoding needs at least 2 classes, got {classes.size}")
+    small = {str(c): int(n) for c, n in zip(classes, counts) if n < folds}
+    if small:
+        raise ValueError(f"every class needs at least folds={folds} images; too few in {small}")
+
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    fold_accuracies = []
+    for train, test in splitter.split(features, labels):
+        readout = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter))
+        readout.fit(features[train], labels[train])
+        fold_accuracies.append(float(readout.score(features[test], labels[test])))
+    return {
+        "accuracy": float(np.mean(fold_accuracies)),
+        "sem": float(np.std(fold_accuracies, ddof=1) / np.sqrt(folds)),
+        "fold_accuracies": fold_accuracies,
+        "chance": 1.0 / classes.size,
+        "folds": folds,
+        "n_images": int(labels.size),
+        "n_classes": int(classes.size),
+    }

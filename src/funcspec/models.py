@@ -1,0 +1,86 @@
+"""The VGG builder: the paper's VGG16 and the scaled variants of the small configs.
+
+Every layer has a stable name (`conv1` ... `convK`, then `fc<S+1>` ... where S is the number of
+pooling stages, so VGG16 has conv1-conv13 and fc6-fc8). Later phases address layers only by
+these names: relevance ranking, lesions and feature visualisation all reuse them.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+# VGG16, configuration D of Simonyan & Zisserman: five stages of 3x3 convs, each then max-pooled.
+VGG16 = {"stages": [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]],
+         "fc": [4096, 4096], "dropout": 0.5}
+
+
+class VGG(nn.Module):
+    """Conv stages (conv + ReLU, max-pool closing each stage), hidden FC layers, a class layer."""
+
+    def __init__(self, stages, fc, dropout: float, num_classes: int, input_size: int):
+        super().__init__()
+        self.input_size = input_size
+        if input_size % (2 ** len(stages)):
+            raise ValueError(f"input size {input_size} is not divisible by 2^{len(stages)} "
+                             f"({len(stages)} pooling stages)")
+        blocks = {}
+        channels, k = 3, 0
+        for stage in stages:
+            for i, width in enumerate(stage):
+                k += 1
+                block = [nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(inplace=True)]
+                if i == len(stage) - 1:
+                    block.append(nn.MaxPool2d(2))
+                blocks[f"conv{k}"] = nn.Sequential(*block)
+                channels = width
+        spatial = input_size // 2 ** len(stages)
+        features, number = channels * spatial * spatial, len(stages)
+        head = [nn.Flatten()]
+        for width in fc:
+            number += 1
+            blocks[f"fc{number}"] = nn.Sequential(*head, nn.Linear(features, width),
+                                                  nn.ReLU(inplace=True), nn.Dropout(dropout))
+            features, head = width, []
+        blocks[f"fc{number + 1}"] = nn.Sequential(*head, nn.Linear(features, num_classes))
+        self.layers = nn.ModuleDict(blocks)
+        self._init_weights()
+
+    def _init_weights(self):
+        # The paper's (torchvision's VGG) initialisation.
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, 0, 0.01)
+                nn.init.zeros_(m.bias)
+
+    @property
+    def layer_names(self) -> list[str]:
+        return list(self.layers)
+
+    @property
+    def penultimate(self) -> str:
+        """The last hidden layer (FC7 in VGG16): its post-ReLU output is the decoded representation."""
+        return self.layer_names[-2]
+
+    def unit_layer(self, name: str) -> nn.Module:
+        """The conv or linear module whose output channels are the units of layer `name`."""
+        return next(m for m in self.layers[name] if isinstance(m, (nn.Conv2d, nn.Linear)))
+
+    def forward(self, x, start: str | None = None, stop: str | None = None):
+        """Run layers from `start` (inclusive; its input is x) up to `stop` (inclusive).
+
+        Splitting the pass lets later phases cache the activations below a layer once and run
+        only the layers above it for each lesion.
+        """
+        names = self.layer_names
+        first = names.index(start) if start else 0
+        last = names.index(stop) if stop else len(names) - 1
+        for name in names[first:last + 1]:
+            x = self.layers[name](x)
+        return x
+
+
+def build(arch: dict, num_classes: int, input_size: int) -> VGG:
+    return VGG(arch["stages"], arch["fc"], arch["dropout"], num_classes, input_size)

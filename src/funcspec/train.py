@@ -1,0 +1,194 @@
+"""Train one network on its tasks, with a checkpoint every epoch and exact resume.
+
+Every random choice of an epoch (image order, crops, greyscale draws, dropout) is seeded by
+(seed, epoch), so a job killed at any point and started again redoes the interrupted epoch from
+the last checkpoint and ends with the same weights as an uninterrupted run.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from . import models
+from .atomic import atomic_path
+from .data import Pooled, augment, normalise, open_tasks, test_batches, to_input
+
+
+def pick_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _optimizer(params, cfg: dict):
+    if cfg["name"] == "sgd":
+        return torch.optim.SGD(params, lr=cfg["lr"], momentum=cfg["momentum"],
+                               weight_decay=cfg["weight_decay"])
+    return torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=cfg["weight_decay"])
+
+
+def _scheduler(optimizer, cfg: dict, epochs: int, steps_per_epoch: int):
+    if cfg["name"] == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=optimizer.param_groups[0]["lr"],
+                                                   total_steps=max(1, epochs * steps_per_epoch))
+    if cfg["name"] == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=cfg["factor"],
+                                                          patience=cfg["patience"])
+    return None
+
+
+def spec_hash(spec: dict) -> str:
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+
+def load_model(path, device="cpu") -> tuple[models.VGG, dict]:
+    """A trained network and its metadata (arch, tasks with class lists and label offsets)."""
+    saved = torch.load(path, map_location=device, weights_only=False)
+    model = models.build(saved["arch"], saved["num_classes"], saved["input_size"])
+    model.load_state_dict(saved["state_dict"])
+    return model.to(device).eval(), saved
+
+
+def _save_model(path, model, spec, tasks, num_classes):
+    with atomic_path(path) as tmp:
+        torch.save({
+            "network": spec["name"], "arch": spec["arch"], "input_size": spec["arch"]["input_size"],
+            "num_classes": num_classes, "seed": spec["seed"],
+            "tasks": [{"task": t.task, "offset": t.offset, "classes": t.split.classes} for t in tasks],
+            "state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
+        }, tmp)
+
+
+def _evaluate_loss(model, pooled, indices, batch_size, size, device, n_tasks):
+    """Loss sum, correct count and image count per task on the given images (eval mode)."""
+    sums = np.zeros((n_tasks, 3))
+    model.eval()
+    with torch.no_grad():
+        for x, y, task_of in test_batches(pooled, indices, batch_size, size, device):
+            _accumulate(sums, model(x), y, task_of)
+    return sums
+
+
+def _accumulate(sums, logits, y, task_of):
+    losses = nn.functional.cross_entropy(logits.float(), y, reduction="none").detach().cpu().numpy()
+    correct = (logits.argmax(1) == y).cpu().numpy()
+    for t in np.unique(task_of):
+        mine = task_of == t
+        sums[t] += (losses[mine].sum(), correct[mine].sum(), mine.sum())
+
+
+def train(spec: dict, prepared: dict, out_dir, threads: int = 1, progress: bool = True,
+          on_epoch_end=None) -> Path:
+    """Train network `spec` on {task: prepared dir}; write model.pt and history.csv to out_dir.
+
+    `on_epoch_end(epoch)` is called after each epoch's checkpoint is on disk (tests use it to
+    simulate a kill).
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(threads)
+    device = pick_device()
+    cfg, seed = spec["training"], spec["seed"]
+    size = spec["arch"]["input_size"]
+    tasks = open_tasks(prepared, "train")
+    pooled = Pooled(tasks, in_memory=cfg["in_memory"])
+    num_classes = sum(len(t.split.classes) for t in tasks)
+
+    torch.manual_seed(seed)
+    model = models.build(spec["arch"], num_classes, size).to(device)
+    order = np.random.default_rng([seed, 1]).permutation(len(pooled))
+    n_val = int(round(cfg["validation_fraction"] * len(pooled)))
+    val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+    batch_size = cfg["batch_size"]
+    steps = -(-len(train_idx) // batch_size)
+    optimizer = _optimizer(model.parameters(), cfg["optimizer"])
+    scheduler = _scheduler(optimizer, cfg["schedule"], cfg["epochs"], steps)
+    amp = cfg["amp"] and device.type == "cuda"
+
+    checkpoint = out_dir / "checkpoint.pt"
+    history, start, best, stale = [], 0, float("inf"), 0
+    if checkpoint.exists():
+        state = torch.load(checkpoint, map_location=device, weights_only=False)
+        if state["spec_hash"] == spec_hash(spec):
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            if scheduler is not None:
+                scheduler.load_state_dict(state["scheduler"])
+            history, start, best, stale = state["history"], state["epoch"] + 1, state["best"], state["stale"]
+            print(f"resuming {spec['name']} after epoch {start}", file=sys.stderr)
+        else:
+            print(f"ignoring {checkpoint}: written for another configuration", file=sys.stderr)
+
+    for epoch in range(start, cfg["epochs"]):
+        model.train()
+        generator = torch.Generator().manual_seed(seed * 100_003 + epoch)
+        torch.manual_seed(seed * 100_019 + epoch)  # dropout
+        epoch_order = np.random.default_rng([seed, 2, epoch]).permutation(train_idx)
+        sums = np.zeros((len(tasks), 3))
+        began = time.perf_counter()
+        bar = tqdm(range(steps), desc=f"{spec['name']} epoch {epoch + 1}/{cfg['epochs']}",
+                   unit="batch", file=sys.stderr, disable=not progress)
+        for step in bar:
+            idx = epoch_order[step * batch_size:(step + 1) * batch_size]
+            x = normalise(augment(to_input(pooled.images(idx), device), size,
+                                  cfg["greyscale_p"], generator))
+            y = torch.from_numpy(pooled.labels[idx]).to(device)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+                logits = model(x)
+            loss = nn.functional.cross_entropy(logits.float(), y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR):
+                scheduler.step()
+            _accumulate(sums, logits, y, pooled.task_of[idx])
+            bar.set_postfix(loss=f"{loss.item():.3f}",
+                            img_s=f"{sums[:, 2].sum() / (time.perf_counter() - began):.0f}")
+        lr = optimizer.param_groups[0]["lr"]
+        rows = [("train", sums)]
+        if n_val:
+            rows.append(("validation", _evaluate_loss(model, pooled, val_idx, batch_size, size,
+                                                      device, len(tasks))))
+        for split, s in rows:
+            for t, task in enumerate(tasks):
+                history.append({"epoch": epoch + 1, "task": task.task, "split": split,
+                                "loss": s[t, 0] / max(1, s[t, 2]),
+                                "accuracy": s[t, 1] / max(1, s[t, 2]), "lr": lr})
+        monitored = rows[-1][1]
+        monitored_loss = monitored[:, 0].sum() / monitored[:, 2].sum()
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            scheduler.step(monitored_loss)
+        best, stale = (monitored_loss, 0) if monitored_loss < best else (best, stale + 1)
+        with atomic_path(checkpoint) as tmp:
+            torch.save({"spec_hash": spec_hash(spec), "epoch": epoch, "model": model.state_dict(),
+                        "optimizer": optimizer.state_dict(), "best": best, "stale": stale,
+                        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                        "history": history}, tmp)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch)
+        patience = cfg["stop_patience"]
+        if patience is not None and stale >= patience:
+            print(f"{spec['name']}: stopping after epoch {epoch + 1}, no improvement in "
+                  f"{patience} epochs", file=sys.stderr)
+            break
+
+    _save_model(out_dir / "model.pt", model.eval(), spec, tasks, num_classes)
+    _write_history(out_dir, history)
+    checkpoint.unlink(missing_ok=True)
+    return out_dir / "model.pt"
+
+
+def _write_history(out_dir: Path, history: list[dict]) -> None:
+    fields = ["epoch", "task", "split", "loss", "accuracy", "lr"]
+    with atomic_path(out_dir / "history.csv") as tmp, open(tmp, "w", newline="") as f:
+        out = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
+        out.writeheader()
+        out.writerows({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
+                      for row in history)

@@ -1,0 +1,159 @@
+"""The model builder, the augmentation, training and exact resume."""
+import csv
+
+import numpy as np
+import pytest
+import torch
+import torchvision
+from fabricate import fabricate_folder
+
+from funcspec import models
+from funcspec.data import augment
+from funcspec.prepare import prepare
+from funcspec.train import load_model, train
+
+TINY = {"stages": [[4], [8]], "fc": [16], "dropout": 0.3, "input_size": 16}
+
+
+def n_params(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+@pytest.mark.parametrize("classes", [1000, 2137])
+def test_vgg16_matches_the_reference_parameter_count(classes):
+    ours = models.build(models.VGG16, classes, 224)
+    assert n_params(ours) == n_params(torchvision.models.vgg16(num_classes=classes))
+    if classes == 1000:
+        assert n_params(ours) == 138_357_544   # Simonyan & Zisserman's VGG16
+    assert ours.layer_names == [f"conv{i}" for i in range(1, 14)] + ["fc6", "fc7", "fc8"]
+    assert ours.penultimate == "fc7"
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in ours.modules())
+
+
+def test_paper_initialisation():
+    net = models.build(models.VGG16, 10, 32)
+    fc = net.unit_layer("fc7")
+    assert abs(fc.weight.std().item() - 0.01) < 1e-3 and fc.bias.abs().sum() == 0
+    conv = net.unit_layer("conv5")   # kaiming normal, fan_out: std = sqrt(2 / (256 * 9))
+    assert abs(conv.weight.std().item() - (2 / (256 * 9)) ** 0.5) < 2e-3
+
+
+def test_split_forward_equals_full_forward():
+    torch.manual_seed(0)
+    net = models.build(TINY, 5, 16).eval()
+    x = torch.randn(3, 3, 16, 16)
+    below = net(x, stop="conv1")
+    torch.testing.assert_close(net(below, start="conv2"), net(x), rtol=0, atol=0)
+
+
+def test_input_size_must_survive_the_pooling():
+    with pytest.raises(ValueError, match="not divisible"):
+        models.build(TINY, 5, 18)
+
+
+def test_augment_crops_and_greys():
+    x = torch.arange(2 * 3 * 6 * 6, dtype=torch.float).reshape(2, 3, 6, 6)
+    g = torch.Generator().manual_seed(0)
+    out = augment(x, 4, 0.0, g)
+    assert out.shape == (2, 3, 4, 4)
+    for n in range(2):   # each crop is a contiguous window of its own image
+        top, left = divmod(int(out[n, 0, 0, 0] - x[n, 0, 0, 0]), 6)
+        torch.testing.assert_close(out[n], x[n, :, top:top + 4, left:left + 4])
+    grey = augment(x, 6, 1.0, g)
+    assert torch.equal(grey[:, 0], grey[:, 1]) and torch.equal(grey[:, 1], grey[:, 2])
+    torch.testing.assert_close(augment(x, 6, 0.0, g), x)
+
+
+def test_a_tiny_net_overfits_a_tiny_batch():
+    torch.manual_seed(0)
+    net = models.build(TINY, 4, 16)
+    x, y = torch.randn(8, 3, 16, 16), torch.arange(8) % 4
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(60):
+        loss = torch.nn.functional.cross_entropy(net(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.2 * losses[0]
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    dirs = {}
+    for task, n_classes in (("faces", 3), ("objects", 2)):
+        raw = fabricate_folder(root / f"raw_{task}", n_classes=n_classes, per_class=8, size=(20, 20))
+        spec = {"classes": {"count": "all"}, "train_per_class": 6, "test_per_class": 2,
+                "heldout": {"count": 0, "images_per_class": 1}, "image": {"resize": 20, "crop": 20},
+                "split": "pooled", "shard_size": 7, "on_bad_image": "error",
+                "on_small_class": "error", "seed": 0, "synthetic": {}}
+        prepare(task, spec, root / task, raw_root=raw)
+        dirs[task] = root / task
+    return dirs
+
+
+def spec(epochs=3):
+    return {"name": "dual", "tasks": ["faces", "objects"], "seed": 5, "arch": TINY,
+            "training": {"epochs": epochs, "batch_size": 8, "greyscale_p": 0.5,
+                         "optimizer": {"name": "adamw", "lr": 3e-3, "weight_decay": 1e-4},
+                         "schedule": {"name": "onecycle"}, "validation_fraction": 0.2,
+                         "stop_patience": None, "amp": False, "in_memory": True}}
+
+
+def test_killed_training_resumes_to_identical_weights(tiny_data, tmp_path):
+    train(spec(), tiny_data, tmp_path / "straight", progress=False)
+
+    class Killed(Exception):
+        pass
+
+    def kill_after_second_epoch(epoch):
+        if epoch == 1:
+            raise Killed
+
+    with pytest.raises(Killed):
+        train(spec(), tiny_data, tmp_path / "resumed", progress=False, on_epoch_end=kill_after_second_epoch)
+    assert (tmp_path / "resumed" / "checkpoint.pt").exists()
+    assert not (tmp_path / "resumed" / "model.pt").exists()
+    train(spec(), tiny_data, tmp_path / "resumed", progress=False)
+
+    straight, meta = load_model(tmp_path / "straight" / "model.pt")
+    resumed, _ = load_model(tmp_path / "resumed" / "model.pt")
+    for (name, a), (_, b) in zip(straight.state_dict().items(), resumed.state_dict().items()):
+        assert torch.equal(a, b), name
+    assert (tmp_path / "straight" / "history.csv").read_text() == \
+        (tmp_path / "resumed" / "history.csv").read_text()
+    assert not (tmp_path / "resumed" / "checkpoint.pt").exists()
+    assert [t["offset"] for t in meta["tasks"]] == [0, 3] and meta["num_classes"] == 5
+
+
+def test_history_has_loss_and_accuracy_per_epoch_task_and_split(tiny_data, tmp_path):
+    train(spec(epochs=2), tiny_data, tmp_path, progress=False)
+    with open(tmp_path / "history.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert {(r["epoch"], r["task"], r["split"]) for r in rows} == {
+        (e, t, s) for e in ("1", "2") for t in ("faces", "objects") for s in ("train", "validation")}
+    assert all(0 <= float(r["accuracy"]) <= 1 and float(r["loss"]) > 0 for r in rows)
+
+
+def test_a_checkpoint_of_another_configuration_is_not_resumed(tiny_data, tmp_path):
+    with pytest.raises(RuntimeError):
+        train(spec(), tiny_data, tmp_path, progress=False,
+              on_epoch_end=lambda epoch: (_ for _ in ()).throw(RuntimeError))
+    other = spec()
+    other["seed"] = 6
+    train(other, tiny_data, tmp_path, progress=False)
+    fresh = tmp_path / "fresh"
+    train(other, tiny_data, fresh, progress=False)
+    a, _ = load_model(tmp_path / "model.pt")
+    b, _ = load_model(fresh / "model.pt")
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_untrained_network_is_saved_at_initialisation(tiny_data, tmp_path):
+    train(spec(epochs=0), tiny_data, tmp_path, progress=False)
+    net, _ = load_model(tmp_path / "model.pt")
+    torch.manual_seed(5)
+    assert torch.equal(net.unit_layer("conv1").weight, models.build(TINY, 5, 16).unit_layer("conv1").weight)
+    assert np.loadtxt(tmp_path / "history.csv", dtype=str, delimiter=",").size == 6  # header only
