@@ -11,6 +11,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/lesion.smk"
 include: "workflow/rules/figures.smk"
 
 
@@ -20,6 +21,7 @@ localrules:
     contact_sheet,
     plot_history,
     fig1,
+    fig2,
 
 
 rule all:
@@ -28,3 +30,4 @@ rule all:
         "results/probe/lowlevel_probe.csv",
         "results/figures/contact_sheet.png",
         rules.fig1.output,
+        rules.fig2.output,

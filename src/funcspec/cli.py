@@ -146,6 +146,69 @@ def _fig1(args):
          object_task=args.object_task, networks=tuple(args.networks))
 
 
+def _rank(args):
+    import numpy as np
+    import torch
+
+    from .data import centre_crop, normalise, to_input
+    from .tasks import task_groups
+    from .ranking import rank_fast, rank_reference
+
+    args.split = "train"
+    model, saved, pooled, device = _load(args)
+    groups = task_groups(saved, args.split_seed)
+    if args.task not in groups:
+        raise ValueError(f"{args.model} has no task {args.task!r} (has {', '.join(groups)})")
+    pool = np.flatnonzero(np.isin(pooled.labels, groups[args.task]))
+
+    def images(step):
+        # The same step always sees the same images, so a resumed ranking repeats it exactly.
+        rng = np.random.default_rng([args.seed, step if args.fresh_images else 0])
+        idx = np.sort(rng.choice(pool, size=min(args.images, len(pool)), replace=False))
+        x = normalise(centre_crop(to_input(pooled.images(idx), device), model.input_size))
+        return x, torch.from_numpy(pooled.labels[idx]).to(device)
+
+    engine = rank_fast if args.engine == "fast" else rank_reference
+    out = Path(args.out)
+    result = engine(model, args.layer, images, fraction=args.fraction,
+                    group_fraction=args.group_fraction, max_steps=args.max_steps,
+                    batch_size=args.batch_size, checkpoint=out.with_name(f".{out.name}.partial"),
+                    progress=True)
+    result.update(network=saved["network"], task=args.task, images_per_step=len(images(0)[1]),
+                  fresh_images=args.fresh_images, seed=args.seed)
+    with atomic_path(out) as tmp:
+        tmp.write_text(json.dumps(result, indent=1) + "\n")
+    out.with_name(f".{out.name}.partial").unlink(missing_ok=True)
+
+
+def _lesion(args):
+    from .lesion import conditions, evaluate_lesions
+    from .tasks import task_groups
+
+    args.split = "test"
+    model, saved, pooled, device = _load(args)
+    rankings = {}
+    for path in args.rankings:
+        ranking = json.loads(Path(path).read_text())
+        if ranking["layer"] != args.layer:
+            raise ValueError(f"{path} ranks layer {ranking['layer']}, not {args.layer}")
+        rankings[ranking["task"]] = ranking["order"]
+    groups = task_groups(saved, args.split_seed)
+    n_units = model.unit_layer(args.layer).weight.shape[0]
+    lesions = conditions(rankings, n_units, args.fractions, args.random_draws, args.seed)
+    rows = evaluate_lesions(model, args.layer, pooled, groups, lesions, args.batch_size, device)
+    _write_csv(args.out, [{"network": saved["network"], "layer": args.layer, "n_units": n_units, **r}
+                          for r in rows])
+
+
+def _fig2(args):
+    from .figures.fig2 import fig2
+
+    fig2(args.lesions, args.out_prefix, network=args.network, face_task=args.face_task,
+         object_task=args.object_task, fraction=args.fraction, control_csvs=args.controls,
+         controls_prefix=args.controls_prefix)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="funcspec", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -211,6 +274,38 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             p.add_argument("--folds", type=int, required=True)
 
+    p = commands.add_parser("rank", help="greedy loss-based ranking of one layer's units for one task")
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", nargs="+", required=True, help="TASK=PREPARED_DIR of the network's tasks")
+    p.add_argument("--task", required=True, help="a task of the network, or split_a / split_b")
+    p.add_argument("--split-seed", type=int, help="seed of the random class split (split_a/b)")
+    p.add_argument("--layer", required=True)
+    p.add_argument("--fraction", type=float, required=True, help="rank until more than this is chosen")
+    p.add_argument("--group-fraction", type=float, required=True, help="units added per step, as a fraction")
+    p.add_argument("--max-steps", type=int, help="cap on greedy steps (default: none)")
+    p.add_argument("--images", type=int, required=True, help="training images per step")
+    p.add_argument("--fresh-images", action="store_true", help="draw new images at every step")
+    p.add_argument("--engine", choices=["fast", "reference"], default="fast")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", required=True, help="ranking JSON")
+    p.set_defaults(func=_rank)
+
+    p = commands.add_parser("lesion", help="accuracy of every task after lesioning ranked units")
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", nargs="+", required=True, help="TASK=PREPARED_DIR of the network's tasks")
+    p.add_argument("--layer", required=True)
+    p.add_argument("--rankings", nargs="+", required=True, help="ranking JSONs of this layer")
+    p.add_argument("--split-seed", type=int, help="seed of the random class split, if ranked")
+    p.add_argument("--fractions", type=float, nargs="+", required=True)
+    p.add_argument("--random-draws", type=int, required=True)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", required=True, help="lesion table CSV")
+    p.set_defaults(func=_lesion)
+
     p = commands.add_parser("fig1", help="Figure 1: held-out decoding (B) and top-1 accuracy (C)")
     p.add_argument("--accuracy", nargs="+", required=True)
     p.add_argument("--decoding", nargs="+", required=True)
@@ -219,6 +314,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--object-task", required=True)
     p.add_argument("--out-prefix", required=True)
     p.set_defaults(func=_fig1)
+
+    p = commands.add_parser("fig2", help="Figure 2: lesions by layer and the segregation index")
+    p.add_argument("--lesions", nargs="+", required=True, help="lesion tables of the dual net")
+    p.add_argument("--network", required=True)
+    p.add_argument("--face-task", required=True)
+    p.add_argument("--object-task", required=True)
+    p.add_argument("--fraction", type=float, required=True, help="lesion fraction drawn")
+    p.add_argument("--controls", nargs="*", default=[], help="lesion tables of control nets")
+    p.add_argument("--out-prefix", required=True)
+    p.add_argument("--controls-prefix", help="where the controls' figure (figS1) goes")
+    p.set_defaults(func=_fig2)
     return parser
 
 

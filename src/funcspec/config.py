@@ -131,6 +131,26 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
     for name in config["decoding"]["datasets"]:
         if name not in config["datasets"]:
             problems.append(f"decoding.datasets: {name!r} is not a dataset in `datasets`")
+    lesions = config["lesions"]
+    for key in ("networks", "random_split"):
+        names = lesions[key] if key == "networks" else lesions[key]["networks"]
+        for name in names:
+            if name not in config["networks"]:
+                problems.append(f"lesions.{key}: {name!r} is not a network in `networks`")
+            elif key == "random_split" and name not in lesions["networks"]:
+                problems.append(f"lesions.random_split: {name!r} is not in lesions.networks")
+    ranked = lesions["ranking"]["fraction"]
+    for p in lesions["evaluation"]["fractions"]:
+        if p > ranked:
+            problems.append(f"lesions.evaluation.fractions: {p} is more than the ranked "
+                            f"fraction lesions.ranking.fraction {ranked}")
+    fig2 = config["figures"]["fig2"]
+    for name in [fig2["network"], *fig2["controls"]]:
+        if name not in lesions["networks"]:
+            problems.append(f"figures.fig2: network {name!r} is not in lesions.networks")
+    if not any(abs(fig2["fraction"] - p) < 1e-9 for p in lesions["evaluation"]["fractions"]):
+        problems.append(f"figures.fig2.fraction: {fig2['fraction']} is not one of "
+                        "lesions.evaluation.fractions")
     fig1 = config["figures"]["fig1"]
     for key in ("face_net", "object_net", "dual_net", "untrained_net"):
         if fig1.get(key) is not None and fig1[key] not in config["networks"]:

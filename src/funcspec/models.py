@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .layers import layer_names
+
 # VGG16, configuration D of Simonyan & Zisserman: five stages of 3x3 convs, each then max-pooled.
 VGG16 = {"stages": [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]],
          "fc": [4096, 4096], "dropout": 0.5}
@@ -23,26 +25,24 @@ class VGG(nn.Module):
         if input_size % (2 ** len(stages)):
             raise ValueError(f"input size {input_size} is not divisible by 2^{len(stages)} "
                              f"({len(stages)} pooling stages)")
-        blocks = {}
-        channels, k = 3, 0
+        blocks = []
+        channels = 3
         for stage in stages:
             for i, width in enumerate(stage):
-                k += 1
                 block = [nn.Conv2d(channels, width, 3, padding=1), nn.ReLU(inplace=True)]
                 if i == len(stage) - 1:
                     block.append(nn.MaxPool2d(2))
-                blocks[f"conv{k}"] = nn.Sequential(*block)
+                blocks.append(nn.Sequential(*block))
                 channels = width
         spatial = input_size // 2 ** len(stages)
-        features, number = channels * spatial * spatial, len(stages)
-        head = [nn.Flatten()]
+        features, head = channels * spatial * spatial, [nn.Flatten()]
         for width in fc:
-            number += 1
-            blocks[f"fc{number}"] = nn.Sequential(*head, nn.Linear(features, width),
-                                                  nn.ReLU(inplace=True), nn.Dropout(dropout))
+            blocks.append(nn.Sequential(*head, nn.Linear(features, width), nn.ReLU(inplace=True),
+                                        nn.Dropout(dropout)))
             features, head = width, []
-        blocks[f"fc{number + 1}"] = nn.Sequential(*head, nn.Linear(features, num_classes))
-        self.layers = nn.ModuleDict(blocks)
+        blocks.append(nn.Sequential(*head, nn.Linear(features, num_classes)))
+        names = layer_names({"stages": stages, "fc": fc})
+        self.layers = nn.ModuleDict(zip(names, blocks))
         self._init_weights()
 
     def _init_weights(self):

@@ -14,6 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 FEATURE_SETS = ("colour_histogram", "spatial_frequency", "luminance_contrast", "all")
 _LUMA = np.array([0.299, 0.587, 0.114])
@@ -104,6 +105,12 @@ def domain_probe(images_by_domain: dict[str, np.ndarray], folds: int = 5, seed: 
     if len(images_by_domain) < 2:
         raise ValueError(f"domain_probe needs at least two domains, got {sorted(images_by_domain)}")
     features = {name: lowlevel_features(images) for name, images in images_by_domain.items()}
+    # The fits are tiny: BLAS threads only contend with each other (and with parallel jobs).
+    with threadpool_limits(1):
+        return _probe_pairs(images_by_domain, features, folds, seed)
+
+
+def _probe_pairs(images_by_domain: dict, features: dict, folds: int, seed: int) -> list[dict]:
     rows = []
     for a, b in combinations(sorted(images_by_domain), 2):
         n = min(len(images_by_domain[a]), len(images_by_domain[b]))

@@ -4,6 +4,8 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 
 from funcspec import config as funcspec_config
+from funcspec.layers import lesionable
+from funcspec.tasks import SPLIT
 
 # No `configfile:` directive: see funcspec.config.resolve for why the default is loaded here.
 _resolved = funcspec_config.validate(
@@ -25,6 +27,8 @@ SYNTHETIC = [name for name, ds in config["datasets"].items() if "synthetic" in d
 wildcard_constraints:
     dataset="|".join(DATASETS),
     network="|".join(NETWORKS),
+    task="|".join(DATASETS + ["split_a", "split_b"]),
+    layer=r"(conv|fc)\d+",
 
 
 def dataset_spec(wildcards):
@@ -89,3 +93,35 @@ def data_args(wildcards):
 
 def decoding_args(wildcards):
     return as_data_args(decoding_data(wildcards))
+
+
+LESIONED = config["lesions"]["networks"]
+SPLIT_RANKED = config["lesions"]["random_split"]["networks"]
+
+
+def lesion_layers(network):
+    """The layers ranked and lesioned: config's list, or every conv and hidden FC layer."""
+    arch = config["archs"][config["networks"][network]["arch"]]
+    return config["lesions"]["layers"] or lesionable(arch)
+
+
+def ranking_tasks(network):
+    """Each task of the network, plus the two random-split halves for the split control."""
+    tasks = list(config["networks"][network]["tasks"])
+    return tasks + (list(SPLIT) if network in SPLIT_RANKED else [])
+
+
+def layer_rankings(wildcards):
+    return [
+        f"results/relevance/{wildcards.network}/{task}/{wildcards.layer}.json"
+        for task in ranking_tasks(wildcards.network)
+    ]
+
+
+def network_lesions(network):
+    return [f"results/lesions/{network}/{layer}.csv" for layer in lesion_layers(network)]
+
+
+def split_seed_arg(wildcards):
+    seed = config["lesions"]["random_split"]["seed"]
+    return f"--split-seed {seed}" if wildcards.network in SPLIT_RANKED else ""

@@ -28,3 +28,35 @@ rule fig1:
         "funcspec fig1 --accuracy {input.accuracy} --decoding {input.decoding} "
         "--networks {params.networks} --face-task {params.face_task} "
         "--object-task {params.object_task} --out-prefix results/figures/fig1 2> {log}"
+
+
+FIG2 = config["figures"]["fig2"]
+
+
+rule fig2:
+    input:
+        lesions=network_lesions(FIG2["network"]),
+        controls=[path for net in FIG2["controls"] for path in network_lesions(net)],
+    output:
+        pdf="results/figures/fig2.pdf",
+        png=report("results/figures/fig2.png", category="Figures", caption="../report/fig2.rst"),
+        csv="results/figures/fig2.csv",
+        controls_pdf="results/figures/figS1.pdf",
+        controls_png=report(
+            "results/figures/figS1.png", category="Figures", caption="../report/figS1.rst"
+        ),
+        controls_csv="results/figures/figS1.csv",
+    params:
+        network=FIG2["network"],
+        face_task=FIG2["face_task"],
+        object_task=FIG2["object_task"],
+        fraction=FIG2["fraction"],
+    log:
+        "logs/fig2/fig2.log",
+    conda:
+        "../../envs/funcspec.yaml"
+    shell:
+        "funcspec fig2 --lesions {input.lesions} --controls {input.controls} "
+        "--network {params.network} --face-task {params.face_task} "
+        "--object-task {params.object_task} --fraction {params.fraction} "
+        "--out-prefix results/figures/fig2 --controls-prefix results/figures/figS1 2> {log}"

@@ -12,8 +12,8 @@ from pathlib import Path
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from funcspec.atomic import atomic_path
-from funcspec.figures.style import colour, figure_style, label
+from funcspec.figures.save import save_figure
+from funcspec.figures.style import colour, label
 
 COLUMNS = ["panel", "network", "task", "value", "err_low", "err_high", "chance"]
 ACCURACY_COLUMNS = ["network", "task", "accuracy", "ci_low", "ci_high", "chance"]
@@ -135,15 +135,4 @@ def _draw(rows, decoding_ticks, accuracy_ticks) -> Figure:
 
 
 def _write(rows, out_prefix: Path, decoding_ticks, accuracy_ticks) -> None:
-    with figure_style():
-        fig = _draw(rows, decoding_ticks, accuracy_ticks)
-        # Without a timestamp and software tag the bytes depend only on the numbers drawn.
-        with atomic_path(out_prefix.with_name(out_prefix.name + ".pdf")) as tmp:
-            fig.savefig(tmp, format="pdf", metadata={"CreationDate": None})
-        with atomic_path(out_prefix.with_name(out_prefix.name + ".png")) as tmp:
-            fig.savefig(tmp, format="png", dpi=150, metadata={"Software": None})
-    with atomic_path(out_prefix.with_name(out_prefix.name + ".csv")) as tmp:
-        with open(tmp, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
+    save_figure(lambda: _draw(rows, decoding_ticks, accuracy_ticks), rows, COLUMNS, out_prefix)

@@ -8,6 +8,7 @@ regenerated alone, in any order, with identical pixels.
 from __future__ import annotations
 
 import os
+import shutil
 from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
@@ -67,19 +68,19 @@ def render(domain: str, seed: int, class_index: int, index: int, size: int,
     return scene.to_greyscale(img) if greyscale else img
 
 
-def _write_png(img: np.ndarray, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    Image.fromarray(img).save(tmp, format="PNG", compress_level=_PNG_COMPRESS_LEVEL)
-    os.replace(tmp, path)
-
-
-def _generate_class(job: tuple) -> int:
+def _generate_class(job: tuple) -> None:
+    """Render one class into a hidden folder, then rename it into place, so an interrupted
+    run never leaves a class folder that looks complete."""
     domain, out_dir, class_index, images_per_class, size, seed, greyscale = job
-    class_dir = Path(out_dir) / class_name(domain, class_index)
-    class_dir.mkdir(parents=True, exist_ok=True)
+    final = Path(out_dir) / class_name(domain, class_index)
+    partial = final.with_name(f".{final.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
     for index in range(images_per_class):
-        _write_png(render(domain, seed, class_index, index, size, greyscale), class_dir / f"{index:04d}.png")
-    return class_index
+        img = render(domain, seed, class_index, index, size, greyscale)
+        Image.fromarray(img).save(partial / f"{index:04d}.png", format="PNG", compress_level=_PNG_COMPRESS_LEVEL)
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(partial, final)
 
 
 def generate(domain: str, out_dir, n_classes: int, images_per_class: int, size: int, seed: int,

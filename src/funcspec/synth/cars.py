@@ -16,13 +16,14 @@ from .textures import draw_texture
 MAX_ROTATION = np.radians(5.0)
 WHEEL_Y = 0.22
 
-# style: ranges for (rear cabin offset, front cabin offset, cabin height, rear slope, screen slope)
+# style: ranges for (rear cabin offset, front cabin offset) as fractions of the body length,
+# then (cabin height, rear slope, windscreen slope) in frame units
 _STYLES = {
-    "sedan": ((0.25, 0.40), (0.45, 0.60), (0.15, 0.22), (0.10, 0.22), (0.12, 0.25)),
-    "hatchback": ((0.02, 0.08), (0.45, 0.60), (0.16, 0.24), (0.03, 0.15), (0.12, 0.25)),
-    "van": ((0.02, 0.06), (0.12, 0.30), (0.22, 0.30), (0.00, 0.06), (0.10, 0.20)),
-    "pickup": ((0.70, 0.85), (0.40, 0.55), (0.17, 0.24), (0.00, 0.05), (0.08, 0.18)),
-    "coupe": ((0.15, 0.30), (0.50, 0.70), (0.10, 0.15), (0.20, 0.40), (0.20, 0.35)),
+    "sedan": ((0.14, 0.24), (0.28, 0.38), (0.15, 0.22), (0.10, 0.22), (0.12, 0.25)),
+    "hatchback": ((0.01, 0.05), (0.28, 0.38), (0.16, 0.24), (0.03, 0.15), (0.12, 0.25)),
+    "van": ((0.01, 0.04), (0.08, 0.18), (0.22, 0.30), (0.00, 0.06), (0.10, 0.20)),
+    "pickup": ((0.42, 0.52), (0.24, 0.32), (0.17, 0.24), (0.00, 0.05), (0.06, 0.14)),
+    "coupe": ((0.10, 0.20), (0.32, 0.42), (0.10, 0.15), (0.15, 0.30), (0.15, 0.28)),
 }
 
 
@@ -45,14 +46,15 @@ def max_rotation(p: dict) -> float:
 
 
 def draw(canvas: np.ndarray, frame: core.Frame, p: dict, rng: np.random.Generator) -> None:
-    f = frame.mirrored() if rng.random() < 0.5 else frame
+    f = frame.scaled(1.3)
+    f = f.mirrored() if rng.random() < 0.5 else f
     paint = draw_texture(rng, kinds=("solid",) * 6 + ("stripes", "gradient"), period=(0.15, 0.4))
     body_colour = paint.colour_a
     L, r = p["length"], p["wheel_r"]
     bottom = WHEEL_Y + r * 0.35 - p["clearance"]
     belt = bottom - p["body_h"]
     roof = belt - p["cabin_h"]
-    xr, xf = -L + p["rear_cabin"], L - p["front_cabin"]
+    xr, xf = -L + 2 * L * p["rear_cabin"], L - 2 * L * p["front_cabin"]
     body = np.array([(-L, bottom), (-L, belt + p["trunk_drop"]), (L - p["nose_run"], belt + p["hood_drop"]),
                      (L, belt + p["hood_drop"] + p["body_h"] * 0.45), (L, bottom)])
     cabin = np.array([(xr, belt + 0.03), (xr + p["rear_slope"], roof), (xf - p["screen"], roof),
@@ -75,8 +77,10 @@ def draw(canvas: np.ndarray, frame: core.Frame, p: dict, rng: np.random.Generato
     core.fill(canvas, f, core.sd_box(f.moved(-L + 0.02, belt + p["trunk_drop"] + 0.04), 0.02, 0.025),
               contrasting(body_colour, 0.5))
 
-    tyre = darker(shared_colour(rng), 0.25)
-    hub = lighter(shared_colour(rng), 0.4)
+    # Tyres are dark but not always black: a fixed black would give cars a luminance tail
+    # of their own.
+    tyre = darker(shared_colour(rng), rng.uniform(0.3, 0.9))
+    hub = contrasting(tyre, 0.5)
     for x in wheels:
         w = f.moved(x, WHEEL_Y)
         core.fill(canvas, w, core.sd_circle(w, r), tyre)

@@ -1,10 +1,11 @@
 """Faces: many identities of one homogeneous category.
 
 An identity is a vector of face-geometry parameters (oval, chin, hairline and hair shape,
-eye placement and size, brows, nose, mouth, ears, beard, a tendency to wear glasses).
-Everything that colours or textures a face (skin, hair, clothing, hats, eyes) is drawn per
-image from the shared mixture, so telling identities apart is a fine-grained configural
-judgement, as with real faces, and not a colour match.
+eye placement and size, brows, nose, mouth, ears, beard, a tendency to wear glasses) and a
+skin tone. Hair, clothing, hats and eye colours are drawn per image from the shared
+mixture, and the skin tone is redrawn in a third of the images (the rule object colours
+follow too), so telling identities apart rests on configuration, as with real faces, with
+colour only a hint.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 
 from . import core
-from .colours import contrasting, darker, jitter, lighter, shared_colour
+from .colours import CLASS_RECOLOUR_RATE, contrasting, darker, jitter, lighter, shared_colour
 from .textures import draw_texture
 
 MAX_ROTATION = np.radians(10.0)
@@ -22,7 +23,7 @@ MAX_ROTATION = np.radians(10.0)
 _IDENTITY_RANGES = {
     "face_w": (0.34, 0.46), "face_h": (0.46, 0.60), "face_y": (-0.14, -0.02),
     "chin_taper": (0.05, 0.40), "jaw_square": (0.0, 0.12),
-    "hairline": (0.30, 0.62), "hairline_curve": (-0.6, 0.6), "hair_part": (-0.25, 0.25),
+    "hairline": (0.40, 0.70), "hairline_curve": (-0.6, 0.6), "hair_part": (-0.25, 0.25),
     "hair_volume": (0.02, 0.16), "hair_length": (-0.4, 0.8),
     "eye_dx": (0.14, 0.22), "eye_y": (-0.10, 0.04), "eye_w": (0.055, 0.10),
     "eye_h": (0.030, 0.055), "eye_tilt": (-0.25, 0.25), "iris": (0.45, 0.80),
@@ -39,6 +40,7 @@ def class_params(rng: np.random.Generator) -> dict:
     p = {name: float(rng.uniform(lo, hi)) for name, (lo, hi) in _IDENTITY_RANGES.items()}
     p["beard"] = bool(rng.random() < 0.2)
     p["glasses_rate"] = 0.6 if rng.random() < 0.15 else 0.03
+    p["skin"] = shared_colour(rng)
     return p
 
 
@@ -57,72 +59,74 @@ def max_rotation(p: dict) -> float:
 
 
 def draw(canvas: np.ndarray, frame: core.Frame, p: dict, rng: np.random.Generator) -> None:
-    skin = shared_colour(rng)
+    frame = frame.moved(0.0, 0.08).scaled(1.3)  # tight portrait crop, as in VGGFace2
+    skin = shared_colour(rng) if rng.random() < CLASS_RECOLOUR_RATE else jitter(p["skin"], rng, 0.06)
     hair = shared_colour(rng)
     # Hair is one colour with a textured sheen, not two unrelated colours.
-    hair_tex = replace(draw_texture(rng, kinds=("solid", "solid", "stripes", "gradient", "dots"),
-                                    period=(0.05, 0.14)),
-                       colour_a=hair, colour_b=jitter(hair, rng, 0.12))
-    clothes = draw_texture(rng)
-    yaw = rng.uniform(-0.12, 0.12)  # small head turn: inner features slide sideways
-
-    # Shoulders and clothing.
-    body = frame.moved(0.0, 1.05)
-    core.fill(canvas, body, core.sd_ellipse(body, rng.uniform(0.7, 0.95), 0.55), clothes.field(body))
-    # Neck.
-    neck = frame.moved(0.0, 0.45)
-    d_neck = core.sd_box(neck, p["neck_w"], 0.22, 0.03)
-    core.fill(canvas, neck, d_neck, skin * core.shade(d_neck, 0.08, 0.3))
-
+    hair_texture = replace(draw_texture(rng, kinds=("solid", "solid", "stripes", "gradient", "dots"),
+                                        period=(0.05, 0.14)),
+                           colour_a=hair, colour_b=jitter(hair, rng, 0.12))
     head = frame.moved(0.0, p["face_y"])
-    hair_field = hair_tex.field(head)
-    # Long hair falls behind the head and shoulders.
-    if p["hair_length"] > 0.0:
-        back = head.moved(0.0, p["hair_length"] / 2.0 - 0.2)
-        w = p["face_w"] + p["hair_volume"] + 0.03
-        core.fill(canvas, back, core.sd_box(back, w, p["hair_length"] / 2.0 + 0.3, w * 0.8), hair_field)
+    hair_field = hair_texture.field(head)
+    yaw = rng.uniform(-0.12, 0.12)  # small head turn: inner features slide sideways
+    inner = head.moved(yaw * 0.12, 0.0)
 
-    # Ears.
+    _draw_shoulders(canvas, frame, head, p, rng, skin, hair_field)
     for side in (-1.0, 1.0):
         ear = head.moved(side * (p["face_w"] - 0.01 + yaw * side * 0.05), p["ear_y"])
-        d_ear = core.sd_ellipse(ear, p["ear_size"] * 0.6, p["ear_size"])
-        core.fill(canvas, ear, d_ear, darker(skin, 0.88))
-
+        core.fill(canvas, ear, core.sd_ellipse(ear, p["ear_size"] * 0.6, p["ear_size"]), darker(skin, 0.88))
     d_face = _face_oval(head, p)
     core.fill(canvas, head, d_face, skin * core.shade(d_face, 0.12, 0.25))
-
-    inner = head.moved(yaw * 0.12, 0.0)
     if p["beard"]:
         jaw = inner.moved(0.0, p["face_h"] * 0.45)
         d_beard = core.subtract(np.maximum(d_face, -jaw.y),
                                 core.sd_ellipse(jaw.moved(0.0, p["mouth_gap"] * 0.5), p["mouth_w"], 0.05))
         core.fill(canvas, head, d_beard, hair_field, opacity=0.9)
-
-    # Hair on top: a cap larger than the face, cut off below the hairline.
-    cap = head.moved(p["hair_part"] * 0.1, -0.04)
-    d_cap = core.sd_ellipse(cap, p["face_w"] + p["hair_volume"], p["face_h"] * 0.8 + p["hair_volume"])
-    line = -p["hairline"] * p["face_h"] + p["hairline_curve"] * head.x * head.x + p["hair_part"] * head.x
-    d_hair = np.maximum(d_cap, head.y - line - 0.06 * np.clip(np.abs(head.x) / p["face_w"], 0, 1))
-    d_hair = core.union(d_hair, np.maximum(d_cap, np.abs(head.x) - p["face_w"] + 0.03))
-    d_hair = np.maximum(d_hair, head.y - p["face_h"] * (0.1 if p["hair_length"] <= 0 else 0.6))
-    core.fill(canvas, head, d_hair, hair_field)
-
+    core.fill(canvas, head, _sd_hair(head, p), hair_field)
     if rng.random() < 0.25:
-        hat = draw_texture(rng)
-        crown_y = -p["face_h"] * 0.8 - p["hair_volume"] * 0.5
-        top = head.moved(0.0, crown_y)
-        d_hat = core.union(
-            core.sd_box(top, p["face_w"] * rng.uniform(0.8, 1.0), rng.uniform(0.12, 0.25), 0.08),
-            core.sd_box(top.moved(0.0, 0.12), p["face_w"] + rng.uniform(0.02, 0.2), 0.035, 0.02),
-        )
-        core.fill(canvas, top, d_hat, hat.field(top))
-
+        _draw_hat(canvas, head, p, rng)
     _draw_features(canvas, inner, p, rng, skin, hair)
 
 
+def _draw_shoulders(canvas, frame: core.Frame, head: core.Frame, p: dict, rng, skin, hair_field) -> None:
+    """Long hair behind, then clothed shoulders and the neck."""
+    if p["hair_length"] > 0.0:
+        back = head.moved(0.0, p["hair_length"] / 2.0 - 0.2)
+        w = p["face_w"] + p["hair_volume"] + 0.03
+        core.fill(canvas, back, core.sd_box(back, w, p["hair_length"] / 2.0 + 0.3, w * 0.8), hair_field)
+    clothes = draw_texture(rng)
+    body = frame.moved(0.0, 1.05)
+    core.fill(canvas, body, core.sd_ellipse(body, rng.uniform(0.7, 0.95), 0.55), clothes.field(body))
+    neck = frame.moved(0.0, 0.45)
+    d_neck = core.sd_box(neck, p["neck_w"], 0.22, 0.03)
+    core.fill(canvas, neck, d_neck, skin * core.shade(d_neck, 0.08, 0.3))
+
+
+def _sd_hair(head: core.Frame, p: dict) -> np.ndarray:
+    """A cap larger than the face, cut off below the hairline, with hair down the sides."""
+    cap = head.moved(p["hair_part"] * 0.1, -0.04)
+    d_cap = core.sd_ellipse(cap, p["face_w"] + p["hair_volume"], p["face_h"] * 0.8 + p["hair_volume"])
+    line = -p["hairline"] * p["face_h"] + p["hairline_curve"] * head.x * head.x + p["hair_part"] * head.x * 0.5
+    line = np.minimum(line, p["eye_y"] - p["eye_h"] - p["brow_gap"] - 0.05)  # keep the eyes and brows clear
+    d_hair = np.maximum(d_cap, head.y - line - 0.06 * np.clip(np.abs(head.x) / p["face_w"], 0, 1))
+    d_hair = core.union(d_hair, np.maximum(d_cap, np.abs(head.x) - p["face_w"] + 0.03))
+    return np.maximum(d_hair, head.y - p["face_h"] * (0.1 if p["hair_length"] <= 0 else 0.6))
+
+
+def _draw_hat(canvas, head: core.Frame, p: dict, rng) -> None:
+    hat = draw_texture(rng)
+    top = head.moved(0.0, -p["face_h"] * 0.8 - p["hair_volume"] * 0.5)
+    d_hat = core.union(
+        core.sd_box(top, p["face_w"] * rng.uniform(0.8, 1.0), rng.uniform(0.12, 0.25), 0.08),
+        core.sd_box(top.moved(0.0, 0.12), p["face_w"] + rng.uniform(0.02, 0.2), 0.035, 0.02),
+    )
+    core.fill(canvas, top, d_hat, hat.field(top))
+
+
 def _draw_features(canvas, inner: core.Frame, p: dict, rng, skin, hair) -> None:
+    """Eyes, brows, glasses, nose and mouth, with per-image expression."""
     dark = contrasting(skin, 0.6)
-    brow_colour = darker(hair, 0.6) if hair @ np.ones(3) < skin @ np.ones(3) else dark
+    brow_colour = darker(hair, 0.6) if hair.sum() < skin.sum() else dark
     openness = 0.15 if rng.random() < 0.05 else rng.uniform(0.7, 1.1)
     brow_raise = rng.uniform(-0.02, 0.03)
     gaze = rng.uniform(-0.3, 0.3, 2)
@@ -156,7 +160,7 @@ def _draw_features(canvas, inner: core.Frame, p: dict, rng, skin, hair) -> None:
 
     mouth = inner.moved(0.0, nose_y + p["mouth_gap"])
     bend = p["mouth_bend"] + rng.uniform(-2.0, 3.0)
-    lips = np.array([0.75, 0.35, 0.35]) * 0.5 + skin * 0.5
+    lips = np.array([0.375, 0.175, 0.175], dtype=np.float32).reshape(3, 1, 1) + skin * 0.5
     core.fill(canvas, mouth, core.sd_arc(mouth, p["mouth_w"], bend, p["lip"]), darker(lips, 0.7))
     if rng.random() < 0.25:
         core.fill(canvas, mouth, core.sd_ellipse(mouth.moved(0.0, 0.01), p["mouth_w"] * 0.6,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import core
-from .colours import contrasting, jitter, shared_colour
+from .colours import CLASS_RECOLOUR_RATE, contrasting, jitter, shared_colour
 from .textures import Texture, draw_texture
 
 PRIMITIVES = ("ellipse", "box", "polygon", "star", "blob", "capsule")
@@ -37,19 +37,21 @@ class Part:
 
 def _sd_part(f: core.Frame, part: Part) -> np.ndarray:
     g = f.moved(part.x, part.y).rotated(part.angle)
+    # Round shapes are drawn at width w and squashed to height h.
+    squashed = core.Frame(g.x, g.y * float(part.w / part.h), g.px)
     if part.kind == "ellipse":
         d = core.sd_ellipse(g, part.w, part.h)
     elif part.kind == "box":
         d = core.sd_box(g, part.w, part.h, min(part.w, part.h) * 0.25)
     elif part.kind == "polygon":
-        d = core.sd_regular_polygon(core.Frame(g.x, g.y * part.w / part.h, g.px), part.w, part.n)
+        d = core.sd_regular_polygon(squashed, part.w, part.n)
     elif part.kind == "star":
         amps = np.zeros(part.n)
         amps[-1] = 0.35
-        d = core.sd_radial(core.Frame(g.x, g.y * part.w / part.h, g.px), part.w, amps, np.zeros(part.n))
+        d = core.sd_radial(squashed, part.w, amps, np.zeros(part.n))
     elif part.kind == "blob":
         phases = np.arange(1, len(part.wobble) + 1) * 1.7
-        d = core.sd_radial(core.Frame(g.x, g.y * part.w / part.h, g.px), part.w, np.array(part.wobble), phases)
+        d = core.sd_radial(squashed, part.w, np.array(part.wobble), phases)
     else:  # capsule along x
         r = min(part.w, part.h)
         d = core.sd_segment(g, -part.w + r, 0.0, part.w - r, 0.0, r)
@@ -126,11 +128,25 @@ def _recipe_parts(recipe: str, rng: np.random.Generator) -> list[Part]:
                        kinds=("box", "ellipse", "polygon", "capsule")) for i in range(3)]
 
 
+def _details(rng: np.random.Generator, host: Part) -> list[Part]:
+    """Small marks (knobs, buttons, slots) on the front part: objects get fine internal
+    structure on the scale of eyes and mouths, so detail alone does not mark faces."""
+    marks = []
+    for _ in range(int(rng.integers(0, 5))):
+        r = float(rng.uniform(0.025, 0.06))
+        x = host.x + float(rng.uniform(-0.6, 0.6)) * host.w
+        y = host.y + float(rng.uniform(-0.6, 0.6)) * host.h
+        kind = ("ellipse", "capsule", "box")[int(rng.integers(3))]
+        marks.append(Part(kind, x, y, r * (2.5 if kind == "capsule" else 1.0), r, slot=2))
+    return marks
+
+
 def class_params(rng: np.random.Generator) -> dict:
     recipe = RECIPES[int(rng.integers(len(RECIPES)))]
+    parts = _recipe_parts(recipe, rng)
     return {
         "recipe": recipe,
-        "parts": _recipe_parts(recipe, rng),
+        "parts": parts + _details(rng, parts[-1]),
         "texture": draw_texture(rng),
         "second": shared_colour(rng),
         "free_rotation": bool(rng.random() < 0.5),
@@ -144,13 +160,13 @@ def max_rotation(p: dict) -> float:
 def draw(canvas: np.ndarray, frame: core.Frame, p: dict, rng: np.random.Generator) -> None:
     texture: Texture = p["texture"]
     second = p["second"]
-    if rng.random() < 0.35:  # recoloured exemplar: colour is a hint, not the category
+    if rng.random() < CLASS_RECOLOUR_RATE:  # recoloured exemplar: colour is a hint, not the category
         texture = replace(texture, colour_a=shared_colour(rng), colour_b=shared_colour(rng))
         second = shared_colour(rng)
     texture = replace(texture, colour_a=jitter(texture.colour_a, rng, 0.06),
                       colour_b=jitter(texture.colour_b, rng, 0.06))
     colours = {1: jitter(second, rng, 0.06), 2: contrasting(texture.colour_a)}
-    f = frame.scaled(rng.uniform(0.9, 1.1))
+    f = frame.scaled(rng.uniform(1.1, 1.35))
     for part in p["parts"]:
         s = rng.uniform(0.88, 1.12, 2)
         varied = replace(part, x=part.x + rng.normal(0.0, 0.02), y=part.y + rng.normal(0.0, 0.02),

@@ -7,6 +7,7 @@ domains apart.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,10 +27,10 @@ class Texture:
     angle: float
 
     def field(self, f: Frame) -> np.ndarray:
-        """RGB field (or a single RGB for solid) over the frame."""
+        """(3, H, W) colour field over the frame ((3, 1, 1) for solid)."""
         if self.kind == "solid":
             return self.colour_a
-        c, s = np.cos(self.angle), np.sin(self.angle)
+        c, s = math.cos(self.angle), math.sin(self.angle)
         u = c * f.x + s * f.y
         v = -s * f.x + c * f.y
         # Each pattern is a soft mask of colour_b over colour_a, one pixel wide at its
@@ -44,13 +45,13 @@ class Texture:
         elif self.kind == "dots":
             cu = (u / self.period) % 1.0 - 0.5
             cv = (v / self.period) % 1.0 - 0.5
-            d = (np.hypot(cu, cv) - 0.28) * self.period
+            d = (np.sqrt(cu * cu + cv * cv) - 0.28) * self.period
             t = np.clip(0.5 - d / f.px, 0.0, 1.0)
         elif self.kind == "gradient":
             t = np.clip(0.5 + u / (4.0 * self.period), 0.0, 1.0)
         else:
             raise ValueError(f"unknown texture kind {self.kind!r}; valid: {KINDS}")
-        return self.colour_a + t[..., None] * (self.colour_b - self.colour_a)
+        return self.colour_a + t * (self.colour_b - self.colour_a)
 
 
 def draw_texture(rng: np.random.Generator, kinds: tuple[str, ...] = KINDS,

@@ -1,0 +1,14 @@
+"""Layer names of a VGG architecture, without building it (the Snakefile plans jobs per layer)."""
+from __future__ import annotations
+
+
+def layer_names(arch: dict) -> list[str]:
+    """conv1..convK, then fc<S+1>.. (S pooling stages): VGG16 has conv1-conv13, fc6, fc7, fc8."""
+    convs = [f"conv{k}" for k in range(1, sum(len(stage) for stage in arch["stages"]) + 1)]
+    first_fc = len(arch["stages"]) + 1
+    return convs + [f"fc{first_fc + i}" for i in range(len(arch["fc"]) + 1)]
+
+
+def lesionable(arch: dict) -> list[str]:
+    """Every layer whose units are features: all but the class layer."""
+    return layer_names(arch)[:-1]

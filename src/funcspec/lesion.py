@@ -1,0 +1,89 @@
+"""Lesion evaluation: zero the top-ranked units of one layer and measure every task (see tasks.py)."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from .ablation import ablated
+from .data import Pooled, test_batches
+
+
+def conditions(rankings: dict[str, list[int]], n_units: int, fractions, random_draws: int,
+               seed: int) -> list[dict]:
+    """Every lesion to measure: none, the top p of each ranking, and random sets of equal size."""
+    out = [{"lesion": "none", "draw": 0, "fraction": 0.0, "units": []}]
+    for p in fractions:
+        n = round(p * n_units)
+        if n == 0:
+            continue
+        for name, order in rankings.items():
+            if len(order) < n:
+                raise ValueError(f"ranking {name} has {len(order)} units, lesion fraction {p} "
+                                 f"needs {n}: rank a larger fraction or lower the lesion fractions")
+            out.append({"lesion": name, "draw": 0, "fraction": p, "units": list(order[:n])})
+        for draw in range(random_draws):
+            # Nested across fractions: a larger random lesion contains the smaller one.
+            perm = np.random.default_rng([seed, draw]).permutation(n_units)
+            out.append({"lesion": "random", "draw": draw, "fraction": p, "units": perm[:n].tolist()})
+    return out
+
+
+@torch.no_grad()
+def evaluate_lesions(model, layer: str, test: Pooled, groups: dict[str, np.ndarray],
+                     lesions: list[dict], batch_size: int, device) -> list[dict]:
+    """Top-1 accuracy (joint argmax) and loss of every group under every lesion.
+
+    The layers below the lesioned one are run once per batch and shared by all lesions.
+    """
+    names = model.layer_names
+    below = names[names.index(layer) - 1] if names.index(layer) else None
+    group_of = np.full(model.unit_layer(names[-1]).out_features, -1)
+    for g, labels in enumerate(groups.values()):
+        group_of[labels] = g
+    sums = np.zeros((len(lesions), len(groups), 3))   # correct, loss sum, count
+    for x, y, _ in test_batches(test, np.arange(len(test)), batch_size, model.input_size, device):
+        base = model(x, stop=below) if below else x
+        g = torch.from_numpy(group_of[y.cpu().numpy()])
+        for i, lesion in enumerate(lesions):
+            with ablated(model, layer, lesion["units"]):
+                logits = model(base, start=layer)
+            correct = (logits.argmax(1) == y).cpu()
+            loss = nn.functional.cross_entropy(logits.float(), y, reduction="none").cpu()
+            for k in range(len(groups)):
+                mine = g == k
+                sums[i, k] += (correct[mine].sum().item(), loss[mine].sum().item(), mine.sum().item())
+    rows = []
+    for i, lesion in enumerate(lesions):
+        for k, group in enumerate(groups):
+            correct, loss, count = sums[i, k]
+            rows.append({"lesion": lesion["lesion"], "draw": lesion["draw"],
+                         "fraction": lesion["fraction"], "n_lesioned": len(lesion["units"]),
+                         "task": group, "n_images": int(count),
+                         "accuracy": correct / count, "loss": loss / count})
+    baseline = {r["task"]: r["accuracy"] for r in rows if r["lesion"] == "none"}
+    for r in rows:
+        base = baseline[r["task"]]
+        r["accuracy_unlesioned"] = base
+        r["drop"] = (base - r["accuracy"]) / base if base > 0 else float("nan")
+    return rows
+
+
+def segregation(rows: list[dict], task_a: str, task_b: str, fraction: float) -> dict:
+    """How specific the two tasks' units are, at one lesion fraction.
+
+    index: mean of (a's drop after an a-lesion minus a's drop after a b-lesion) and the same for b;
+    0 when the two lesions hurt each task alike, 1 for a complete double dissociation.
+    ratio: mean over the tasks of (own - other) / (own + other), scale-free, so it does not
+    saturate when every lesion of a small net drives accuracy near chance.
+    """
+    drop = {(r["lesion"], r["task"]): r["drop"] for r in rows
+            if r["draw"] == 0 and np.isclose(r["fraction"], fraction)}
+    own_a, other_a = drop[(task_a, task_a)], drop[(task_b, task_a)]
+    own_b, other_b = drop[(task_b, task_b)], drop[(task_a, task_b)]
+
+    def ratio(own, other):
+        return (own - other) / (own + other) if own + other > 0 else 0.0
+
+    return {"index": ((own_a - other_a) + (own_b - other_b)) / 2,
+            "ratio": (ratio(own_a, other_a) + ratio(own_b, other_b)) / 2}

@@ -1,0 +1,169 @@
+"""The lesion primitive and the greedy ranking: the fast engine equals the naive reference."""
+import json
+
+import pytest
+import torch
+
+from funcspec import models
+from funcspec.ablation import ablate_, ablated
+from funcspec.ranking import disagreement, group_size, rank_fast, rank_reference
+
+torch.set_num_threads(1)
+
+# conv1 -> conv2 in a stage, conv2 -> conv3 across a pool, conv3 -> fc3 through Flatten,
+# fc3 -> fc4, fc4 -> the class layer fc5.
+ARCH = {"stages": [[4, 6], [8]], "fc": [10, 12], "dropout": 0.5}
+CLASSES = 5
+HIDDEN = ["conv1", "conv2", "conv3", "fc3", "fc4"]
+
+
+def net(seed, input_size=8):
+    torch.manual_seed(seed)
+    model = models.build(ARCH, CLASSES, input_size)
+    # The paper's init gives near-zero logits and losses that differ only in the 6th digit;
+    # He-scaled weights and non-zero biases give distinct losses (and exercise bias zeroing).
+    for p in model.parameters():
+        torch.nn.init.normal_(p, 0, (2 / p[0].numel()) ** 0.5 if p.dim() > 1 else 0.1)
+    return model
+
+
+def sampler(seed, input_size=8, n=48, fresh=True):
+    """images(step): a fresh random batch per step, or the same batch at every step."""
+    def images(step):
+        g = torch.Generator().manual_seed(seed * 1000 + (step if fresh else 0))
+        return (torch.randn(n, 3, input_size, input_size, generator=g),
+                torch.randint(0, CLASSES, (n,), generator=g))
+    return images
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("group_fraction, fresh, input_size", [
+    (0.016, False, 8),   # k = 1, fixed images
+    (0.25, True, 8),     # k = 1, 1, 2, 2, 3
+    (0.34, True, 16),    # k = 1, 2, 2, 3, 4; conv3 -> fc3 flattens 4x4 maps
+])
+def test_fast_ranking_equals_reference_for_every_layer(seed, group_fraction, fresh, input_size):
+    model = net(seed, input_size)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    images = sampler(seed, input_size, fresh=fresh)
+    for layer in HIDDEN:
+        kwargs = dict(fraction=0.5, group_fraction=group_fraction, batch_size=20)
+        ref = rank_reference(model, layer, images, **kwargs)
+        fast = rank_fast(model, layer, images, candidate_batch=3, **kwargs)
+        n = model.unit_layer(layer).weight.shape[0]
+        assert len(ref["order"]) > 0.5 * n and len(ref["steps"]) >= 2
+        assert (ref["method"], fast["method"]) == ("reference", "fast")
+        assert disagreement(ref, fast) is None
+        # Automatic candidate batching gives the same numbers.
+        assert rank_fast(model, layer, images, **kwargs)["order"] == fast["order"]
+    assert model.training
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+
+
+def test_disagreement_ignores_ties_only():
+    result = rank_fast(net(0), "fc4", sampler(0), fraction=0.5, group_fraction=0.25)
+    assert disagreement(result, result) is None
+    shifted = json.loads(json.dumps(result))
+    shifted["steps"][1]["losses"][0] += 1e-2
+    assert "losses" in disagreement(result, shifted)
+    other = json.loads(json.dumps(result))
+    outsider = next(u for u in range(12) if u not in result["order"])
+    other["steps"][0]["added"][0] = outsider
+    assert "chosen by one ranking only" in disagreement(result, other)
+    # Two units tied within the tolerance may swap places, inside a group or across its boundary.
+    tied = json.loads(json.dumps(result))
+    tied["steps"][0]["losses"] = [result["steps"][0]["losses"][0]] * 3
+    swapped = json.loads(json.dumps(tied))
+    swapped["steps"][0]["added"].reverse()
+    assert disagreement(tied, swapped) is None
+    swapped["steps"][0]["added"][0] = outsider
+    assert disagreement(tied, swapped) is None
+
+
+def test_max_steps_grows_the_group_to_reach_the_fraction(capsys):
+    model = net(0)   # fc4 has 12 units: 0.5 * 12 = 6 must be passed in 2 steps -> groups of 4
+    result = rank_fast(model, "fc4", sampler(0), fraction=0.5, group_fraction=0.1, max_steps=2,
+                       progress=True)
+    assert [s["step"] for s in result["steps"]] == [0, 1]
+    assert result["group_size"] == 4 and len(result["order"]) == 8
+    assert "20/20 candidates" in capsys.readouterr().err   # 12 + 8 candidates
+    assert group_size(256, 0.2, 0.016, max_steps=4) == 13 and group_size(256, 0.2, 0.016) == 4
+    assert group_size(2000, 0.2, 0.016, max_steps=100) == 32   # the paper's k when it suffices
+
+
+def test_empty_ablation_is_bit_identical_and_exceptions_restore():
+    model = net(0).eval()
+    x, _ = sampler(0)(0)
+    out = model(x)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    for layer in model.layer_names:
+        with ablated(model, layer, []):
+            assert torch.equal(model(x), out)
+        with pytest.raises(RuntimeError, match="boom"):
+            with ablated(model, layer, [0, 2]):
+                assert not torch.equal(model(x), out)
+                raise RuntimeError("boom")
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
+    assert torch.equal(model(x), out)
+
+
+@pytest.mark.parametrize("layer", HIDDEN)
+def test_ablating_a_whole_layer_leaves_chance(layer):
+    model = net(1).eval()
+    x, y = sampler(1, n=200)(0)
+    with ablated(model, layer, range(model.unit_layer(layer).weight.shape[0])):
+        logits = model(x)
+    # Nothing of the input passes the layer: every image gets the same logits.
+    assert torch.allclose(logits, logits[:1].expand_as(logits), atol=1e-6)
+    guess = logits.argmax(1)
+    assert (guess == guess[0]).all()
+    assert (guess == y).float().mean() == (y == guess[0]).float().mean()
+
+
+def test_ablate_in_place_zeroes_weights_and_bias():
+    model = net(0)
+    before = model.unit_layer("conv2").weight.clone()
+    ablate_(model, "conv2", [1, 4])
+    conv = model.unit_layer("conv2")
+    assert conv.weight[[1, 4]].abs().sum() == 0 and conv.bias[[1, 4]].abs().sum() == 0
+    keep = [0, 2, 3, 5]
+    assert torch.equal(conv.weight[keep], before[keep]) and conv.bias[keep].abs().sum() > 0
+
+
+def test_killed_ranking_resumes_to_the_uninterrupted_result(tmp_path):
+    model = net(2)
+    images = sampler(2)
+    kwargs = dict(fraction=0.5, group_fraction=0.016)   # conv3: 8 units, 1 per step, 5 steps
+    uninterrupted = rank_fast(model, "conv3", images, **kwargs)
+    checkpoint = tmp_path / "conv3.json"
+
+    def dies_at_step_2(step):
+        if step == 2:
+            raise KeyboardInterrupt
+        return images(step)
+    with pytest.raises(KeyboardInterrupt):
+        rank_fast(model, "conv3", dies_at_step_2, checkpoint=checkpoint, **kwargs)
+    assert len(json.loads(checkpoint.read_text())["steps"]) == 2
+
+    asked = []
+
+    def recording(step):
+        asked.append(step)
+        return images(step)
+    resumed = rank_fast(model, "conv3", recording, checkpoint=checkpoint, **kwargs)
+    assert asked == [2, 3, 4]
+    assert resumed == uninterrupted
+    # The checkpoint is method-independent: the reference continues a finished fast run as is.
+    assert rank_reference(model, "conv3", recording, checkpoint=checkpoint, **kwargs)["order"] == \
+        uninterrupted["order"]
+    # Other parameters: the checkpoint is not used.
+    other = dict(fraction=0.3, group_fraction=0.016)
+    assert rank_fast(model, "conv3", images, checkpoint=checkpoint, **other) == \
+        rank_fast(model, "conv3", images, **other)
+
+
+def test_class_layer_is_rejected():
+    model = net(0)
+    for rank in (rank_fast, rank_reference):
+        with pytest.raises(ValueError, match="class layer"):
+            rank(model, "fc5", sampler(0))
