@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from slurm_cluster import slurm_cluster  # noqa: F401  (the fixture)
 from snakemake.profiles import ProfileConfigFileParser
-from test_workflow import REPO, SNAKEMAKE, tree_bytes, workdir
+from workflow_helpers import REPO, SNAKEMAKE, tree_bytes, workdir
 
 PROFILE = REPO / "slurm" / "config.yaml"
-GPU_RULES = {"train", "evaluate", "decode_heldout"}  # the GPU rules the smoke run reaches
+GPU_RULES = {"train", "evaluate", "decode_heldout", "rank", "lesion"}  # those the smoke run reaches
 CPU_RULES = {"generate_synthetic", "prepare"}
 # Result files allowed to differ between two runs, with the reason. Empty: all byte-identical.
 VOLATILE: dict[str, str] = {}
@@ -103,11 +103,10 @@ def job_rule(job: dict) -> str:
 
 
 @pytest.fixture(scope="module")
-def runs(slurm_cluster, tmp_path_factory):  # noqa: F811
+def runs(slurm_cluster, smoke_run, tmp_path_factory):  # noqa: F811
     """(local work dir, SLURM work dir, SLURM run's output, job name prefix)."""
     threads = str(min(2, slurm_cluster.cpus))
-    local = workdir(tmp_path_factory.mktemp("local"))
-    run(local, "--cores", threads, "--configfile", "config/smoke.yaml")
+    local = smoke_run
 
     work = workdir(tmp_path_factory.mktemp("slurm"))
     shutil.copytree(REPO / "slurm", work / "slurm")

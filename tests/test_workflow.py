@@ -1,52 +1,17 @@
 """The Snakemake workflow end to end, in a scratch copy of the repository."""
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 import yaml
 from fabricate import (fabricate_food101, fabricate_imagenet, fabricate_split_folders,
                        fabricate_vggface2)
-
-REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-
-
-def workdir(tmp_path) -> Path:
-    """A copy of the workflow files, so runs write results/ and .snakemake/ there, not here."""
-    work = tmp_path / "work"
-    work.mkdir()
-    shutil.copy(REPO / "Snakefile", work)
-    for folder in ("config", "workflow", "envs"):
-        shutil.copytree(REPO / folder, work / folder)
-    return work
-
-
-def snakemake(work, *args, check=True):
-    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(work)}
-    result = subprocess.run([*SNAKEMAKE, *args], cwd=work, capture_output=True, text=True, env=env)
-    if check and result.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
+from workflow_helpers import REPO, snakemake, tree_bytes, workdir
 
 
 def planned_jobs(output: str) -> dict:
     """{rule: count} from a dry run's job table."""
     table = output.split("Job stats:", 1)[1].split("total", 1)[0]
     return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
-
-
-def tree_bytes(root: Path) -> dict:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
-    work = workdir(tmp_path_factory.mktemp("smoke"))
-    snakemake(work, "--cores", "2", "--configfile", "config/smoke.yaml")
-    return work
 
 
 def test_smoke_run_builds_every_artifact(smoke_run):
@@ -60,6 +25,17 @@ def test_smoke_run_builds_every_artifact(smoke_run):
     assert probe[0].startswith("domain_a,domain_b,features")
     assert len(probe) > 1 and all(line.startswith("faces,objects,") for line in probe[1:])
     assert (results / "figures" / "contact_sheet.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for figure in ("fig1", "fig2", "figS1"):
+        assert (results / "figures" / f"{figure}.pdf").read_bytes()[:5] == b"%PDF-"
+        assert (results / "figures" / f"{figure}.png").stat().st_size > 0
+    fig1 = (results / "figures" / "fig1.csv").read_text().splitlines()
+    assert {line.split(",")[0] for line in fig1[1:]} == {"B", "C"}
+    fig2 = (results / "figures" / "fig2.csv").read_text()
+    for layer in ("conv1", "conv2", "fc3"):   # every lesionable layer of the smoke net
+        assert f",dual,{layer}," in fig2 and f"dual (random split),{layer}," in fig2
+    for network in ("face", "object", "dual", "untrained"):
+        assert (results / "models" / network / "model.pt").exists()
+        assert not (results / "models" / network / "checkpoint.pt").exists()
     # a second run has nothing to do
     assert "Nothing to be done" in snakemake(smoke_run, "-n", "--configfile", "config/smoke.yaml").stdout
 

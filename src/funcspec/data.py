@@ -91,7 +91,7 @@ def augment(x: torch.Tensor, size: int, greyscale_p: float, generator: torch.Gen
     return torch.where(grey[:, None, None, None], luminance.expand_as(x), x)
 
 
-def test_batches(pooled: Pooled, indices: np.ndarray, batch_size: int, size: int, device):
+def eval_batches(pooled: Pooled, indices: np.ndarray, batch_size: int, size: int, device):
     """(normalised centre-cropped inputs, labels, task indices) of `indices`, in order."""
     for start in range(0, len(indices), batch_size):
         idx = indices[start:start + batch_size]

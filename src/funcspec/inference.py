@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .data import Pooled, test_batches
+from .data import Pooled, eval_batches
 
 
 @torch.no_grad()
@@ -12,7 +12,7 @@ def predictions(model, pooled: Pooled, batch_size: int, device) -> np.ndarray:
     """Joint argmax over every class the network knows: calling a face an object is an error."""
     size = model.input_size
     out = [model(x).argmax(1).cpu().numpy()
-           for x, _, _ in test_batches(pooled, np.arange(len(pooled)), batch_size, size, device)]
+           for x, _, _ in eval_batches(pooled, np.arange(len(pooled)), batch_size, size, device)]
     return np.concatenate(out)
 
 
@@ -21,5 +21,5 @@ def activations(model, pooled: Pooled, layer: str, batch_size: int, device) -> n
     """Output of `layer` (post-ReLU), flattened to (images, features)."""
     size = model.input_size
     out = [model(x, stop=layer).flatten(1).cpu().numpy()
-           for x, _, _ in test_batches(pooled, np.arange(len(pooled)), batch_size, size, device)]
+           for x, _, _ in eval_batches(pooled, np.arange(len(pooled)), batch_size, size, device)]
     return np.concatenate(out)

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from .ablation import ablated
-from .data import Pooled, test_batches
+from .data import Pooled, eval_batches
 
 
 def conditions(rankings: dict[str, list[int]], n_units: int, fractions, random_draws: int,
@@ -38,21 +38,20 @@ def evaluate_lesions(model, layer: str, test: Pooled, groups: dict[str, np.ndarr
     """
     names = model.layer_names
     below = names[names.index(layer) - 1] if names.index(layer) else None
-    group_of = np.full(model.unit_layer(names[-1]).out_features, -1)
-    for g, labels in enumerate(groups.values()):
-        group_of[labels] = g
+    # A class belongs to several groups at once (a task and a half of the random split).
+    member = np.zeros((model.unit_layer(names[-1]).out_features, len(groups)))
+    for k, labels in enumerate(groups.values()):
+        member[labels, k] = 1.0
     sums = np.zeros((len(lesions), len(groups), 3))   # correct, loss sum, count
-    for x, y, _ in test_batches(test, np.arange(len(test)), batch_size, model.input_size, device):
+    for x, y, _ in eval_batches(test, np.arange(len(test)), batch_size, model.input_size, device):
         base = model(x, stop=below) if below else x
-        g = torch.from_numpy(group_of[y.cpu().numpy()])
+        in_group = member[y.cpu().numpy()]
         for i, lesion in enumerate(lesions):
             with ablated(model, layer, lesion["units"]):
                 logits = model(base, start=layer)
-            correct = (logits.argmax(1) == y).cpu()
-            loss = nn.functional.cross_entropy(logits.float(), y, reduction="none").cpu()
-            for k in range(len(groups)):
-                mine = g == k
-                sums[i, k] += (correct[mine].sum().item(), loss[mine].sum().item(), mine.sum().item())
+            correct = (logits.argmax(1) == y).double().cpu().numpy()
+            loss = nn.functional.cross_entropy(logits.float(), y, reduction="none").double().cpu().numpy()
+            sums[i] += np.stack([in_group.T @ correct, in_group.T @ loss, in_group.sum(0)], axis=1)
     rows = []
     for i, lesion in enumerate(lesions):
         for k, group in enumerate(groups):

@@ -20,7 +20,7 @@ from tqdm import tqdm
 
 from . import models
 from .atomic import atomic_path
-from .data import Pooled, augment, normalise, open_tasks, test_batches, to_input
+from .data import Pooled, augment, normalise, open_tasks, eval_batches, to_input
 
 
 def pick_device() -> torch.device:
@@ -71,7 +71,7 @@ def _evaluate_loss(model, pooled, indices, batch_size, size, device, n_tasks):
     sums = np.zeros((n_tasks, 3))
     model.eval()
     with torch.no_grad():
-        for x, y, task_of in test_batches(pooled, indices, batch_size, size, device):
+        for x, y, task_of in eval_batches(pooled, indices, batch_size, size, device):
             _accumulate(sums, model(x), y, task_of)
     return sums
 

@@ -86,6 +86,12 @@ def _has(layers: dict, task) -> bool:
     return any(r["lesion"] == task for rows in layers.values() for r in rows)
 
 
+def ranked_tasks(layers: dict) -> tuple:
+    """The real tasks a network was lesioned by (its own rankings), in table order."""
+    seen = dict.fromkeys(r["lesion"] for rows in layers.values() for r in rows)
+    return tuple(t for t in seen if t not in ("none", "random", *SPLIT))
+
+
 def fig2(lesion_csvs, out_prefix, network="dual", face_task="faces", object_task="objects",
          fraction=0.2, control_csvs=(), controls_prefix=None) -> list[dict]:
     tables = read_lesions(list(lesion_csvs) + list(control_csvs))
@@ -100,13 +106,13 @@ def fig2(lesion_csvs, out_prefix, network="dual", face_task="faces", object_task
     if controls_prefix is not None:
         control = [r | {"panel": "A"} for r in rows if r["panel"] == "C"]
         for name, layers in tables.items():
+            ranked = ranked_tasks(layers)
             if name == network:
                 continue
-            if all(_has(layers, t) for t in tasks):
-                control += segregation_rows("A", name, layers, tasks, fraction)
-            else:  # a single-task net, lesioned with its own ranking
-                own = next(t for t in tasks if _has(layers, t))
-                control += [r | {"panel": "B"} for r in lesion_rows(name, layers, (own,), fraction)]
+            if len(ranked) == 2:   # another multi-task net, e.g. the greyscale dual net
+                control += segregation_rows("A", name, layers, ranked, fraction)
+            else:                  # a single-task net, lesioned with its own ranking
+                control += [r | {"panel": "B"} for r in lesion_rows(name, layers, ranked[:1], fraction)]
         save_figure(lambda: _draw_controls(control), control, COLUMNS, controls_prefix)
     return rows
 

@@ -22,7 +22,7 @@ _COMPONENTS = (
 )
 # Share of images in which a class's own colours (an identity's skin, an object category's
 # palette) are replaced by fresh draws: colour hints at the class but never defines it.
-CLASS_RECOLOUR_RATE = 0.35
+CLASS_RECOLOUR_RATE = 0.15
 
 _CUMULATIVE = list(itertools.accumulate(c[0] / sum(c[0] for c in _COMPONENTS) for c in _COMPONENTS))[:-1]
 

@@ -41,6 +41,7 @@ def class_params(rng: np.random.Generator) -> dict:
     p["beard"] = bool(rng.random() < 0.2)
     p["glasses_rate"] = 0.6 if rng.random() < 0.15 else 0.03
     p["skin"] = shared_colour(rng)
+    p["hair"] = shared_colour(rng)
     return p
 
 
@@ -61,7 +62,7 @@ def max_rotation(p: dict) -> float:
 def draw(canvas: np.ndarray, frame: core.Frame, p: dict, rng: np.random.Generator) -> None:
     frame = frame.moved(0.0, 0.08).scaled(1.3)  # tight portrait crop, as in VGGFace2
     skin = shared_colour(rng) if rng.random() < CLASS_RECOLOUR_RATE else jitter(p["skin"], rng, 0.06)
-    hair = shared_colour(rng)
+    hair = shared_colour(rng) if rng.random() < CLASS_RECOLOUR_RATE else jitter(p["hair"], rng, 0.06)
     # Hair is one colour with a textured sheen, not two unrelated colours.
     hair_texture = replace(draw_texture(rng, kinds=("solid", "solid", "stripes", "gradient", "dots"),
                                         period=(0.05, 0.14)),

@@ -1,0 +1,30 @@
+"""Running the Snakemake workflow from tests, in scratch copies of the repository."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def workdir(tmp_path) -> Path:
+    """A copy of the workflow files, so runs write results/ and .snakemake/ there, not here."""
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(REPO / "Snakefile", work)
+    for folder in ("config", "workflow", "envs"):
+        shutil.copytree(REPO / folder, work / folder)
+    return work
+
+
+def snakemake(work, *args, check=True):
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(work)}
+    result = subprocess.run([*SNAKEMAKE, *args], cwd=work, capture_output=True, text=True, env=env)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def tree_bytes(root: Path) -> dict:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
