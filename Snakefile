@@ -29,5 +29,6 @@ rule all:
         expand("results/prepared/{dataset}", dataset=DATASETS),
         "results/probe/lowlevel_probe.csv",
         "results/figures/contact_sheet.png",
+        expand("results/eval/{network}/accuracy.csv", network=NETWORKS),
         rules.fig1.output,
         rules.fig2.output,
