@@ -87,8 +87,8 @@ def _plot_history(args):
     plot_history(args.history, args.out)
 
 
-def _load(args):
-    """The network of --model and its tasks' split --split, checked against --data."""
+def _load(args, split: str):
+    """The network of --model and the `split` of the --data folders, checked against each other."""
     import torch
 
     from .data import Pooled, open_tasks
@@ -99,17 +99,16 @@ def _load(args):
     model, saved = load_model(args.model, device)
     dirs = _task_dirs(args.data)
     expected = [t["task"] for t in saved["tasks"]]
-    if args.split != "heldout" and list(dirs) != expected:
+    if split != "heldout" and list(dirs) != expected:
         raise ValueError(f"{args.model} was trained on tasks {expected}; --data gives {list(dirs)}")
-    return model, saved, Pooled(open_tasks(dirs, args.split)), device
+    return model, saved, Pooled(open_tasks(dirs, split)), device
 
 
 def _evaluate(args):
     from .evaluate import accuracy_table
     from .inference import predictions
 
-    args.split = "test"
-    model, saved, pooled, device = _load(args)
+    model, saved, pooled, device = _load(args, "test")
     predicted = predictions(model, pooled, args.batch_size, device)
     rows = []
     for t, task in enumerate(pooled.tasks):
@@ -126,11 +125,10 @@ def _decode(args):
     from .decode import decode
     from .inference import activations
 
-    args.split = "heldout"
     rows = []
     for task, directory in _task_dirs(args.data).items():
         one = argparse.Namespace(**{**vars(args), "data": [f"{task}={directory}"]})
-        model, saved, pooled, device = _load(one)
+        model, saved, pooled, device = _load(one, "heldout")
         features = activations(model, pooled, model.penultimate, args.batch_size, device)
         result = decode(features, pooled.labels, folds=args.folds, seed=args.seed)
         rows.append({"network": saved["network"], "dataset": task, "layer": model.penultimate,
@@ -154,8 +152,7 @@ def _rank(args):
     from .tasks import task_groups
     from .ranking import rank_fast, rank_reference
 
-    args.split = "train"
-    model, saved, pooled, device = _load(args)
+    model, saved, pooled, device = _load(args, "train")
     groups = task_groups(saved, args.split_seed)
     if args.task not in groups:
         raise ValueError(f"{args.model} has no task {args.task!r} (has {', '.join(groups)})")
@@ -185,8 +182,7 @@ def _lesion(args):
     from .lesion import conditions, evaluate_lesions
     from .tasks import task_groups
 
-    args.split = "test"
-    model, saved, pooled, device = _load(args)
+    model, saved, pooled, device = _load(args, "test")
     rankings = {}
     for path in args.rankings:
         ranking = json.loads(Path(path).read_text())
