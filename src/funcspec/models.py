@@ -6,7 +6,6 @@ these names: relevance ranking, lesions and feature visualisation all reuse them
 """
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from .layers import layer_names
