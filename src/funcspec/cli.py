@@ -205,6 +205,15 @@ def _fig2(args):
          controls_prefix=args.controls_prefix)
 
 
+def _network_args(p, batch_size: int, data_help: str = "TASK=PREPARED_DIR") -> None:
+    """The arguments of every command that runs a trained network over prepared data."""
+    p.add_argument("--model", required=True)
+    p.add_argument("--data", nargs="+", required=True, help=data_help)
+    p.add_argument("--batch-size", type=int, default=batch_size)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--threads", type=int, default=1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="funcspec", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -258,11 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, func, help_ in (("evaluate", _evaluate, "top-1 accuracy on every task's test split"),
                               ("decode", _decode, "linear decoding of held-out classes")):
         p = commands.add_parser(name, help=help_)
-        p.add_argument("--model", required=True)
-        p.add_argument("--data", nargs="+", required=True, help="TASK=PREPARED_DIR")
-        p.add_argument("--batch-size", type=int, default=256)
-        p.add_argument("--seed", type=int, required=True)
-        p.add_argument("--threads", type=int, default=1)
+        _network_args(p, 256)
         p.add_argument("--out", required=True)
         p.set_defaults(func=func)
         if name == "evaluate":
@@ -271,8 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--folds", type=int, required=True)
 
     p = commands.add_parser("rank", help="greedy loss-based ranking of one layer's units for one task")
-    p.add_argument("--model", required=True)
-    p.add_argument("--data", nargs="+", required=True, help="TASK=PREPARED_DIR of the network's tasks")
+    _network_args(p, 128, "TASK=PREPARED_DIR of the network's tasks")
     p.add_argument("--task", required=True, help="a task of the network, or split_a / split_b")
     p.add_argument("--split-seed", type=int, help="seed of the random class split (split_a/b)")
     p.add_argument("--layer", required=True)
@@ -282,23 +286,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--images", type=int, required=True, help="training images per step")
     p.add_argument("--fresh-images", action="store_true", help="draw new images at every step")
     p.add_argument("--engine", choices=["fast", "reference"], default="fast")
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", required=True, help="ranking JSON")
     p.set_defaults(func=_rank)
 
     p = commands.add_parser("lesion", help="accuracy of every task after lesioning ranked units")
-    p.add_argument("--model", required=True)
-    p.add_argument("--data", nargs="+", required=True, help="TASK=PREPARED_DIR of the network's tasks")
+    _network_args(p, 256, "TASK=PREPARED_DIR of the network's tasks")
     p.add_argument("--layer", required=True)
     p.add_argument("--rankings", nargs="+", required=True, help="ranking JSONs of this layer")
     p.add_argument("--split-seed", type=int, help="seed of the random class split, if ranked")
     p.add_argument("--fractions", type=float, nargs="+", required=True)
     p.add_argument("--random-draws", type=int, required=True)
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", required=True, help="lesion table CSV")
     p.set_defaults(func=_lesion)
 
