@@ -7,6 +7,9 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
@@ -22,6 +25,7 @@ localrules:
     plot_history,
     fig1,
     fig2,
+    metrics,
 
 
 rule all:
@@ -32,3 +36,8 @@ rule all:
         expand("results/eval/{network}/accuracy.csv", network=NETWORKS),
         rules.fig1.output,
         rules.fig2.output,
+        rules.metrics.output,
+
+
+onsuccess:
+    record_with_dvc()

@@ -3,7 +3,8 @@
 The cluster (tests/slurm_cluster.py) has partitions `testcpu` and `testgpu` and a stand-in GPU.
 The profile runs as shipped except for the site-specific values, overridden on the command
 line: its partition names map to the test partitions and memory is capped to what this host
-has. Checks: every artifact equals a local `--cores` run byte for byte, and SLURM's own job
+has. Checks: every artifact equals a local `--cores` run byte for byte (provenance records but
+for their times, host and code version), and SLURM's own job
 records show each rule in its partition, the GPU rules with a GPU and the CPU rules without.
 """
 import os
@@ -18,13 +19,11 @@ from pathlib import Path
 import pytest
 from slurm_cluster import slurm_cluster  # noqa: F401  (the fixture)
 from snakemake.profiles import ProfileConfigFileParser
-from workflow_helpers import REPO, SNAKEMAKE, tree_bytes, workdir
+from workflow_helpers import REPO, SNAKEMAKE, comparable, tree_bytes, workdir
 
 PROFILE = REPO / "slurm" / "config.yaml"
 GPU_RULES = {"train", "evaluate", "decode_heldout", "rank", "lesion"}  # those the smoke run reaches
 CPU_RULES = {"generate_synthetic", "prepare"}
-# Result files allowed to differ between two runs, with the reason. Empty: all byte-identical.
-VOLATILE: dict[str, str] = {}
 
 
 def profile_args() -> dict:
@@ -132,11 +131,11 @@ def test_profile_routes_gpu_rules_to_gpu_partition():
 
 def test_slurm_results_equal_local_run(runs):
     local, work, _, _ = runs
-    expected, actual = tree_bytes(local / "results"), tree_bytes(work / "results")
+    expected = comparable(tree_bytes(local / "results"))
+    actual = comparable(tree_bytes(work / "results"))
     assert expected.keys() == actual.keys()
     differ = sorted(k for k in expected if expected[k] != actual[k])
-    unexplained = [k for k in differ if not any(re.fullmatch(p, k) for p in VOLATILE)]
-    assert not unexplained, f"differ between the local and the SLURM run: {unexplained}"
+    assert not differ, f"differ between the local and the SLURM run: {differ}"
 
 
 def test_slurm_records_gpu_for_gpu_rules_only(runs, slurm_cluster):  # noqa: F811

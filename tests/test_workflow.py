@@ -106,3 +106,70 @@ def test_missing_dataset_root_names_path_and_layout(tmp_path):
 def test_lint_is_clean():
     result = snakemake(REPO, "--lint", check=False)
     assert result.returncode == 0 and "Congratulations" in result.stdout + result.stderr, result.stdout
+
+
+def test_report_has_every_figure_with_its_caption(smoke_run):
+    snakemake(smoke_run, "--report", "report.html", "--configfile", "config/smoke.yaml")
+    html = (smoke_run / "report.html").read_text()
+    for figure in ("fig1.png", "fig2.png", "figS1.png", "contact_sheet.png", "history.png"):
+        assert figure in html, figure
+    for caption in ("fig1", "fig2", "figS1", "contact_sheet"):
+        text = (REPO / "workflow" / "report" / f"{caption}.rst").read_text()
+        first_words = " ".join(re.sub(r"[*`]", "", text).split()[:8])
+        assert first_words in re.sub(r"<[^>]+>", "", html), caption
+    for network in ("face", "object", "dual"):
+        assert f"Training history of network {network}" in html
+
+
+def summary_outputs(work, *args) -> list[str]:
+    """Every output file of the workflow's DAG, from `snakemake --summary`."""
+    table = snakemake(work, "--summary", *args).stdout.splitlines()
+    return [line.split("\t")[0] for line in table[1:] if line.strip()]
+
+
+def test_dvc_stage_is_in_step_with_the_snakefile(tmp_path):
+    """The one DVC stage runs Snakemake, tracks every file any rule writes, and depends on
+    every file the workflow is made of; its metrics and plots are written by a rule."""
+    dvc = yaml.safe_load((REPO / "dvc.yaml").read_text())
+    (stage,) = dvc["stages"].values()
+    assert stage["cmd"].split()[0] == "snakemake" and "--configfile" not in stage["cmd"]
+    outs = [next(iter(o)) if isinstance(o, dict) else o for o in stage["outs"]]
+    work = workdir(tmp_path)
+    written = set()
+    for config in ("config/config.yaml", "config/smoke.yaml"):
+        outputs = summary_outputs(work, "--configfile", config)
+        assert outputs, config
+        written |= set(outputs)
+        untracked = [f for f in outputs if not any(f == o or f.startswith(f"{o}/") for o in outs)]
+        assert not untracked, f"rules write outside the DVC stage's outs: {untracked}"
+    assert set(dvc["metrics"]) <= written
+    for plot in dvc["plots"]:
+        folder = next(iter(plot))
+        assert any(f.startswith(f"{folder}/") for f in written), folder
+
+    deps = stage["deps"]
+
+    def tracked(path):
+        return any(path == d or path.startswith(f"{d}/") for d in deps)
+
+    workflow_files = ["Snakefile", *re.findall(r'^include: "(.+)"', (REPO / "Snakefile").read_text(), re.M)]
+    workflow_files += sorted(str(p.relative_to(REPO)) for p in (REPO / "workflow").rglob("*")
+                             if p.is_file())
+    for smk in (REPO / "workflow" / "rules").glob("*.smk"):
+        for env in re.findall(r'"\.\./\.\./(envs/[^"]+)"', smk.read_text()):
+            workflow_files.append(env)
+    for config in (REPO / "config").glob("*.yaml"):
+        for ds in (yaml.safe_load(config.read_text()).get("datasets") or {}).values():
+            workflow_files += [ds["classes"][k] for k in ("include", "exclude")
+                               if isinstance(ds.get("classes"), dict) and ds["classes"].get(k)]
+    assert tracked("src/funcspec") and tracked("pyproject.toml")
+    assert not [f for f in workflow_files if not tracked(f)], "missing from the stage's deps"
+    assert {"config/config.yaml": None} in stage["params"]
+
+
+def test_every_rule_names_itself_to_the_command_for_provenance():
+    # Spelled out, not `{rule}`: Snakemake's linter flags any placeholder outside its own few.
+    for smk in (REPO / "workflow" / "rules").glob("*.smk"):
+        for rule, body in re.findall(r"^rule (\w+):\n(.*?)(?=^rule |\Z)", smk.read_text(), re.M | re.S):
+            for command in re.findall(r'"funcspec ([^"]*)', body):
+                assert command.startswith(f"--rule {rule} "), f"{smk.name}: funcspec {command}"

@@ -1,4 +1,5 @@
 """Running the Snakemake workflow from tests, in scratch copies of the repository."""
+import json
 import shutil
 import subprocess
 import sys
@@ -28,3 +29,16 @@ def snakemake(work, *args, check=True):
 
 def tree_bytes(root: Path) -> dict:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def comparable(tree: dict) -> dict:
+    """tree_bytes of a results folder with what legitimately differs between two runs of the
+    same jobs left out: the times, host and code version in each provenance record."""
+    from funcspec.provenance import VOLATILE
+
+    out = {}
+    for name, data in tree.items():
+        if name.startswith("provenance/"):
+            data = {k: v for k, v in json.loads(data).items() if k not in VOLATILE}
+        out[name] = data
+    return out

@@ -8,10 +8,13 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import shlex
 import sys
 from pathlib import Path
 
+from . import provenance
 from .atomic import atomic_path
+from .tracking import TrackingError
 
 
 def _generate(args):
@@ -19,12 +22,14 @@ def _generate(args):
 
     generate(args.domain, args.out, n_classes=args.classes, images_per_class=args.images_per_class,
              size=args.size, seed=args.seed, greyscale=args.greyscale, workers=args.workers)
+    return [args.out]
 
 
 def _prepare(args):
     from .prepare import prepare
 
     prepare(args.name, json.loads(args.spec), args.out, raw_root=args.raw, workers=args.workers)
+    return [args.out]
 
 
 def _sample(prepared_dir, n: int, seed: int):
@@ -43,11 +48,8 @@ def _probe(args):
     from .probe import domain_probe
 
     images = {Path(d).name: _sample(d, args.images_per_dataset, args.seed) for d in args.datasets}
-    rows = domain_probe(images, folds=args.folds, seed=args.seed)
-    with atomic_path(args.out) as tmp, open(tmp, "w", newline="") as f:
-        out = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
-        out.writeheader()
-        out.writerows(rows)
+    _write_csv(args.out, domain_probe(images, folds=args.folds, seed=args.seed))
+    return [args.out]
 
 
 def _contact_sheet(args):
@@ -55,6 +57,7 @@ def _contact_sheet(args):
 
     rows = {Path(d).name: _sample(d, args.columns, args.seed) for d in args.datasets}
     contact_sheet(rows, args.out, columns=args.columns)
+    return [args.out]
 
 
 def _task_dirs(pairs: list[str]) -> dict:
@@ -79,12 +82,14 @@ def _train(args):
     from .train import train
 
     train(json.loads(args.spec), _task_dirs(args.data), args.out, threads=args.threads)
+    return [Path(args.out) / "model.pt", Path(args.out) / "history.csv"]
 
 
 def _plot_history(args):
     from .figures.history import plot_history
 
     plot_history(args.history, args.out)
+    return [args.out]
 
 
 def _load(args, split: str):
@@ -119,6 +124,7 @@ def _evaluate(args):
     _write_csv(Path(args.out) / "predictions.csv", [
         {"task": pooled.tasks[t].task, "index": i, "label": int(y), "predicted": int(p)}
         for i, (t, y, p) in enumerate(zip(pooled.task_of, pooled.labels, predicted))])
+    return [Path(args.out) / "accuracy.csv", Path(args.out) / "predictions.csv"]
 
 
 def _decode(args):
@@ -135,6 +141,7 @@ def _decode(args):
                      **{k: result[k] for k in ("accuracy", "sem", "chance", "folds",
                                                "n_images", "n_classes")}})
     _write_csv(args.out, rows)
+    return [args.out]
 
 
 def _fig1(args):
@@ -142,6 +149,7 @@ def _fig1(args):
 
     fig1(args.accuracy, args.decoding, args.out_prefix, face_task=args.face_task,
          object_task=args.object_task, networks=tuple(args.networks))
+    return _figure_files(args.out_prefix)
 
 
 def _rank(args):
@@ -176,6 +184,7 @@ def _rank(args):
     with atomic_path(out) as tmp:
         tmp.write_text(json.dumps(result, indent=1) + "\n")
     out.with_name(f".{out.name}.partial").unlink(missing_ok=True)
+    return [out]
 
 
 def _lesion(args):
@@ -195,6 +204,7 @@ def _lesion(args):
     rows = evaluate_lesions(model, args.layer, pooled, groups, lesions, args.batch_size, device)
     _write_csv(args.out, [{"network": saved["network"], "layer": args.layer, "n_units": n_units, **r}
                           for r in rows])
+    return [args.out]
 
 
 def _fig2(args):
@@ -203,6 +213,47 @@ def _fig2(args):
     fig2(args.lesions, args.out_prefix, network=args.network, face_task=args.face_task,
          object_task=args.object_task, fraction=args.fraction, control_csvs=args.controls,
          controls_prefix=args.controls_prefix)
+    return _figure_files(args.out_prefix) + (
+        _figure_files(args.controls_prefix) if args.controls_prefix else [])
+
+
+def _figure_files(prefix) -> list[Path]:
+    return [Path(f"{prefix}.{ext}") for ext in ("pdf", "png", "csv")]
+
+
+def _metrics(args):
+    from .metrics import headline_metrics
+
+    out = Path(args.out)
+    metrics = headline_metrics(args.accuracy, args.decoding, args.lesions, args.fraction)
+    with atomic_path(out / "headline.json") as tmp:
+        tmp.write_text(json.dumps(metrics, indent=1, sort_keys=True) + "\n")
+    written = [out / "headline.json"]
+    for history in map(Path, args.histories):
+        # One file per network in one folder: the shape DVC plots a folder of curves from.
+        written.append(out / "training" / f"{history.parent.name}.csv")
+        with atomic_path(written[-1]) as tmp:
+            tmp.write_bytes(history.read_bytes())
+    return written
+
+
+def _provenance(args):
+    """Print an artifact's lineage, or with --verify re-hash every file in it."""
+    if not args.verify:
+        print("\n".join(provenance.lineage(args.artifact)))
+        return
+    problems = provenance.verify(args.artifact)
+    for line in problems:
+        print(f"MISMATCH {line}")
+    if problems:
+        raise ValueError(f"{len(problems)} mismatch(es) in the lineage of {args.artifact}")
+    print(f"{args.artifact}: every file in its lineage has its recorded hash")
+
+
+def _restore(args):
+    from .tracking import restore
+
+    restore(pull=not args.no_pull, remote=args.remote)
 
 
 def _network_args(p, batch_size: int, data_help: str = "TASK=PREPARED_DIR") -> None:
@@ -216,6 +267,7 @@ def _network_args(p, batch_size: int, data_help: str = "TASK=PREPARED_DIR") -> N
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="funcspec", description=__doc__.splitlines()[0])
+    parser.add_argument("--rule", help="the Snakemake rule running this command (provenance)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     p = commands.add_parser("generate", help="draw a synthetic dataset into class folders of PNGs")
@@ -318,14 +370,74 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out-prefix", required=True)
     p.add_argument("--controls-prefix", help="where the controls' figure (figS1) goes")
     p.set_defaults(func=_fig2)
+
+    p = commands.add_parser("metrics", help="headline numbers as one JSON file (DVC metrics)")
+    p.add_argument("--accuracy", nargs="+", required=True, help="accuracy tables")
+    p.add_argument("--decoding", nargs="*", default=[], help="held-out decoding tables")
+    p.add_argument("--lesions", nargs="*", default=[], help="lesion tables")
+    p.add_argument("--histories", nargs="*", default=[],
+                   help="training histories, results/models/<network>/history.csv")
+    p.add_argument("--fraction", type=float, required=True, help="lesion fraction of the index")
+    p.add_argument("--out", required=True,
+                   help="folder for headline.json and training/<network>.csv")
+    p.set_defaults(func=_metrics)
+
+    p = commands.add_parser("provenance", help="an artifact's lineage; --verify re-hashes it")
+    p.add_argument("artifact", help="a file or folder under results/")
+    p.add_argument("--verify", action="store_true",
+                   help="re-hash every file in the lineage; exit 1 on any mismatch")
+    p.set_defaults(func=_provenance)
+
+    p = commands.add_parser("restore", help="dvc pull, then mark the results up to date")
+    p.add_argument("--remote", help="DVC remote to pull from (default: the repository's)")
+    p.add_argument("--no-pull", action="store_true", help="only align modification times")
+    p.set_defaults(func=_restore)
     return parser
 
 
+# Arguments that name files or folders a command reads: they are the inputs of its provenance.
+INPUT_ARGS = ("raw", "model", "data", "datasets", "history", "histories", "accuracy", "decoding",
+              "rankings", "lesions", "controls")
+
+
+def _inputs(args) -> tuple[list[str], dict]:
+    """(paths the command reads, {external path: note}) from its arguments."""
+    paths = []
+    for name in INPUT_ARGS:
+        value = getattr(args, name, None)
+        for item in value if isinstance(value, list) else [value] if value else []:
+            paths.append(item.partition("=")[2] if name == "data" else item)
+    external = {}
+    if args.command == "prepare":
+        spec = json.loads(args.spec)
+        paths += [spec["classes"][key] for key in ("include", "exclude") if spec["classes"].get(key)]
+        if "root" in spec:
+            # A real dataset is too large to hash per job; prepare lists every image's sha256.
+            external[spec["root"]] = f"{spec['layout']} dataset; each image's sha256 is in manifest.csv"
+    return paths, external
+
+
+def _parameters(args) -> dict:
+    """The command's arguments, JSON specs decoded: the config values the job used."""
+    parameters = {k: v for k, v in vars(args).items() if k not in ("func", "rule", "command")}
+    if "spec" in parameters:
+        parameters["spec"] = json.loads(parameters["spec"])
+    return parameters
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    started = provenance.now()
     try:
-        args.func(args)
-    except (ValueError, OSError, KeyError) as exc:
+        written = args.func(args)
+        if written:
+            inputs, external = _inputs(args)
+            provenance.write_record(rule=args.rule or args.command,
+                                    command=shlex.join(["funcspec", *argv]),
+                                    parameters=_parameters(args), inputs=inputs,
+                                    outputs=written, started=started, external=external)
+    except (ValueError, OSError, KeyError, TrackingError) as exc:
         # Known failure modes (bad data, bad config) get one clear line, not a traceback.
         print(f"funcspec {args.command}: error: {exc}", file=sys.stderr)
         return 1

@@ -2,8 +2,10 @@ import json
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 
 from funcspec import config as funcspec_config
+from funcspec import tracking
 from funcspec.layers import lesionable
 from funcspec.tasks import SPLIT
 
@@ -125,3 +127,17 @@ def network_lesions(network):
 def split_seed_arg(wildcards):
     seed = config["lesions"]["random_split"]["seed"]
     return f"--split-seed {seed}" if wildcards.network in SPLIT_RANKED else ""
+
+
+def record_with_dvc():
+    """After a complete run of the tracked config, hash every artifact into dvc.lock."""
+    dag = workflow.dag_settings
+    message = tracking.record_run(
+        targets=dag.targets,
+        configfiles=workflow.config_settings.configfiles,
+        overrides=list(workflow.config_settings.overwrite_config),
+        partial=bool(dag.until or dag.omit_from or dag.allowed_rules or dag.batch),
+        touch=workflow.touch,
+    )
+    if message:
+        logger.info(message)

@@ -15,7 +15,7 @@ rule generate_synthetic:
     conda:
         "../../envs/funcspec.yaml"
     shell:
-        "funcspec generate {params.args} --workers {threads} --out {output} 2> {log}"
+        "funcspec --rule generate_synthetic generate {params.args} --workers {threads} --out {output} 2> {log}"
 
 
 rule prepare:
@@ -32,7 +32,7 @@ rule prepare:
     conda:
         "../../envs/funcspec.yaml"
     shell:
-        "funcspec prepare --name {wildcards.dataset} --spec {params.spec:q} {params.raw} "
+        "funcspec --rule prepare prepare --name {wildcards.dataset} --spec {params.spec:q} {params.raw} "
         "--workers {threads} --out {output} 2> {log}"
 
 
@@ -50,7 +50,7 @@ rule lowlevel_probe:
     conda:
         "../../envs/funcspec.yaml"
     shell:
-        "funcspec probe --datasets {input} --images-per-dataset {params.n} "
+        "funcspec --rule lowlevel_probe probe --datasets {input} --images-per-dataset {params.n} "
         "--folds {params.folds} --seed {params.seed} --out {output} 2> {log}"
 
 
@@ -58,7 +58,11 @@ rule contact_sheet:
     input:
         expand("results/prepared/{dataset}", dataset=DATASETS),
     output:
-        "results/figures/contact_sheet.png",
+        report(
+            "results/figures/contact_sheet.png",
+            category="Datasets",
+            caption="../report/contact_sheet.rst",
+        ),
     params:
         columns=config["contact_sheet"]["columns"],
     log:
@@ -66,5 +70,5 @@ rule contact_sheet:
     conda:
         "../../envs/funcspec.yaml"
     shell:
-        "funcspec contact-sheet --datasets {input} --columns {params.columns} "
+        "funcspec --rule contact_sheet contact-sheet --datasets {input} --columns {params.columns} "
         "--out {output} 2> {log}"

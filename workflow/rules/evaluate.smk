@@ -21,7 +21,7 @@ rule evaluate:
     conda:
         "../../envs/funcspec.yaml"
     shell:
-        "funcspec evaluate --model {input.model} --data {params.data} "
+        "funcspec --rule evaluate evaluate --model {input.model} --data {params.data} "
         "--batch-size {params.batch_size} --bootstrap {params.bootstrap} --seed {params.seed} "
         "--threads {threads} --out results/eval/{wildcards.network} 2> {log}"
 
@@ -45,6 +45,6 @@ rule decode_heldout:
     conda:
         "../../envs/funcspec.yaml"
     shell:
-        "funcspec decode --model {input.model} --data {params.data} "
+        "funcspec --rule decode_heldout decode --model {input.model} --data {params.data} "
         "--batch-size {params.batch_size} --folds {params.folds} --seed {params.seed} "
         "--threads {threads} --out {output} 2> {log}"

@@ -25,7 +25,7 @@ rule fig1:
     conda:
         "../../envs/funcspec.yaml"
     shell:
-        "funcspec fig1 --accuracy {input.accuracy} --decoding {input.decoding} "
+        "funcspec --rule fig1 fig1 --accuracy {input.accuracy} --decoding {input.decoding} "
         "--networks {params.networks} --face-task {params.face_task} "
         "--object-task {params.object_task} --out-prefix results/figures/fig1 2> {log}"
 
@@ -56,7 +56,30 @@ rule fig2:
     conda:
         "../../envs/funcspec.yaml"
     shell:
-        "funcspec fig2 --lesions {input.lesions} --controls {input.controls} "
+        "funcspec --rule fig2 fig2 --lesions {input.lesions} --controls {input.controls} "
         "--network {params.network} --face-task {params.face_task} "
         "--object-task {params.object_task} --fraction {params.fraction} "
         "--out-prefix results/figures/fig2 --controls-prefix results/figures/figS1 2> {log}"
+
+
+
+# The headline numbers (DVC metrics) and the training curves (DVC plots); see dvc.yaml.
+rule metrics:
+    input:
+        accuracy=expand("results/eval/{network}/accuracy.csv", network=NETWORKS),
+        decoding=expand("results/eval/{network}/decoding.csv", network=config["decoding"]["networks"]),
+        lesions=[path for network in LESIONED for path in network_lesions(network)],
+        histories=expand("results/models/{network}/history.csv", network=NETWORKS),
+    output:
+        headline="results/metrics/headline.json",
+        training=expand("results/metrics/training/{network}.csv", network=NETWORKS),
+    params:
+        fraction=FIG2["fraction"],
+    log:
+        "logs/metrics/metrics.log",
+    conda:
+        "../../envs/funcspec.yaml"
+    shell:
+        "funcspec --rule metrics metrics --accuracy {input.accuracy} --decoding {input.decoding} "
+        "--lesions {input.lesions} --histories {input.histories} --fraction {params.fraction} "
+        "--out results/metrics 2> {log}"

@@ -25,7 +25,7 @@ rule rank:
     conda:
         "../../envs/funcspec.yaml"
     shell:
-        "funcspec rank --model {input.model} --data {params.data} --task {wildcards.task} "
+        "funcspec --rule rank rank --model {input.model} --data {params.data} --task {wildcards.task} "
         "{params.split_seed} --layer {wildcards.layer} --fraction {params.ranking[fraction]} "
         "--group-fraction {params.ranking[group_fraction]} {params.max_steps} "
         "--images {params.ranking[images]} {params.fresh} --engine {params.ranking[engine]} "
@@ -55,7 +55,7 @@ rule lesion:
     conda:
         "../../envs/funcspec.yaml"
     shell:
-        "funcspec lesion --model {input.model} --data {params.data} --layer {wildcards.layer} "
+        "funcspec --rule lesion lesion --model {input.model} --data {params.data} --layer {wildcards.layer} "
         "--rankings {input.rankings} {params.split_seed} --fractions {params.fractions} "
         "--random-draws {params.draws} --batch-size {params.batch_size} --seed {params.seed} "
         "--threads {threads} --out {output} 2> {log}"

@@ -18,7 +18,7 @@ rule train:
     conda:
         "../../envs/funcspec.yaml"
     shell:
-        "funcspec train --spec {params.spec:q} --data {params.data} --threads {threads} "
+        "funcspec --rule train train --spec {params.spec:q} --data {params.data} --threads {threads} "
         "--out results/models/{wildcards.network} 2> {log}"
 
 
@@ -26,10 +26,14 @@ rule plot_history:
     input:
         "results/models/{network}/history.csv",
     output:
-        report("results/models/{network}/history.png", category="Training"),
+        report(
+            "results/models/{network}/history.png",
+            category="Training",
+            caption="../report/history.rst",
+        ),
     log:
         "logs/plot_history/{network}.log",
     conda:
         "../../envs/funcspec.yaml"
     shell:
-        "funcspec plot-history --history {input} --out {output} 2> {log}"
+        "funcspec --rule plot_history plot-history --history {input} --out {output} 2> {log}"

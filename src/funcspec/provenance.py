@@ -1,0 +1,284 @@
+"""Provenance: what every job read and wrote, and how; the lineage of any artifact, re-verified.
+
+Every `funcspec` command that writes artifacts leaves one record, a JSON file under
+`results/provenance/`, named after the first path it wrote (results/models/dual/model.pt ->
+results/provenance/models/dual/model.pt.json). A record holds the Snakemake rule, the exact
+command, the parameters it was given, the seeds among them, a sha256 of every input (a folder as
+one digest over its files), a sha256 of every file written, the code version, software versions,
+device, host and start/end time. Inputs lead to the records that wrote them, back to the raw
+images; `verify` re-hashes every file on that path.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from .atomic import atomic_path
+from .shards import sha256_file
+
+# Files inside an output folder that the job itself did not write.
+NOT_WRITTEN_BY_JOB = {".snakemake_timestamp"}
+VOLATILE = ("started", "ended", "host", "code")  # differ between reruns of the same job
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def files_of(path) -> list[Path]:
+    """A file, or every file below a folder (sorted), leaving out what Snakemake adds."""
+    path = Path(path)
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*")
+                      if p.is_file() and p.name not in NOT_WRITTEN_BY_JOB)
+    return [path]
+
+
+def hash_files(paths) -> dict[str, str]:
+    """{file: sha256} for every file of every path (folders expanded)."""
+    return {f.as_posix(): sha256_file(f) for p in paths for f in files_of(p)}
+
+
+def folder_digest(hashes: dict[str, str], folder: str) -> str:
+    """One sha256 for a folder: over the sorted (path inside the folder, file sha256) pairs."""
+    prefix = folder.rstrip("/") + "/"
+    lines = "".join(f"{name[len(prefix):]} {digest}\n" for name, digest in sorted(hashes.items())
+                    if name.startswith(prefix))
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def hash_path(path) -> str:
+    """sha256 of a file, or the folder digest of a folder."""
+    path = Path(path)
+    if path.is_dir():
+        return folder_digest(hash_files([path]), path.as_posix())
+    return sha256_file(path)
+
+
+def results_root(path) -> Path | None:
+    """The `results` folder an artifact lies in (None outside one)."""
+    for parent in Path(path).parents:
+        if parent.name == "results":
+            return parent
+    return None
+
+
+def records_folder(artifact) -> Path:
+    """Where the records of an artifact's results tree are: results/provenance, or beside an
+    artifact outside any `results` folder."""
+    root = results_root(artifact)
+    return (Path(artifact).parent if root is None else root) / "provenance"
+
+
+def record_path(first_output) -> Path:
+    """Where the record of the job that wrote `first_output` goes."""
+    first_output = Path(first_output)
+    root = results_root(first_output)
+    name = first_output.name if root is None else first_output.relative_to(root).as_posix()
+    return records_folder(first_output) / f"{name}.json"
+
+
+def _git(*args) -> str | None:
+    source = Path(__file__).resolve().parent
+    try:
+        done = subprocess.run(["git", "-C", str(source), *args], capture_output=True, text=True,
+                              timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def code_version() -> dict:
+    """The package version, and the git commit of its source with a flag for local changes."""
+    commit = _git("rev-parse", "HEAD")
+    dirty = None if commit is None else bool(_git("status", "--porcelain", "--untracked-files=no",
+                                                  "--", "."))
+    return {"funcspec": metadata.version("funcspec"), "git_commit": commit, "git_dirty": dirty}
+
+
+def software() -> dict:
+    versions = {"python": platform.python_version()}
+    for package in ("numpy", "torch", "snakemake"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return versions
+
+
+def device() -> str:
+    """The device the command computed on: CUDA if it used torch and a GPU was there."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        return f"cuda ({torch.cuda.get_device_name(0)})"
+    return "cpu"
+
+
+def seeds(parameters: dict, prefix: str = "") -> dict:
+    """Every parameter whose name says it is a seed, by its dotted key."""
+    found = {}
+    for key, value in parameters.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            found.update(seeds(value, f"{name}."))
+        elif "seed" in key and value is not None:
+            found[name] = value
+    return found
+
+
+def write_record(*, rule, command, parameters, inputs, outputs, started,
+                 external=None) -> Path:
+    """Hash inputs and outputs and write the job's record next to its artifacts.
+
+    `inputs`: paths read; `outputs`: paths written (folders expanded to their files);
+    `external`: {path: note} for inputs too large to hash here (a dataset root whose every
+    image's hash the job itself lists).
+    """
+    record = {
+        "rule": rule,
+        "command": command,
+        "parameters": parameters,
+        "seeds": seeds(parameters),
+        "inputs": {Path(p).as_posix(): hash_path(p) for p in inputs},
+        "external_inputs": external or {},
+        "outputs": hash_files(outputs),
+        "code": code_version(),
+        "software": software(),
+        "device": device(),
+        "host": socket.gethostname(),
+        "started": started,
+        "ended": now(),
+    }
+    path = record_path(outputs[0])
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    return path
+
+
+@dataclass
+class Records:
+    """Every record of one results tree, indexed by the files they wrote."""
+    by_file: dict[str, dict] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, artifact: str) -> Records:
+        index = cls()
+        for path in sorted(records_folder(artifact).rglob("*.json")):
+            record = json.loads(path.read_text())
+            record["_record"] = path.as_posix()
+            for name in record["outputs"]:
+                index.by_file[name] = record
+        if index.producer(artifact) is None:
+            raise FileNotFoundError(f"no provenance record lists {artifact} among the files it "
+                                    f"wrote (records: {records_folder(artifact)})")
+        return index
+
+    def producer(self, path: str) -> dict | None:
+        """The record that wrote a file, or every file of a folder (None if no single job did)."""
+        if path in self.by_file:
+            return self.by_file[path]
+        prefix = path.rstrip("/") + "/"
+        writers = {r["_record"]: r for name, r in self.by_file.items() if name.startswith(prefix)}
+        return next(iter(writers.values())) if len(writers) == 1 else None
+
+    def recorded(self, path: str) -> dict[str, str]:
+        """{file: sha256} of a path as its producer recorded it."""
+        record = self.producer(path)
+        if record is None:
+            return {}
+        prefix = path.rstrip("/") + "/"
+        return {n: h for n, h in record["outputs"].items() if n == path or n.startswith(prefix)}
+
+
+def _short(digest: str) -> str:
+    return f"sha256:{digest[:12]}"
+
+
+def _digest(files: dict[str, str], path: str) -> str:
+    return files[path] if path in files else folder_digest(files, path)
+
+
+def lineage(artifact) -> list[str]:
+    """The artifact's lineage as the lines of a tree: each path with its hash and the job that
+    wrote it, down to the raw images and the files no job wrote (class lists, dataset roots)."""
+    artifact = Path(artifact).as_posix().rstrip("/")
+    records = Records.of(artifact)
+    lines, shown = [], set()
+
+    def visit(path, digest, prefix, connector, below):
+        record, files = records.producer(path), records.recorded(path)
+        digest = digest or _digest(files, path)
+        size = f" (folder, {len(files)} files)" if files and path not in files else ""
+        head = f"{prefix}{connector}{path}  {_short(digest)}{size}"
+        if record is None:
+            lines.append(f"{head}  not written by the pipeline")
+            return
+        if record["_record"] in shown:
+            lines.append(f"{head}  (lineage above)")
+            return
+        shown.add(record["_record"])
+        lines.append(f"{head}  <- {record['rule']}, {record['ended']}, {record['host']}, "
+                     f"{record['device']}  [{record['_record']}]")
+        children = [(p, h, None) for p, h in record["inputs"].items()]
+        children += [(p, None, note) for p, note in record["external_inputs"].items()]
+        for i, (child, child_hash, note) in enumerate(children):
+            last = i == len(children) - 1
+            inner = prefix + below
+            if note is not None:
+                lines.append(f"{inner}{'└── ' if last else '├── '}{child}  external: {note}")
+            else:
+                visit(child, child_hash, inner, "└── " if last else "├── ",
+                      "    " if last else "│   ")
+
+    visit(artifact, None, "", "", "")
+    return lines
+
+
+def verify(artifact) -> list[str]:
+    """Re-hash every file in the artifact's lineage; one line per mismatch (empty: all match).
+
+    Each file must still have the hash its producer recorded, and every job that read it must
+    have recorded that same content (a job that ran on an older version shows up here).
+    """
+    artifact = Path(artifact).as_posix().rstrip("/")
+    records = Records.of(artifact)
+    problems, current, checked = [], {}, set()
+    todo = [(artifact, None, None)]  # (path, its hash as a consumer recorded it, that consumer)
+    while todo:
+        path, used, consumer = todo.pop()
+        if path not in current:
+            current[path] = hash_files([path]) if Path(path).exists() else {}
+        now_files = current[path]
+        if not now_files:
+            problems.append(f"{path}: missing")
+            continue
+        if consumer is not None and _digest(now_files, path) != used:
+            problems.append(f"{path}: {consumer['rule']} read {_short(used)} "
+                            f"[{consumer['_record']}], the file now has "
+                            f"{_short(_digest(now_files, path))}")
+        record = records.producer(path)
+        if record is None or path in checked:
+            continue
+        checked.add(path)
+        expected = records.recorded(path)
+        for name in sorted(expected.keys() | now_files.keys()):
+            if name not in now_files:
+                problems.append(f"{name}: missing, written by {record['rule']} "
+                                f"[{record['_record']}]")
+            elif name not in expected:
+                problems.append(f"{name}: not written by {record['rule']} "
+                                f"[{record['_record']}]")
+            elif expected[name] != now_files[name]:
+                problems.append(f"{name}: content changed: {record['rule']} wrote "
+                                f"{_short(expected[name])} [{record['_record']}], the file "
+                                f"now has {_short(now_files[name])}")
+        todo += [(p, h, record) for p, h in record["inputs"].items()]
+    return problems

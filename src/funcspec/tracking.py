@@ -1,0 +1,88 @@
+"""DVC's record of the results: commit after a complete run, restore in a fresh clone.
+
+Snakemake decides what to run; DVC only hashes, caches and moves what it wrote. After a
+successful run of the whole pipeline on the tracked config (`config/config.yaml`),
+`dvc commit` writes every artifact's hash to dvc.lock, so `dvc status` is clean and git +
+dvc.lock pin the results. A partial run (a target, --until, --config overrides, another
+--configfile) is not recorded: dvc.lock would then claim results the tracked config never made.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+TRACKED_CONFIG = Path("config/config.yaml")
+RESULTS = Path("results")
+
+
+class TrackingError(RuntimeError):
+    pass
+
+
+def _dvc(*args, root=".") -> str:
+    done = subprocess.run(["dvc", *args], cwd=root, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise TrackingError(f"dvc {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def why_not_recorded(*, targets, configfiles, overrides, partial: bool, touch: bool,
+                     root=".") -> str | None:
+    """Why a successful Snakemake run must not be committed to dvc.lock (None: commit it)."""
+    root = Path(root)
+    if not (root / ".dvc").is_dir() or not (root / "dvc.yaml").is_file():
+        return "not a DVC repository"
+    if os.environ.get("DVC_STAGE"):
+        return "running inside `dvc repro`, which records the stage itself"
+    if touch:
+        return "--touch marks files up to date without making them"
+    if set(targets) - {"all"} or partial:
+        return "only part of the pipeline was run (a target, --until, --omit-from or a rule filter)"
+    configs = {Path(c).resolve() for c in configfiles}
+    if configs and configs != {(root / TRACKED_CONFIG).resolve()}:
+        return f"the run used {', '.join(map(str, configfiles))}; DVC tracks {TRACKED_CONFIG}"
+    if overrides:
+        return f"--config overrides ({', '.join(overrides)}) are not in {TRACKED_CONFIG}"
+    return None
+
+
+def record_run(root=".", **run) -> str:
+    """Commit a finished run's results to dvc.lock, or say why not; returns the message."""
+    reason = why_not_recorded(root=root, **run)
+    if reason is not None:
+        if reason == "not a DVC repository":
+            return ""
+        return f"DVC: results not recorded in dvc.lock: {reason}."
+    _dvc("commit", "--force", "--quiet", root=root)
+    return "DVC: every artifact under results/ is recorded in dvc.lock (commit it with git)."
+
+
+def align_mtimes(folder=RESULTS) -> int:
+    """Give every file and folder below `folder` one modification time; returns the count.
+
+    Files restored by DVC get the time of the restore, in no particular order, so Snakemake
+    would see inputs newer than outputs and rerun jobs. With one shared time no input is newer
+    than an output; what made the files consistent is that DVC restored them exactly as
+    committed after a complete run.
+    """
+    stamp = time.time()
+    paths = [Path(folder), *Path(folder).rglob("*")]
+    for path in paths:
+        os.utime(path, (stamp, stamp), follow_symlinks=False)
+    return len(paths)
+
+
+def restore(pull: bool = True, remote: str | None = None, root=".") -> None:
+    """`dvc pull` the committed results, check them against dvc.lock, align their mtimes."""
+    root = Path(root)
+    if pull:
+        _dvc("pull", *(["--remote", remote] if remote else []), root=root)
+    status = _dvc("status", root=root)
+    if "up to date" not in status:
+        raise TrackingError("the restored results do not match dvc.lock (changed code, config or "
+                            f"files); rerun the pipeline instead:\n{status}")
+    count = align_mtimes(root / RESULTS)
+    print(f"restored {count} files and folders under {root / RESULTS}; Snakemake sees them "
+          "up to date")

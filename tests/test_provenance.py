@@ -1,0 +1,150 @@
+"""Provenance records, lineage and verification; DVC recording rules; headline metrics."""
+import csv
+import json
+import os
+
+import pytest
+
+from funcspec import cli, provenance, tracking
+from funcspec.metrics import headline_metrics
+
+
+@pytest.fixture
+def chain(tmp_path, monkeypatch):
+    """Two jobs in a results tree: `make` writes a folder, `use` reads it and a class list."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "classes.txt").write_text("a\nb\n")
+    raw = tmp_path / "results" / "raw" / "x"
+    raw.mkdir(parents=True)
+    (raw / "one.txt").write_text("1")
+    (raw / "two.txt").write_text("2")
+    provenance.write_record(rule="make", command="funcspec make", parameters={"seed": 3},
+                            inputs=[], outputs=["results/raw/x"], started=provenance.now(),
+                            external={"/data/set": "a dataset on disk"})
+    (tmp_path / "results" / "used.csv").write_text("a,b\n")
+    provenance.write_record(rule="use", command="funcspec use",
+                            parameters={"spec": {"seed": 4, "synthetic": {"seed": 5}}},
+                            inputs=["results/raw/x", "classes.txt"], outputs=["results/used.csv"],
+                            started=provenance.now())
+    return tmp_path
+
+
+def test_a_record_holds_what_the_job_read_and_wrote(chain):
+    record = json.loads((chain / "results" / "provenance" / "used.csv.json").read_text())
+    assert record["rule"] == "use" and record["command"] == "funcspec use"
+    assert record["seeds"] == {"spec.seed": 4, "spec.synthetic.seed": 5}
+    assert record["inputs"]["results/raw/x"] == provenance.hash_path("results/raw/x")
+    assert record["outputs"] == {"results/used.csv": provenance.hash_path("results/used.csv")}
+    assert record["software"]["torch"] and record["device"] == "cpu" and record["host"]
+    assert set(record["code"]) == {"funcspec", "git_commit", "git_dirty"}
+    assert record["started"] <= record["ended"]
+    made = json.loads((chain / "results" / "provenance" / "raw" / "x.json").read_text())
+    assert sorted(made["outputs"]) == ["results/raw/x/one.txt", "results/raw/x/two.txt"]
+
+
+def test_a_folder_digest_ignores_snakemakes_timestamp(chain):
+    before = provenance.hash_path("results/raw/x")
+    (chain / "results" / "raw" / "x" / ".snakemake_timestamp").touch()
+    assert provenance.hash_path("results/raw/x") == before
+
+
+def test_lineage_is_a_tree_down_to_files_no_job_wrote(chain):
+    lines = provenance.lineage("results/used.csv")
+    assert lines[0].startswith("results/used.csv  sha256:") and "<- use" in lines[0]
+    assert any("results/raw/x" in line and "(folder, 2 files)" in line and "<- make" in line
+               for line in lines)
+    assert any("classes.txt" in line and "not written by the pipeline" in line for line in lines)
+    assert any("/data/set  external: a dataset on disk" in line for line in lines)
+
+
+def test_verify_names_a_changed_a_missing_and_a_stale_file(chain):
+    assert provenance.verify("results/used.csv") == []
+    (chain / "results" / "used.csv").write_text("a,c\n")
+    (problem,) = provenance.verify("results/used.csv")
+    assert problem.startswith("results/used.csv: content changed: use wrote sha256:")
+    (chain / "results" / "used.csv").write_text("a,b\n")
+
+    (chain / "results" / "raw" / "x" / "two.txt").unlink()
+    assert any(p.startswith("results/raw/x/two.txt: missing") for p in provenance.verify("results/used.csv"))
+    (chain / "results" / "raw" / "x" / "two.txt").write_text("2")
+
+    (chain / "classes.txt").write_text("a\n")   # an input no job wrote
+    (problem,) = provenance.verify("results/used.csv")
+    assert problem.startswith("classes.txt: use read sha256:")
+    (chain / "classes.txt").write_text("a\nb\n")
+
+    # `make` reran with new output, `use` did not: its record shows it read the old folder
+    (chain / "results" / "raw" / "x" / "one.txt").write_text("changed")
+    provenance.write_record(rule="make", command="funcspec make", parameters={}, inputs=[],
+                            outputs=["results/raw/x"], started=provenance.now())
+    (problem,) = provenance.verify("results/used.csv")
+    assert problem.startswith("results/raw/x: use read sha256:")
+
+
+def test_an_artifact_without_a_record_is_an_error(chain):
+    with pytest.raises(FileNotFoundError, match="no provenance record lists results/nothing"):
+        provenance.lineage("results/nothing")
+
+
+def test_the_command_line_records_every_command_that_writes(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["--rule", "generate_synthetic", "generate", "--domain", "faces", "--classes",
+                     "2", "--images-per-class", "2", "--size", "16", "--seed", "7", "--out",
+                     "results/raw/faces"]) == 0
+    record = json.loads((tmp_path / "results/provenance/raw/faces.json").read_text())
+    assert record["rule"] == "generate_synthetic" and record["seeds"] == {"seed": 7}
+    assert record["command"].startswith("funcspec --rule generate_synthetic generate --domain")
+    assert len(record["outputs"]) == 4 and record["parameters"]["size"] == 16
+    assert cli.main(["provenance", "--verify", "results/raw/faces"]) == 0
+    (tmp_path / "results/raw/faces/face0000/0000.png").write_bytes(b"not a png")
+    assert cli.main(["provenance", "--verify", "results/raw/faces"]) == 1
+    assert "MISMATCH results/raw/faces/face0000/0000.png: content changed" in capsys.readouterr().out
+
+
+RUN = dict(targets=set(), configfiles=[], overrides=[], partial=False, touch=False)
+
+
+def test_only_a_complete_run_of_the_tracked_config_is_recorded(tmp_path, monkeypatch):
+    monkeypatch.delenv("DVC_STAGE", raising=False)
+    assert tracking.why_not_recorded(root=tmp_path, **RUN) == "not a DVC repository"
+    (tmp_path / ".dvc").mkdir()
+    (tmp_path / "dvc.yaml").touch()
+    assert tracking.why_not_recorded(root=tmp_path, **RUN) is None
+    assert tracking.why_not_recorded(root=tmp_path, **{**RUN, "targets": {"all"}}) is None
+    tracked = tmp_path / "config" / "config.yaml"
+    assert tracking.why_not_recorded(root=tmp_path, **{**RUN, "configfiles": [tracked]}) is None
+    for change, says in ((dict(targets={"fig1"}), "only part"), (dict(partial=True), "only part"),
+                         (dict(touch=True), "--touch"),
+                         (dict(configfiles=["config/smoke.yaml"]), "config/smoke.yaml"),
+                         (dict(overrides=["lesions"]), "--config overrides")):
+        assert says in tracking.why_not_recorded(root=tmp_path, **{**RUN, **change}), change
+    monkeypatch.setenv("DVC_STAGE", "pipeline")
+    assert "dvc repro" in tracking.why_not_recorded(root=tmp_path, **RUN)
+
+
+def test_aligned_mtimes_leave_no_file_newer_than_another(tmp_path):
+    for i, name in enumerate(("a", "b/c", "b/d/e")):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(name)
+        os.utime(tmp_path / name, (1000 + i, 1000 + i))
+    assert tracking.align_mtimes(tmp_path) == 6
+    assert len({p.stat().st_mtime_ns for p in [tmp_path, *tmp_path.rglob("*")]}) == 1
+
+
+def test_headline_metrics_match_the_tables_they_summarise(smoke_run):
+    results = smoke_run / "results"
+    metrics = headline_metrics(sorted(results.glob("eval/*/accuracy.csv")),
+                               sorted(results.glob("eval/*/decoding.csv")),
+                               sorted(results.glob("lesions/dual/*.csv")), 0.2)
+    assert metrics == json.loads((results / "metrics" / "headline.json").read_text())
+    with open(results / "eval" / "face" / "accuracy.csv") as f:
+        (row,) = csv.DictReader(f)
+    assert metrics["accuracy"]["face"]["faces"] == float(row["accuracy"])
+    with open(results / "figures" / "fig2.csv") as f:
+        drawn = {(r["network"], r["layer"]): float(r["value"]) for r in csv.DictReader(f)
+                 if r["task"] == "segregation_index"}
+    assert metrics["segregation_index"]["dual"] == {
+        layer: drawn[("dual", layer)] for layer in ("conv1", "conv2", "fc3")}
+    assert metrics["segregation_index_random_split"]["dual"] == {
+        layer: drawn[("dual (random split)", layer)] for layer in ("conv1", "conv2", "fc3")}
+    assert set(metrics["decoding"]) == {"face", "object", "dual", "untrained"}
