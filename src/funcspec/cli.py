@@ -1,7 +1,9 @@
 """The `funcspec` command: one subcommand per pipeline rule, each a thin call into the package.
 
 Rules pass every input, output and parameter explicitly on the command line, so Snakemake's
-record of the shell command is a complete record of what produced an artifact.
+record of the shell command is a complete record of what produced an artifact. Each command that
+writes artifacts returns their paths, and `main` leaves a provenance record of the job beside
+them (funcspec.provenance): inputs are the arguments named in INPUT_ARGS.
 """
 from __future__ import annotations
 

@@ -132,12 +132,17 @@ def split_seed_arg(wildcards):
 def record_with_dvc():
     """After a complete run of the tracked config, hash every artifact into dvc.lock."""
     dag = workflow.dag_settings
-    message = tracking.record_run(
-        targets=dag.targets,
-        configfiles=workflow.config_settings.configfiles,
-        overrides=list(workflow.config_settings.overwrite_config),
-        partial=bool(dag.until or dag.omit_from or dag.allowed_rules or dag.batch),
-        touch=workflow.touch,
-    )
+    try:
+        message = tracking.record_run(
+            targets=dag.targets,
+            configfiles=workflow.config_settings.configfiles,
+            overrides=list(workflow.config_settings.overwrite_config),
+            partial=bool(dag.until or dag.omit_from or dag.allowed_rules or dag.batch),
+            touch=workflow.touch,
+        )
+    except tracking.TrackingError as error:
+        # The results are complete and correct; only DVC's record of them failed.
+        logger.error(f"DVC: the results were NOT recorded in dvc.lock: {error}")
+        return
     if message:
         logger.info(message)
