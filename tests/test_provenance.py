@@ -48,6 +48,22 @@ def test_a_folder_digest_ignores_snakemakes_timestamp(chain):
     assert provenance.hash_path("results/raw/x") == before
 
 
+def test_recording_trusts_an_unchanged_stat_and_verify_does_not(chain):
+    """A job records an input written by the pipeline from its producer's record while the
+    file's size and mtime are the recorded ones; --verify re-reads every byte regardless."""
+    one = chain / "results" / "raw" / "x" / "one.txt"
+    stat = one.stat()
+    known = provenance.recorded_files(["results/raw/x"])
+    assert provenance.hash_path("results/raw/x", known) == provenance.hash_path("results/raw/x")
+    one.write_text("9")                        # same size, and the old mtime put back
+    os.utime(one, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert provenance.hash_path("results/raw/x", known) != provenance.hash_path("results/raw/x")
+    assert any(p.startswith("results/raw/x/one.txt: content changed")
+               for p in provenance.verify("results/used.csv"))
+    os.utime(one)                              # a new mtime: read again
+    assert provenance.hash_path("results/raw/x", known) == provenance.hash_path("results/raw/x")
+
+
 def test_lineage_is_a_tree_down_to_files_no_job_wrote(chain):
     lines = provenance.lineage("results/used.csv")
     assert lines[0].startswith("results/used.csv  sha256:") and "<- use" in lines[0]

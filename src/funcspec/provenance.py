@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import socket
 import subprocess
@@ -26,7 +27,7 @@ from .shards import sha256_file
 
 # Files inside an output folder that the job itself did not write.
 NOT_WRITTEN_BY_JOB = {".snakemake_timestamp"}
-VOLATILE = ("started", "ended", "host", "code")  # differ between reruns of the same job
+VOLATILE = ("started", "ended", "host", "code", "output_stats")  # differ between reruns
 
 
 def now() -> str:
@@ -55,12 +56,38 @@ def folder_digest(hashes: dict[str, str], folder: str) -> str:
     return hashlib.sha256(lines.encode()).hexdigest()
 
 
-def hash_path(path) -> str:
-    """sha256 of a file, or the folder digest of a folder."""
-    path = Path(path)
-    if path.is_dir():
-        return folder_digest(hash_files([path]), path.as_posix())
-    return sha256_file(path)
+def file_stat(path) -> list[int]:
+    stat = os.stat(path)
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def hash_path(path, known: dict | None = None) -> str:
+    """sha256 of a file, or the folder digest of a folder.
+
+    `known`: {file: (sha256, [size, mtime_ns])} as recorded by the jobs that wrote the files. A
+    file whose size and modification time are still the recorded ones is not read again (as
+    make and DVC decide): a paper-scale job would otherwise re-read ~200 GB of prepared shards
+    to record its inputs. `verify` always re-reads.
+    """
+    known = known or {}
+    files = {}
+    for f in files_of(path):
+        digest, stat = known.get(f.as_posix(), (None, None))
+        files[f.as_posix()] = digest if stat is not None and stat == file_stat(f) else sha256_file(f)
+    path = Path(path).as_posix()
+    return files[path] if path in files else folder_digest(files, path)
+
+
+def recorded_files(paths) -> dict[str, tuple]:
+    """{file: (sha256, [size, mtime_ns])} from every record of the results trees of `paths`."""
+    known = {}
+    for folder in {records_folder(p) for p in paths}:
+        for path in folder.rglob("*.json"):
+            record = json.loads(path.read_text())
+            stats = record.get("output_stats", {})
+            known.update({name: (digest, stats.get(name))
+                          for name, digest in record["outputs"].items()})
+    return known
 
 
 def results_root(path) -> Path | None:
@@ -142,14 +169,16 @@ def write_record(*, rule, command, parameters, inputs, outputs, started,
     `external`: {path: note} for inputs too large to hash here (a dataset root whose every
     image's hash the job itself lists).
     """
+    known = recorded_files(inputs)
     record = {
         "rule": rule,
         "command": command,
         "parameters": parameters,
         "seeds": seeds(parameters),
-        "inputs": {Path(p).as_posix(): hash_path(p) for p in inputs},
+        "inputs": {Path(p).as_posix(): hash_path(p, known) for p in inputs},
         "external_inputs": external or {},
         "outputs": hash_files(outputs),
+        "output_stats": {f.as_posix(): file_stat(f) for p in outputs for f in files_of(p)},
         "code": code_version(),
         "software": software(),
         "device": device(),
