@@ -3,7 +3,10 @@ import csv
 import json
 import os
 
+from pathlib import Path
+
 import pytest
+from snakemake.settings.types import ConfigSettings
 
 from funcspec import cli, provenance, tracking
 from funcspec.metrics import headline_metrics
@@ -71,6 +74,8 @@ def test_lineage_is_a_tree_down_to_files_no_job_wrote(chain):
                for line in lines)
     assert any("classes.txt" in line and "not written by the pipeline" in line for line in lines)
     assert any("/data/set  external: a dataset on disk" in line for line in lines)
+    os.chdir(chain / "results")   # the same lineage from elsewhere, by an absolute path
+    assert provenance.lineage(chain / "results" / "used.csv") == lines
 
 
 def test_verify_names_a_changed_a_missing_and_a_stale_file(chain):
@@ -117,25 +122,44 @@ def test_the_command_line_records_every_command_that_writes(tmp_path, monkeypatc
     assert "MISMATCH results/raw/faces/face0000/0000.png: content changed" in capsys.readouterr().out
 
 
-RUN = dict(targets=set(), configfiles=[], overrides=[], partial=False, touch=False)
+def run_settings(*args, **config) -> dict:
+    """What the Snakefile's onsuccess hands to record_run, from Snakemake's own settings."""
+    settings = ConfigSettings(configfiles=[Path(a) for a in args], config=config)
+    return dict(targets=set(), configfiles=settings.configfiles, partial=False, touch=False,
+                overrides=list(settings.config))
 
 
 def test_only_a_complete_run_of_the_tracked_config_is_recorded(tmp_path, monkeypatch):
     monkeypatch.delenv("DVC_STAGE", raising=False)
-    assert tracking.why_not_recorded(root=tmp_path, **RUN) == "not a DVC repository"
-    (tmp_path / ".dvc").mkdir()
-    (tmp_path / "dvc.yaml").touch()
-    assert tracking.why_not_recorded(root=tmp_path, **RUN) is None
-    assert tracking.why_not_recorded(root=tmp_path, **{**RUN, "targets": {"all"}}) is None
-    tracked = tmp_path / "config" / "config.yaml"
-    assert tracking.why_not_recorded(root=tmp_path, **{**RUN, "configfiles": [tracked]}) is None
-    for change, says in ((dict(targets={"fig1"}), "only part"), (dict(partial=True), "only part"),
-                         (dict(touch=True), "--touch"),
-                         (dict(configfiles=["config/smoke.yaml"]), "config/smoke.yaml"),
-                         (dict(overrides=["lesions"]), "--config overrides")):
-        assert says in tracking.why_not_recorded(root=tmp_path, **{**RUN, **change}), change
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text("a: 1\n")
+    (tmp_path / "config" / "smoke.yaml").write_text("a: 2\n")
+    assert tracking.record_run(outputs=[], **run_settings()) == ""   # not a DVC repository
+    assert tracking.why_not_recorded(**run_settings()) is None
+    assert tracking.why_not_recorded(**run_settings("config/config.yaml")) is None
+    assert tracking.why_not_recorded(**{**run_settings(), "targets": {"all"}}) is None
+    for settings, says in ((run_settings("config/smoke.yaml"), "config/smoke.yaml"),
+                           (run_settings(a="3"), "--config overrides (a)"),
+                           ({**run_settings(), "targets": {"fig1"}}, "only part"),
+                           ({**run_settings(), "partial": True}, "only part"),
+                           ({**run_settings(), "touch": True}, "--touch")):
+        assert says in tracking.why_not_recorded(**settings), says
     monkeypatch.setenv("DVC_STAGE", "pipeline")
-    assert "dvc repro" in tracking.why_not_recorded(root=tmp_path, **RUN)
+    assert "dvc repro" in tracking.why_not_recorded(**run_settings())
+
+
+def test_files_no_job_of_the_run_wrote_are_stray(tmp_path):
+    for name in ("results/prepared/faces/train-000.npy", "results/prepared/faces/.snakemake_timestamp",
+                 "results/eval/face/accuracy.csv", "results/provenance/eval/face/accuracy.csv.json",
+                 "results/provenance/prepared/faces.json", "results/prepared/old/manifest.json",
+                 "results/provenance/eval/old/accuracy.csv.json"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).touch()
+    outputs = ["results/prepared/faces", "results/eval/face/accuracy.csv",
+               "results/eval/face/predictions.csv"]
+    assert tracking.stray_files(outputs, tmp_path) == [
+        "results/prepared/old/manifest.json", "results/provenance/eval/old/accuracy.csv.json"]
 
 
 def test_aligned_mtimes_leave_no_file_newer_than_another(tmp_path):

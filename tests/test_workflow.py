@@ -171,5 +171,5 @@ def test_every_rule_names_itself_to_the_command_for_provenance():
     # Spelled out, not `{rule}`: Snakemake's linter flags any placeholder outside its own few.
     for smk in (REPO / "workflow" / "rules").glob("*.smk"):
         for rule, body in re.findall(r"^rule (\w+):\n(.*?)(?=^rule |\Z)", smk.read_text(), re.M | re.S):
-            for command in re.findall(r'"funcspec ([^"]*)', body):
-                assert command.startswith(f"--rule {rule} "), f"{smk.name}: funcspec {command}"
+            (shell,) = re.findall(r"shell:\n\s*(\"[^\"]*)", body)
+            assert shell.startswith(f'"funcspec --rule {rule} '), f"{smk.name}: {shell}"

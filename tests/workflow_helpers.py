@@ -31,11 +31,13 @@ def tree_bytes(root: Path) -> dict:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+# Fields of a provenance record that differ between two runs of the same job.
+VOLATILE = ("started", "ended", "host", "code", "output_stats")
+
+
 def comparable(tree: dict) -> dict:
     """tree_bytes of a results folder with what legitimately differs between two runs of the
     same jobs left out: the times, host and code version in each provenance record."""
-    from funcspec.provenance import VOLATILE
-
     out = {}
     for name, data in tree.items():
         if name.startswith("provenance/"):

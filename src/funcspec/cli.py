@@ -392,7 +392,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("restore", help="dvc pull, then mark the results up to date")
     p.add_argument("--remote", help="DVC remote to pull from (default: the repository's)")
-    p.add_argument("--no-pull", action="store_true", help="only align modification times")
+    p.add_argument("--no-pull", action="store_true",
+                   help="results already in place: check them against dvc.lock, align mtimes")
     p.set_defaults(func=_restore)
     return parser
 

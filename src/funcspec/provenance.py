@@ -10,6 +10,8 @@ images; `verify` re-hashes every file on that path.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -27,7 +29,6 @@ from .shards import sha256_file
 
 # Files inside an output folder that the job itself did not write.
 NOT_WRITTEN_BY_JOB = {".snakemake_timestamp"}
-VOLATILE = ("started", "ended", "host", "code", "output_stats")  # differ between reruns
 
 
 def now() -> str:
@@ -57,29 +58,35 @@ def folder_digest(hashes: dict[str, str], folder: str) -> str:
 
 
 def file_stat(path) -> list[int]:
+    # The inode too: every pipeline write replaces the file (atomic rename), so a rewrite is
+    # seen even where the file system keeps whole-second modification times.
     stat = os.stat(path)
-    return [stat.st_size, stat.st_mtime_ns]
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
+
+
+def _digest(files: dict[str, str], path: str) -> str:
+    """The hash of a path from its files' hashes: the file's own, or the folder digest."""
+    return files[path] if path in files else folder_digest(files, path)
 
 
 def hash_path(path, known: dict | None = None) -> str:
     """sha256 of a file, or the folder digest of a folder.
 
-    `known`: {file: (sha256, [size, mtime_ns])} as recorded by the jobs that wrote the files. A
-    file whose size and modification time are still the recorded ones is not read again (as
-    make and DVC decide): a paper-scale job would otherwise re-read ~200 GB of prepared shards
-    to record its inputs. `verify` always re-reads.
+    `known`: {file: (sha256, stat)} as recorded by the jobs that wrote the files. A file whose
+    size, modification time and inode are still the recorded ones is not read again (as make
+    and DVC decide): a paper-scale job would otherwise re-read ~200 GB of prepared shards to
+    record its inputs. `verify` always re-reads.
     """
     known = known or {}
     files = {}
     for f in files_of(path):
         digest, stat = known.get(f.as_posix(), (None, None))
         files[f.as_posix()] = digest if stat is not None and stat == file_stat(f) else sha256_file(f)
-    path = Path(path).as_posix()
-    return files[path] if path in files else folder_digest(files, path)
+    return _digest(files, Path(path).as_posix())
 
 
 def recorded_files(paths) -> dict[str, tuple]:
-    """{file: (sha256, [size, mtime_ns])} from every record of the results trees of `paths`."""
+    """{file: (sha256, stat)} from every record of the results trees of `paths`."""
     known = {}
     for folder in {records_folder(p) for p in paths}:
         for path in folder.rglob("*.json"):
@@ -142,7 +149,8 @@ def software() -> dict:
 
 
 def device() -> str:
-    """The device the command computed on: CUDA if it used torch and a GPU was there."""
+    """The device the command computed on: the commands that run networks take CUDA whenever
+    it is there, so CUDA if the command imported torch and a GPU was present."""
     torch = sys.modules.get("torch")
     if torch is not None and torch.cuda.is_available():
         return f"cuda ({torch.cuda.get_device_name(0)})"
@@ -231,14 +239,25 @@ def _short(digest: str) -> str:
     return f"sha256:{digest[:12]}"
 
 
-def _digest(files: dict[str, str], path: str) -> str:
-    return files[path] if path in files else folder_digest(files, path)
+def _located(function):
+    """Run `function(artifact)` from the folder holding the artifact's `results` tree, with the
+    artifact relative to it: records name files as the jobs were given them, relative to the
+    workflow's folder, so an absolute path or another working directory finds them too."""
+    @functools.wraps(function)
+    def located(artifact):
+        path = Path(os.path.abspath(artifact))
+        root = results_root(path)
+        if root is None:
+            return function(Path(artifact).as_posix().rstrip("/"))
+        with contextlib.chdir(root.parent):
+            return function(path.relative_to(root.parent).as_posix())
+    return located
 
 
+@_located
 def lineage(artifact) -> list[str]:
     """The artifact's lineage as the lines of a tree: each path with its hash and the job that
     wrote it, down to the raw images and the files no job wrote (class lists, dataset roots)."""
-    artifact = Path(artifact).as_posix().rstrip("/")
     records = Records.of(artifact)
     lines, shown = [], set()
 
@@ -271,15 +290,15 @@ def lineage(artifact) -> list[str]:
     return lines
 
 
+@_located
 def verify(artifact) -> list[str]:
     """Re-hash every file in the artifact's lineage; one line per mismatch (empty: all match).
 
     Each file must still have the hash its producer recorded, and every job that read it must
     have recorded that same content (a job that ran on an older version shows up here).
     """
-    artifact = Path(artifact).as_posix().rstrip("/")
     records = Records.of(artifact)
-    problems, current, checked = [], {}, set()
+    problems, current, checked, expanded = [], {}, set(), set()
     todo = [(artifact, None, None)]  # (path, its hash as a consumer recorded it, that consumer)
     while todo:
         path, used, consumer = todo.pop()
@@ -309,5 +328,7 @@ def verify(artifact) -> list[str]:
                 problems.append(f"{name}: content changed: {record['rule']} wrote "
                                 f"{_short(expected[name])} [{record['_record']}], the file "
                                 f"now has {_short(now_files[name])}")
-        todo += [(p, h, record) for p, h in record["inputs"].items()]
+        if record["_record"] not in expanded:   # a job reached through two of its outputs
+            expanded.add(record["_record"])
+            todo += [(p, h, record) for p, h in record["inputs"].items()]
     return problems

@@ -4,17 +4,22 @@ Snakemake decides what to run; DVC only hashes, caches and moves what it wrote. 
 successful run of the whole pipeline on the tracked config (`config/config.yaml`),
 `dvc commit` writes every artifact's hash to dvc.lock, so `dvc status` is clean and git +
 dvc.lock pin the results. A partial run (a target, --until, --config overrides, another
---configfile) is not recorded: dvc.lock would then claim results the tracked config never made.
+--configfile), or a results folder holding files this run did not make, is not recorded:
+dvc.lock would then claim results the tracked config never made.
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
 from pathlib import Path
 
+from .provenance import record_path
+
 TRACKED_CONFIG = Path("config/config.yaml")
 RESULTS = Path("results")
+FALLBACK = "once the reason is gone, `dvc commit` records the results by hand"
 
 
 class TrackingError(RuntimeError):
@@ -22,18 +27,23 @@ class TrackingError(RuntimeError):
 
 
 def _dvc(*args, root=".") -> str:
-    done = subprocess.run(["dvc", *args], cwd=root, capture_output=True, text=True)
+    try:
+        done = subprocess.run(["dvc", *args], cwd=root, capture_output=True, text=True)
+    except OSError as error:
+        raise TrackingError(f"cannot run dvc: {error}") from error
     if done.returncode != 0:
         raise TrackingError(f"dvc {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
     return done.stdout
 
 
+def is_dvc_repository(root=".") -> bool:
+    return (Path(root) / ".dvc").is_dir() and (Path(root) / "dvc.yaml").is_file()
+
+
 def why_not_recorded(*, targets, configfiles, overrides, partial: bool, touch: bool,
                      root=".") -> str | None:
-    """Why a successful Snakemake run must not be committed to dvc.lock (None: commit it)."""
-    root = Path(root)
-    if not (root / ".dvc").is_dir() or not (root / "dvc.yaml").is_file():
-        return "not a DVC repository"
+    """Why a successful Snakemake run of a DVC repository must not be committed to dvc.lock
+    (None: commit it)."""
     if os.environ.get("DVC_STAGE"):
         return "running inside `dvc repro`, which records the stage itself"
     if touch:
@@ -41,20 +51,44 @@ def why_not_recorded(*, targets, configfiles, overrides, partial: bool, touch: b
     if set(targets) - {"all"} or partial:
         return "only part of the pipeline was run (a target, --until, --omit-from or a rule filter)"
     configs = {Path(c).resolve() for c in configfiles}
-    if configs and configs != {(root / TRACKED_CONFIG).resolve()}:
+    if configs and configs != {(Path(root) / TRACKED_CONFIG).resolve()}:
         return f"the run used {', '.join(map(str, configfiles))}; DVC tracks {TRACKED_CONFIG}"
     if overrides:
         return f"--config overrides ({', '.join(overrides)}) are not in {TRACKED_CONFIG}"
     return None
 
 
-def record_run(root=".", **run) -> str:
-    """Commit a finished run's results to dvc.lock, or say why not; returns the message."""
+def stray_files(outputs, root=".") -> list[str]:
+    """Files under results/ that no job of the run wrote (its outputs, files inside its output
+    folders, and the provenance records of those jobs): left over from another config."""
+    outputs = {Path(o).as_posix() for o in outputs}
+    records = {record_path(o).as_posix() for o in outputs}
+
+    def made(name: str) -> bool:
+        parts = name.split("/")
+        return name in records or any("/".join(parts[:i]) in outputs
+                                      for i in range(1, len(parts) + 1))
+
+    root = Path(root)
+    return sorted(name for p in (root / RESULTS).rglob("*") if p.is_file()
+                  and not made(name := p.relative_to(root).as_posix()))
+
+
+def record_run(root=".", *, outputs, **run) -> str:
+    """Commit a finished run's results to dvc.lock, or say why not; returns the message.
+
+    `outputs`: every output path of the run's DAG; `run`: what why_not_recorded reads.
+    """
+    if not is_dvc_repository(root):
+        return ""
     reason = why_not_recorded(root=root, **run)
+    if reason is None:
+        stray = stray_files(outputs, root)
+        if stray:
+            reason = (f"{len(stray)} files under results/ were not made by this run "
+                      f"(e.g. {', '.join(stray[:3])}); remove them")
     if reason is not None:
-        if reason == "not a DVC repository":
-            return ""
-        return f"DVC: results not recorded in dvc.lock: {reason}."
+        return f"DVC: results not recorded in dvc.lock: {reason}; {FALLBACK}."
     _dvc("commit", "--force", "--quiet", root=root)
     return "DVC: every artifact under results/ is recorded in dvc.lock (commit it with git)."
 
@@ -79,10 +113,9 @@ def restore(pull: bool = True, remote: str | None = None, root=".") -> None:
     root = Path(root)
     if pull:
         _dvc("pull", *(["--remote", remote] if remote else []), root=root)
-    status = _dvc("status", root=root)
-    if "up to date" not in status:
-        raise TrackingError("the restored results do not match dvc.lock (changed code, config or "
-                            f"files); rerun the pipeline instead:\n{status}")
+    if json.loads(_dvc("status", "--json", root=root) or "{}"):
+        raise TrackingError("the results do not match dvc.lock (changed code, config or files); "
+                            f"rerun the pipeline instead:\n{_dvc('status', root=root)}")
     count = align_mtimes(root / RESULTS)
     print(f"restored {count} files and folders under {root / RESULTS}; Snakemake sees them "
           "up to date")

@@ -134,15 +134,20 @@ def record_with_dvc():
     dag = workflow.dag_settings
     try:
         message = tracking.record_run(
+            outputs=[path for job in workflow.dag.jobs for path in job.output],
             targets=dag.targets,
             configfiles=workflow.config_settings.configfiles,
-            overrides=list(workflow.config_settings.overwrite_config),
-            partial=bool(dag.until or dag.omit_from or dag.allowed_rules or dag.batch),
+            overrides=list(workflow.config_settings.config),  # --config only, not --configfile
+            partial=bool(
+                dag.until or dag.omit_from or dag.allowed_rules or dag.batch or dag.target_jobs
+            ),
             touch=workflow.touch,
         )
     except tracking.TrackingError as error:
         # The results are complete and correct; only DVC's record of them failed.
-        logger.error(f"DVC: the results were NOT recorded in dvc.lock: {error}")
+        logger.error(
+            f"DVC: the results were NOT recorded in dvc.lock: {error}\n{tracking.FALLBACK}."
+        )
         return
     if message:
         logger.info(message)
