@@ -39,10 +39,10 @@ def executed_rules(result) -> set:
 
 
 def dvc_diff(repo, *revs) -> set:
-    """Files DVC reports as added, deleted or modified (folders left out)."""
+    """Files under results/ that DVC reports as added, deleted or modified."""
     changes = json.loads(sh(repo, "dvc", "diff", "--json", *revs).stdout or "{}")
     return {e["path"] for kind in ("added", "deleted", "modified") for e in changes.get(kind, [])
-            if not e["path"].endswith("/")}
+            if e["path"].startswith("results/") and not e["path"].endswith("/")}
 
 
 def edit_config(repo, change) -> None:
@@ -82,8 +82,10 @@ def test_a_complete_run_is_recorded_in_dvc_lock(origin):
     assert "every artifact under results/ is recorded in dvc.lock" in run.stderr + run.stdout
     assert "Data and pipelines are up to date" in sh(repo, "dvc", "status").stdout
     lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]["pipeline"]
-    (out,) = lock["outs"]
-    assert out["path"] == "results" and out["md5"].endswith(".dir")
+    outs = {out["path"]: out for out in lock["outs"]}
+    assert outs.keys() == {"results", ".snakemake/metadata"}
+    out = outs["results"]
+    assert out["md5"].endswith(".dir")
     # the folder manifest holds the md5 of every file under results/
     manifest = repo / ".dvc" / "cache" / "files" / "md5" / out["md5"][:2] / out["md5"][2:]
     recorded = {e["relpath"]: e["md5"] for e in json.loads(manifest.read_text())}
@@ -159,6 +161,10 @@ def test_a_fresh_clone_pulls_identical_results_with_nothing_to_rerun(origin, clo
     assert tree_bytes(clone / "results") == tree_bytes(repo / "results")
     assert "Nothing to be done" in sh(clone, "snakemake", "-n").stdout
     assert "Data and pipelines are up to date" in sh(clone, "dvc", "status").stdout
+    # Snakemake's metadata came along: a changed parameter still reaches its jobs
+    edit_config(clone, lambda c: c["lesions"]["evaluation"].update(random_draws=5))
+    assert executed_rules(sh(clone, "snakemake", "-n")) == {"lesion", "fig2", "metrics", "all"}
+    sh(clone, "git", "checkout", "config/config.yaml")
 
 
 def test_the_same_config_from_scratch_gives_the_same_artifacts(origin, smoke_run):
