@@ -8,14 +8,13 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from workflow_helpers import REPO, SNAKEMAKE, comparable, tree_bytes
+from workflow_helpers import SNAKEMAKE, comparable, tracked_repository, tree_bytes
 
 BIN = Path(sys.executable).parent
 
@@ -60,17 +59,7 @@ def changed_files(before: dict, after: dict) -> set:
 def origin(tmp_path_factory):
     """A git + DVC repository of the workflow with the smoke config as its tracked config,
     after one complete `snakemake` run; (repo, that run's output)."""
-    repo = tmp_path_factory.mktemp("dvc") / "origin"
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-                            cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
-    for name in listed:
-        if (REPO / name).is_file():
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, repo / name)
-    shutil.copy(REPO / "config" / "smoke.yaml", repo / "config" / "config.yaml")
-    sh(repo, "git", "init", "-q", "-b", "main")
-    sh(repo, "git", "add", "-A")
-    sh(repo, "git", "commit", "-qm", "workflow")
+    repo = tracked_repository(tmp_path_factory.mktemp("dvc") / "origin")
     run = sh(repo, "snakemake", "--cores", "2")
     sh(repo, "git", "add", "-A")
     sh(repo, "git", "commit", "-qm", "results from scratch")

@@ -9,7 +9,6 @@ records show each rule in its partition, the GPU rules with a GPU and the CPU ru
 """
 import os
 import re
-import shutil
 import subprocess
 import sys
 import uuid
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 from slurm_cluster import slurm_cluster  # noqa: F401  (the fixture)
 from snakemake.profiles import ProfileConfigFileParser
-from workflow_helpers import REPO, SNAKEMAKE, comparable, tree_bytes, workdir
+from workflow_helpers import REPO, SNAKEMAKE, comparable, tracked_repository, tree_bytes
 
 PROFILE = REPO / "slurm" / "config.yaml"
 GPU_RULES = {"train", "evaluate", "decode_heldout", "rank", "lesion"}  # those the smoke run reaches
@@ -107,10 +106,10 @@ def runs(slurm_cluster, smoke_run, tmp_path_factory):  # noqa: F811
     threads = str(min(2, slurm_cluster.cpus))
     local = smoke_run
 
-    work = workdir(tmp_path_factory.mktemp("slurm"))
-    shutil.copytree(REPO / "slurm", work / "slurm")
+    # a git + DVC repository whose tracked config is the smoke config, so the run is recorded
+    work = tracked_repository(tmp_path_factory.mktemp("slurm") / "work")
     prefix = f"funcspec_{uuid.uuid4().hex[:8]}"
-    out = run(work, "--profile", "slurm", "--configfile", "config/smoke.yaml",
+    out = run(work, "--profile", "slurm",
               *site_overrides(slurm_cluster),
               "--max-threads", threads,              # as the local run's --cores caps them
               "--slurm-status-command", "squeue",    # accounting is off: no sacct
@@ -136,6 +135,15 @@ def test_slurm_results_equal_local_run(runs):
     assert expected.keys() == actual.keys()
     differ = sorted(k for k in expected if expected[k] != actual[k])
     assert not differ, f"differ between the local and the SLURM run: {differ}"
+
+
+def test_a_slurm_run_is_recorded_by_dvc(runs):
+    _, work, out, _ = runs
+    assert "every artifact under results/ is recorded in dvc.lock" in out
+    status = subprocess.run(["dvc", "status"], cwd=work, capture_output=True, text=True,
+                            env={"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+                                 "HOME": str(work), "DVC_NO_ANALYTICS": "1"})
+    assert "Data and pipelines are up to date" in status.stdout, status.stdout + status.stderr
 
 
 def test_slurm_records_gpu_for_gpu_rules_only(runs, slurm_cluster):  # noqa: F811

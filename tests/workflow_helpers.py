@@ -19,6 +19,22 @@ def workdir(tmp_path) -> Path:
     return work
 
 
+def tracked_repository(repo: Path) -> Path:
+    """A git repository at `repo` holding this checkout's files (tracked or not ignored), with
+    the smoke config as its tracked config/config.yaml, committed: a DVC project in miniature."""
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                            cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    for name in listed:
+        if (REPO / name).is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, repo / name)
+    shutil.copy(REPO / "config" / "smoke.yaml", repo / "config" / "config.yaml")
+    for command in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "workflow"]):
+        subprocess.run(["git", "-c", "user.name=test", "-c", "user.email=test@invalid", *command],
+                       cwd=repo, check=True, capture_output=True)
+    return repo
+
+
 def snakemake(work, *args, check=True):
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(work)}
     result = subprocess.run([*SNAKEMAKE, *args], cwd=work, capture_output=True, text=True, env=env)
