@@ -4,8 +4,8 @@ The cluster (tests/slurm_cluster.py) has partitions `testcpu` and `testgpu` and 
 The profile runs as shipped except for the site-specific values, overridden on the command
 line: its partition names map to the test partitions and memory is capped to what this host
 has. Checks: every artifact equals a local `--cores` run byte for byte (provenance records but
-for their times, host and code version), and SLURM's own job
-records show each rule in its partition, the GPU rules with a GPU and the CPU rules without.
+for their times, host and code version), DVC recorded the run in dvc.lock, and SLURM's own
+job records show each rule in its partition, the GPU rules with a GPU and the CPU rules without.
 """
 import os
 import re
