@@ -73,6 +73,11 @@ def _task_dirs(pairs: list[str]) -> dict:
     return dirs
 
 
+def _write_json(path, data) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=1) + "\n")
+
+
 def _write_csv(path, rows: list[dict]) -> None:
     with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
         out = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
@@ -183,8 +188,7 @@ def _rank(args):
                     progress=True)
     result.update(network=saved["network"], task=args.task, images_per_step=len(images(0)[1]),
                   fresh_images=args.fresh_images, seed=args.seed)
-    with atomic_path(out) as tmp:
-        tmp.write_text(json.dumps(result, indent=1) + "\n")
+    _write_json(out, result)
     out.with_name(f".{out.name}.partial").unlink(missing_ok=True)
     return [out]
 
@@ -227,10 +231,9 @@ def _metrics(args):
     from .metrics import headline_metrics
 
     out = Path(args.out)
-    metrics = headline_metrics(args.accuracy, args.decoding, args.lesions, args.fraction)
-    with atomic_path(out / "headline.json") as tmp:
-        tmp.write_text(json.dumps(metrics, indent=1, sort_keys=True) + "\n")
     written = [out / "headline.json"]
+    _write_json(written[0], headline_metrics(args.accuracy, args.decoding, args.lesions,
+                                             args.fraction))
     for history in map(Path, args.histories):
         # One file per network in one folder: the shape DVC plots a folder of curves from.
         written.append(out / "training" / f"{history.parent.name}.csv")

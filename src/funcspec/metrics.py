@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 
-from .figures.fig2 import depth_order, ranked_tasks, read_lesions
+from .figures.fig2 import depth_order, has_lesion, ranked_tasks, read_lesions
 from .lesion import segregation
 from .tasks import SPLIT
 
@@ -30,7 +30,7 @@ def headline_metrics(accuracy_csvs, decoding_csvs, lesion_csvs, fraction: float)
             metrics["decoding"].setdefault(r["network"], {})[r["dataset"]] = float(r["accuracy"])
     for network, layers in read_lesions(lesion_csvs).items():
         pairs = {"segregation_index": ranked_tasks(layers)}
-        if any(r["lesion"] == SPLIT[0] for rows in layers.values() for r in rows):
+        if has_lesion(layers, SPLIT[0]):
             pairs["segregation_index_random_split"] = SPLIT
         for key, tasks in pairs.items():
             if len(tasks) == 2:

@@ -85,12 +85,21 @@ def hash_path(path, known: dict | None = None) -> str:
     return _digest(files, Path(path).as_posix())
 
 
+def read_records(folder) -> list[dict]:
+    """Every record in a records folder, each with `_record`: where it lies."""
+    records = []
+    for path in sorted(Path(folder).rglob("*.json")):
+        record = json.loads(path.read_text())
+        record["_record"] = path.as_posix()
+        records.append(record)
+    return records
+
+
 def recorded_files(paths) -> dict[str, tuple]:
     """{file: (sha256, stat)} from every record of the results trees of `paths`."""
     known = {}
     for folder in {records_folder(p) for p in paths}:
-        for path in folder.rglob("*.json"):
-            record = json.loads(path.read_text())
+        for record in read_records(folder):
             stats = record.get("output_stats", {})
             known.update({name: (digest, stats.get(name))
                           for name, digest in record["outputs"].items()})
@@ -208,9 +217,7 @@ class Records:
     @classmethod
     def of(cls, artifact: str) -> Records:
         index = cls()
-        for path in sorted(records_folder(artifact).rglob("*.json")):
-            record = json.loads(path.read_text())
-            record["_record"] = path.as_posix()
+        for record in read_records(records_folder(artifact)):
             for name in record["outputs"]:
                 index.by_file[name] = record
         if index.producer(artifact) is None:

@@ -82,7 +82,7 @@ def segregation_rows(panel, network, layers: dict, tasks, fraction) -> list[dict
     return rows
 
 
-def _has(layers: dict, task) -> bool:
+def has_lesion(layers: dict, task) -> bool:
     return any(r["lesion"] == task for rows in layers.values() for r in rows)
 
 
@@ -99,7 +99,7 @@ def fig2(lesion_csvs, out_prefix, network="dual", face_task="faces", object_task
     main = tables[network]
     rows = lesion_rows(network, main, tasks, fraction)
     rows += segregation_rows("C", network, main, tasks, fraction)
-    if _has(main, SPLIT[0]):
+    if has_lesion(main, SPLIT[0]):
         rows += segregation_rows("C", f"{network} (random split)", main, SPLIT, fraction)
     save_figure(lambda: _draw_fig2(rows, network, tasks), rows, COLUMNS, out_prefix)
 
