@@ -83,10 +83,25 @@ def test_corrupt_image_is_an_error_naming_the_file(tree, tmp_path):
     spec["on_bad_image"] = "skip"
     spec["train_per_class"], spec["test_per_class"] = 6, 2   # uses every file of class_0
     manifest = prepare("toy", spec, tmp_path / "out")
+    # the literal text: comparing the reason with itself would accept any reason at all
     assert manifest["skipped"] == [{"source": "class_0/zz_broken.jpg",
-                                    "reason": manifest["skipped"][0]["reason"]}]
+                                    "reason": "not a readable image (UnidentifiedImageError)"}]
     assert "zz_broken" not in (tmp_path / "out" / "manifest.csv").read_text()
     assert bad.exists()
+
+
+def test_skip_reason_is_the_same_text_in_every_run(tree, tmp_path):
+    """Bug: the skip reason of an unreadable image quoted PIL's message, which holds the repr of
+    a BytesIO object with its memory address ("<_io.BytesIO object at 0x7f...>"), so two
+    identical prepare runs wrote different manifest.json files."""
+    fabricate_corrupt_image(tree / "class_0" / "zz_broken.jpg")
+    spec = spec_for(tree, classes={"count": "all"}, heldout={"count": 0, "images_per_class": 1},
+                    on_bad_image="skip", train_per_class=6, test_per_class=2)
+    manifest = prepare("toy", spec, tmp_path / "a")
+    prepare("toy", spec, tmp_path / "b", workers=2)
+    reason = manifest["skipped"][0]["reason"]
+    assert "0x" not in reason and " object at " not in reason, reason
+    assert (tmp_path / "a" / "manifest.json").read_bytes() == (tmp_path / "b" / "manifest.json").read_bytes()
 
 
 def test_small_class_is_an_error_or_dropped(tmp_path):
@@ -102,6 +117,26 @@ def test_small_class_is_an_error_or_dropped(tmp_path):
     assert "class_1" not in manifest["classes"]["trained"]
     assert len(manifest["classes"]["trained"]) == 3
     assert manifest["dropped_classes"][0]["class"] == "class_1"
+
+
+def test_count_all_with_drop_keeps_every_class_with_enough_images(tmp_path, capsys):
+    """Bug: classes.count: all with on_small_class: drop always failed ("only 3 of 4 classes
+    have enough images"), since every eligible class was still required after the drop; drop
+    must keep the classes with enough images and list the dropped ones."""
+    tree = fabricate_folder(tmp_path / "raw", n_classes=4, per_class=8)
+    for extra in sorted((tree / "class_1").iterdir())[5:]:
+        extra.unlink()   # class_1 keeps 5 images; 4 + 2 are needed
+    spec = spec_for(tree, classes={"count": "all"}, on_small_class="drop",
+                    heldout={"count": 0, "images_per_class": 1})
+    manifest = prepare("toy", spec, tmp_path / "out")
+    assert manifest["classes"]["trained"] == ["class_0", "class_2", "class_3"]
+    on_disk = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert [d["class"] for d in on_disk["dropped_classes"]] == ["class_1"]
+    assert "dropped 1 of 4 classes with too few images: class_1" in capsys.readouterr().err
+    # dropping every class leaves nothing to train on: still an error
+    spec["train_per_class"] = 9
+    with pytest.raises(PrepareError, match="no class has enough images"):
+        prepare("toy", spec, tmp_path / "out2")
 
 
 def test_too_few_classes_names_the_counts(tree, tmp_path):

@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import sys
 import zlib
 from collections import defaultdict
@@ -17,7 +18,7 @@ from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
 from .atomic import atomic_path
@@ -34,6 +35,20 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+# An object repr such as "<_io.BytesIO object at 0x7f...>" holds a memory address, which
+# differs between runs; kept in a reason, it would make identical runs' manifests differ.
+_OBJECT_REPR = re.compile(r"<([\w.]+) object at 0x[0-9a-fA-F]+>")
+
+
+def describe_error(exc: Exception) -> str:
+    """Why a file could not be read, as text that is the same in every run (the manifest keeps it)."""
+    if isinstance(exc, UnidentifiedImageError):
+        # PIL's message only repeats the stream's repr, which says nothing about the file.
+        return f"not a readable image ({type(exc).__name__})"
+    message = _OBJECT_REPR.sub(r"<\1 object>", str(exc))
+    return f"{type(exc).__name__}: {message}"
+
+
 def load_image(task):
     """Decode, crop to the box, resize the shorter side, centre-crop a square.
 
@@ -47,7 +62,7 @@ def load_image(task):
         with Image.open(io.BytesIO(data)) as im:
             im = im.convert("RGB")
     except Exception as exc:  # PIL raises many types for a corrupt file
-        return None, None, f"{type(exc).__name__}: {exc}"
+        return None, None, describe_error(exc)
     if box is not None:
         left, top, right, bottom = box
         im = im.crop((max(0, left), max(0, top), min(im.width, right), min(im.height, bottom)))
@@ -137,6 +152,23 @@ def _split_pools(spec: dict, sources: list) -> dict:
     return pools
 
 
+def _check_class_count(name: str, count, trained: list, wanted: int, dropped: list) -> None:
+    """A numeric count is a requirement; with `all` the classes left after dropping the small
+    ones are the selection (no further class could take a dropped one's place), so only an
+    empty selection is an error."""
+    if count != "all":
+        if len(trained) < wanted:
+            raise PrepareError(f"dataset {name}: only {len(trained)} of {wanted} classes have "
+                               "enough images")
+        return
+    if not trained:
+        raise PrepareError(f"dataset {name}: no class has enough images ({len(dropped)} of "
+                           f"{wanted} eligible classes dropped)")
+    if dropped:
+        log(f"{name}: classes.count is all: dropped {len(dropped)} of {wanted} classes with too "
+            f"few images: {', '.join(d['class'] for d in dropped)}")
+
+
 def prepare(name: str, spec: dict, out_dir, raw_root=None, workers: int = 1) -> dict:
     """Prepare dataset `name` (its config block `spec`) into `out_dir`; return the manifest."""
     if "synthetic" in spec:
@@ -209,9 +241,7 @@ def prepare(name: str, spec: dict, out_dir, raw_root=None, workers: int = 1) -> 
             trained.append(class_name)
             progress.update()
         progress.close()
-        if len(trained) < wanted:
-            raise PrepareError(f"dataset {name}: only {len(trained)} of {wanted} classes have "
-                               "enough images")
+        _check_class_count(name, count, trained, wanted, dropped)
 
         heldout = []
         others = [c for c in sorted(pools) if c not in set(trained) | {d["class"] for d in dropped}]
