@@ -1,5 +1,6 @@
 """Config validation: every shipped config is valid; every mistake is named by its key path."""
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,71 @@ def test_network_training_overrides_merge_over_the_defaults(default):
     assert untrained["training"]["epochs"] == 0
     assert untrained["training"]["batch_size"] == config["training"]["batch_size"]
     assert untrained["arch"] == config["archs"]["vgg_wide"]
+
+
+@pytest.mark.parametrize("options, expected", [
+    ({"crop_marign": 0.1}, r"datasets\.faces\.layout_options: Additional properties are not "
+                           r"allowed \('crop_marign' was unexpected\) \(allowed keys: crop, "
+                           r"crop_margin, val_labels\)"),
+    ({"val_labels": "x.csv"}, r"datasets\.faces\.layout_options: layout 'vggface2' has no option "
+                              r"'val_labels' \(its options: crop, crop_margin\)"),
+    ({"crop": "yes"}, r"datasets\.faces\.layout_options\.crop: 'yes' is not of type 'boolean'"),
+])
+def test_layout_options_are_checked_before_any_job(options, expected):
+    """Bug: a misspelled layout_options key surfaced as a traceback inside the prepare job."""
+    paper = load_yaml(CONFIG / "paper.yaml")
+    with pytest.raises(ConfigError, match=expected):
+        validate(broken(paper, ["datasets", "faces", "layout_options"], options), SCHEMA)
+
+
+def test_lesion_layers_are_checked_before_any_job(default):
+    """Bug: a wrong name in lesions.layers failed only after training, inside a ranking job."""
+    with pytest.raises(ConfigError, match=r"lesions\.layers: network dual \(arch vgg_wide\) has "
+                                          r"no lesionable layer 'conv9' \(its layers: conv1, "
+                                          r"conv2, conv3, conv4, conv5, conv6, fc5, fc6\)"):
+        validate(broken(default, ["lesions", "layers"], ["conv1", "conv9"]), SCHEMA)
+    assert validate(broken(default, ["lesions", "layers"], ["conv1", "fc6"]), SCHEMA)
+
+
+INJECTION = "faces; touch injected"
+# String values that name files, not things of the config: they reach a job only inside the
+# quoted JSON of --spec (tests/test_workflow.py runs one with shell characters in it).
+PATH_KEYS = {"root", "include", "exclude", "val_labels"}
+
+
+def string_values(node, path=()):
+    """(key path, value) of every string in a config, list items included."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        if isinstance(value, str) and key not in PATH_KEYS:
+            yield [*path, key], value
+        yield from string_values(value, (*path, key))
+
+
+def renamed(config, path, new):
+    config = copy.deepcopy(config)
+    parent = config
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[new] = parent.pop(path[-1])
+    return config
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml", "paper.yaml"])
+def test_no_config_string_can_inject_a_shell_command(name):
+    """Bug: figures.fig2.face_task "faces; touch X" was not validated, reached the fig2 shell
+    line unquoted and ran `touch`. Every string of the config (and every name it defines) is
+    checked against what it must name before any job runs."""
+    config = load_yaml(CONFIG / name)
+    strings = list(string_values(config))
+    assert len(strings) > 20   # the walk reaches the figures, networks, lesions, decoding, ...
+    for path, _ in strings:
+        key = ".".join(map(str, path[:-1] if isinstance(path[-1], int) else path))
+        with pytest.raises(ConfigError, match=re.escape(key)):
+            validate(broken(config, path, INJECTION), SCHEMA)
+    for section in ("datasets", "networks", "archs"):
+        for defined in config[section]:
+            with pytest.raises(ConfigError, match=re.escape(section)):
+                validate(renamed(config, [section, defined], INJECTION), SCHEMA)
+    with pytest.raises(ConfigError, match=r"lesions\.layers\.0"):
+        validate(broken(config, ["lesions", "layers"], [INJECTION]), SCHEMA)

@@ -11,6 +11,9 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from .datasets import LAYOUTS, layout_options
+from .layers import lesionable
+
 
 class ConfigError(ValueError):
     pass
@@ -40,8 +43,8 @@ def _apply_defaults(schema: dict, node, root: dict) -> None:
     if not isinstance(node, dict):
         return
     for key, sub in schema.get("properties", {}).items():
-        if "$ref" in sub:
-            sub = _resolve_ref(root, sub["$ref"])
+        if "$ref" in sub:   # keywords beside a $ref (a default) refine the referenced schema
+            sub = {**_resolve_ref(root, sub["$ref"]), **sub}
         if key not in node and "default" in sub:
             node[key] = copy.deepcopy(sub["default"])
         if key in node:
@@ -100,6 +103,11 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
             problems.append(f"{where}: a dataset on disk needs both `layout` and `root`")
         if is_synthetic and ds["split"] == "published":
             problems.append(f"{where}.split: generated datasets have no published split; use pooled")
+        if is_real and ds.get("layout") in LAYOUTS:
+            accepted = layout_options(ds["layout"])
+            for option in sorted(set(ds["layout_options"]) - set(accepted)):
+                problems.append(f"{where}.layout_options: layout {ds['layout']!r} has no option "
+                                f"{option!r} (its options: {', '.join(accepted) or 'none'})")
         if ds["image"]["crop"] > ds["image"]["resize"]:
             problems.append(f"{where}.image.crop: {ds['image']['crop']} is larger than "
                             f"image.resize {ds['image']['resize']}")
@@ -139,6 +147,14 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
                 problems.append(f"lesions.{key}: {name!r} is not a network in `networks`")
             elif key == "random_split" and name not in lesions["networks"]:
                 problems.append(f"lesions.random_split: {name!r} is not in lesions.networks")
+    for name in (n for n in lesions["networks"] if n in config["networks"]):
+        arch = config["archs"].get(config["networks"][name]["arch"])
+        valid = lesionable(arch) if arch else []
+        for layer in lesions["layers"] or []:
+            if arch and layer not in valid:
+                problems.append(f"lesions.layers: network {name} (arch "
+                                f"{config['networks'][name]['arch']}) has no lesionable layer "
+                                f"{layer!r} (its layers: {', '.join(valid)})")
     ranked = lesions["ranking"]["fraction"]
     for p in lesions["evaluation"]["fractions"]:
         if p > ranked:
@@ -148,6 +164,12 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
     for name in [fig2["network"], *fig2["controls"]]:
         if name not in lesions["networks"]:
             problems.append(f"figures.fig2: network {name!r} is not in lesions.networks")
+    if fig2["network"] in config["networks"]:
+        tasks = config["networks"][fig2["network"]]["tasks"]
+        for key in ("face_task", "object_task"):
+            if fig2[key] not in tasks:
+                problems.append(f"figures.fig2.{key}: {fig2[key]!r} is not a task of network "
+                                f"{fig2['network']} ({', '.join(tasks)})")
     if not any(abs(fig2["fraction"] - p) < 1e-9 for p in lesions["evaluation"]["fractions"]):
         problems.append(f"figures.fig2.fraction: {fig2['fraction']} is not one of "
                         "lesions.evaluation.fractions")
@@ -155,9 +177,12 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
     for key in ("face_net", "object_net", "dual_net", "untrained_net"):
         if fig1.get(key) is not None and fig1[key] not in config["networks"]:
             problems.append(f"figures.fig1.{key}: {fig1[key]!r} is not a network in `networks`")
-    for key in ("face_task", "object_task"):
-        if fig1[key] not in config["datasets"]:
-            problems.append(f"figures.fig1.{key}: {fig1[key]!r} is not a dataset in `datasets`")
+    for key, nets in (("face_task", ("face_net", "dual_net")),
+                      ("object_task", ("object_net", "dual_net"))):
+        for net in (fig1[n] for n in nets if fig1[n] in config["networks"]):
+            if fig1[key] not in config["networks"][net]["tasks"]:
+                problems.append(f"figures.fig1.{key}: {fig1[key]!r} is not a task of network "
+                                f"{net} ({', '.join(config['networks'][net]['tasks'])})")
     return problems
 
 
