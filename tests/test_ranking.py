@@ -3,10 +3,13 @@ import json
 
 import pytest
 import torch
+from fabricate import fabricate_folder
 
-from funcspec import models
+from funcspec import cli, models, ranking
 from funcspec.ablation import ablate_, ablated
+from funcspec.prepare import prepare
 from funcspec.ranking import disagreement, group_size, rank_fast, rank_reference
+from funcspec.train import train
 
 torch.set_num_threads(1)
 
@@ -167,3 +170,72 @@ def test_class_layer_is_rejected():
     for rank in (rank_fast, rank_reference):
         with pytest.raises(ValueError, match="class layer"):
             rank(model, "fc5", sampler(0))
+
+
+@pytest.fixture(scope="module")
+def saved_net(tmp_path_factory):
+    """(model.pt, prepared dir): a one-task network as `train` saves it, and its data."""
+    root = tmp_path_factory.mktemp("saved_net")
+    raw = fabricate_folder(root / "raw", n_classes=3, per_class=8, size=(20, 20))
+    prepare("faces", {"classes": {"count": "all"}, "train_per_class": 6, "test_per_class": 2,
+                      "heldout": {"count": 0, "images_per_class": 1},
+                      "image": {"resize": 20, "crop": 20}, "split": "pooled", "shard_size": 7,
+                      "on_bad_image": "error", "on_small_class": "error", "seed": 0,
+                      "synthetic": {}}, root / "faces", raw_root=raw)
+    spec = {"name": "faces_net", "tasks": ["faces"], "seed": 3,
+            "arch": {"stages": [[4], [8]], "fc": [16], "dropout": 0.3, "input_size": 16},
+            "training": {"epochs": 1, "batch_size": 6, "greyscale_p": 0.0,
+                         "optimizer": {"name": "adamw", "lr": 3e-3, "weight_decay": 1e-4},
+                         "schedule": {"name": "onecycle"}, "validation_fraction": 0.0,
+                         "stop_patience": None, "amp": False, "in_memory": True}}
+    return train(spec, {"faces": root / "faces"}, root / "net", progress=False), root / "faces"
+
+
+def rank_argv(saved_net, out, **settings) -> list[str]:
+    """`funcspec rank` of conv2 (8 units, one per step, 5 steps), `settings` overriding."""
+    model, data = saved_net
+    settings = {"task": "faces", "layer": "conv2", "fraction": 0.5, "group_fraction": 0.016,
+                "images": 8, "seed": 0, "batch_size": 4, **settings}
+    argv = ["rank", "--model", str(model), "--data", f"faces={data}", "--out", str(out)]
+    for name, value in settings.items():
+        flag = "--" + name.replace("_", "-")
+        argv += [flag] if value is True else [flag, str(value)]
+    return argv
+
+
+def test_a_partial_ranking_made_with_another_seed_is_not_resumed(saved_net, tmp_path,
+                                                                 monkeypatch, capsys):
+    """Bug: a killed ranking's partial file was matched on the ranking parameters alone, so a
+    rerun with another --seed (or model, data, image count, engine, task...) kept the steps the
+    old seed had made."""
+    out = tmp_path / "conv2.json"
+    save = ranking._save
+
+    def dies_after_2_steps(checkpoint, *args):
+        save(checkpoint, *args)
+        if len(json.loads(checkpoint.read_text())["steps"]) == 2:
+            raise KeyboardInterrupt
+    with monkeypatch.context() as patch:
+        patch.setattr(ranking, "_save", dies_after_2_steps)
+        with pytest.raises(KeyboardInterrupt):
+            cli.main(rank_argv(saved_net, out, seed=0))
+    assert (tmp_path / ".conv2.json.partial").exists()
+    capsys.readouterr()
+
+    assert cli.main(rank_argv(saved_net, out, seed=1)) == 0
+    assert ".conv2.json.partial: written for other inputs (config)" in capsys.readouterr().err
+    assert cli.main(rank_argv(saved_net, tmp_path / "fresh.json", seed=1)) == 0
+    assert json.loads(out.read_text()) == json.loads((tmp_path / "fresh.json").read_text())
+    assert not (tmp_path / ".conv2.json.partial").exists()
+
+
+def test_a_ranking_records_every_setting_that_shaped_it(saved_net, tmp_path):
+    """Bug: fraction, group_fraction and max_steps lived only in the partial file, deleted at
+    the end, so the ranking JSON did not say how it was made."""
+    settings = {"task": "faces", "layer": "conv2", "fraction": 0.5, "group_fraction": 0.1,
+                "max_steps": 3, "images": 8, "fresh_images": True, "seed": 4,
+                "engine": "reference", "batch_size": 5, "split_seed": 7}
+    assert cli.main(rank_argv(saved_net, tmp_path / "conv2.json", **settings)) == 0
+    result = json.loads((tmp_path / "conv2.json").read_text())
+    expected = {**settings, "method": "reference", "images_per_step": 8, "network": "faces_net"}
+    assert {key: result.get(key) for key in expected} == expected

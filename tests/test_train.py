@@ -1,5 +1,10 @@
 """The model builder, the augmentation, training and exact resume."""
 import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -7,7 +12,7 @@ import torch
 import torchvision
 from fabricate import fabricate_folder
 
-from funcspec import models
+from funcspec import cli, models
 from funcspec.data import augment
 from funcspec.prepare import prepare
 from funcspec.train import load_model, train
@@ -79,19 +84,23 @@ def test_a_tiny_net_overfits_a_tiny_batch():
     assert losses[-1] < 0.2 * losses[0]
 
 
-@pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory):
-    root = tmp_path_factory.mktemp("data")
+def prepare_tiny(root, seed=0) -> dict:
+    """{task: prepared dir} of two tiny tasks; `seed` picks each class's train and test images."""
     dirs = {}
     for task, n_classes in (("faces", 3), ("objects", 2)):
         raw = fabricate_folder(root / f"raw_{task}", n_classes=n_classes, per_class=8, size=(20, 20))
         spec = {"classes": {"count": "all"}, "train_per_class": 6, "test_per_class": 2,
                 "heldout": {"count": 0, "images_per_class": 1}, "image": {"resize": 20, "crop": 20},
                 "split": "pooled", "shard_size": 7, "on_bad_image": "error",
-                "on_small_class": "error", "seed": 0, "synthetic": {}}
+                "on_small_class": "error", "seed": seed, "synthetic": {}}
         prepare(task, spec, root / task, raw_root=raw)
         dirs[task] = root / task
     return dirs
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    return prepare_tiny(tmp_path_factory.mktemp("data"))
 
 
 def spec(epochs=3):
@@ -157,3 +166,127 @@ def test_untrained_network_is_saved_at_initialisation(tiny_data, tmp_path):
     torch.manual_seed(5)
     assert torch.equal(net.unit_layer("conv1").weight, models.build(TINY, 5, 16).unit_layer("conv1").weight)
     assert np.loadtxt(tmp_path / "history.csv", dtype=str, delimiter=",").size == 6  # header only
+
+
+def dies_after(last_epoch):
+    """An on_epoch_end hook that kills the job once `last_epoch`'s checkpoint is on disk."""
+    def on_epoch_end(epoch):
+        if epoch == last_epoch:
+            raise RuntimeError("killed")
+    return on_epoch_end
+
+
+def same_weights(a, b) -> bool:
+    x, _ = load_model(a)
+    y, _ = load_model(b)
+    return all(torch.equal(v, y.state_dict()[k]) for k, v in x.state_dict().items())
+
+
+def test_a_checkpoint_written_for_other_data_is_not_resumed(tmp_path, capsys):
+    """Bug: the checkpoint was matched on the network's spec alone, so a job killed and rerun
+    after its prepared data changed (a dataset's seed) resumed the old run and ended with
+    weights that no run on the new data gives."""
+    data = prepare_tiny(tmp_path / "data", seed=0)
+    with pytest.raises(RuntimeError, match="killed"):
+        train(spec(), data, tmp_path / "net", progress=False, on_epoch_end=dies_after(0))
+    before = (data["faces"] / "manifest.json").read_text()
+    prepare_tiny(tmp_path / "data", seed=1)
+    assert (data["faces"] / "manifest.json").read_text() != before
+    capsys.readouterr()
+
+    train(spec(), data, tmp_path / "net", progress=False)
+    assert "checkpoint.pt: written for other inputs (data)" in capsys.readouterr().err
+    train(spec(), data, tmp_path / "fresh", progress=False)
+    assert same_weights(tmp_path / "net" / "model.pt", tmp_path / "fresh" / "model.pt")
+
+
+class TouchesWhenUnpickled:
+    """Unpickling it calls Path.touch: a harmless stand-in for the code a crafted file can run."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return Path.touch, (self.path,)
+
+
+def test_a_model_file_that_runs_code_when_loaded_is_refused(tiny_data, tmp_path):
+    """Bug: load_model unpickled with weights_only=False, so a crafted model.pt ran whatever
+    code it carried the moment a later step loaded it."""
+    train(spec(epochs=0), tiny_data, tmp_path, progress=False)
+    saved = torch.load(tmp_path / "model.pt", weights_only=True)
+    marker = tmp_path / "ran"
+    torch.save({**saved, "note": TouchesWhenUnpickled(marker)}, tmp_path / "crafted.pt")
+    with pytest.raises(ValueError, match="crafted.pt"):
+        load_model(tmp_path / "crafted.pt")
+    assert not marker.exists()
+
+
+def test_checkpoints_hold_plain_values_only(tiny_data, tmp_path):
+    """Bug: the checkpoint held numpy floats (history, best loss), which only an unsafe
+    weights_only=False load could read back."""
+    with pytest.raises(RuntimeError, match="killed"):
+        train(spec(), tiny_data, tmp_path, progress=False, on_epoch_end=dies_after(0))
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert state["epoch"] == 0 and type(state["best"]) is float
+    assert all(type(row["loss"]) is float for row in state["history"])
+
+
+def cli_train(data, out, epochs=1) -> int:
+    return cli.main(["train", "--spec", json.dumps(spec(epochs)), "--data",
+                     *[f"{task}={path}" for task, path in data.items()], "--out", str(out)])
+
+
+def test_a_rerun_removes_the_leftovers_of_killed_writes(tiny_data, tmp_path, monkeypatch, capsys):
+    """Bug: the temporary `.<name>.tmp<pid>` files of writes cut short by a kill -9 stayed for
+    good (and blocked DVC); a rerun must remove those of the files it writes, and only those."""
+    monkeypatch.chdir(tmp_path)
+    models_dir = Path("results/models")
+    stale = [models_dir / "dual" / f".{name}.tmp999999" for name in ("checkpoint.pt", "model.pt",
+                                                                     "history.csv")]
+    kept = [models_dir / "dual" / ".history.png.tmp999999",   # another step's file
+            models_dir / "other" / ".model.pt.tmp999999"]     # another network's
+    for path in stale + kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half")
+    assert cli_train(tiny_data, models_dir / "dual") == 0
+    err = capsys.readouterr().err
+    assert all(str(path) in err for path in stale)
+    assert not any(path.exists() for path in stale) and all(path.exists() for path in kept)
+    assert sorted(os.listdir(models_dir)) == ["dual", "other"]   # no lock file left either
+    assert sorted(os.listdir(models_dir / "dual")) == [".history.png.tmp999999", "history.csv",
+                                                       "model.pt"]
+
+
+HOLD = """
+import fcntl, os, socket, sys, time
+with open(sys.argv[1], "a+") as f:
+    fcntl.flock(f, fcntl.LOCK_EX)
+    f.write(f"{os.getpid()} {socket.gethostname()}")
+    f.flush()
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_a_second_training_of_one_network_fails_at_once_naming_the_first(tiny_data, tmp_path,
+                                                                         monkeypatch, capsys):
+    """Bug: after a kill -9 of Snakemake an orphaned training job kept running while the rerun
+    trained the same network into the same folder: nothing kept two writers of one artifact
+    apart. The lock is `.<output>.lock` beside the output, holding "pid host"."""
+    monkeypatch.chdir(tmp_path)
+    Path("results/models").mkdir(parents=True)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, "results/models/.dual.lock"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        assert cli_train(tiny_data, "results/models/dual") == 1
+    finally:
+        holder.kill()
+        holder.wait()
+    err = capsys.readouterr().err
+    assert f"pid {holder.pid}" in err and os.uname().nodename in err
+    assert len(err.strip().splitlines()) == 1
+    assert not Path("results/models/dual/model.pt").exists()
+    # The holder died and the kernel dropped its lock: the next writer goes ahead.
+    assert cli_train(tiny_data, "results/models/dual") == 0

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import provenance
 from .atomic import atomic_path
+from .lock import exclusive
 from .tracking import TrackingError
 
 
@@ -163,9 +164,12 @@ def _rank(args):
     import numpy as np
     import torch
 
+    from .codedigest import code_digest
     from .data import centre_crop, normalise, to_input
+    from .shards import sha256_file
     from .tasks import task_groups
     from .ranking import rank_fast, rank_reference
+    from .train import data_digests
 
     model, saved, pooled, device = _load(args, "train")
     groups = task_groups(saved, args.split_seed)
@@ -180,14 +184,20 @@ def _rank(args):
         x = normalise(centre_crop(to_input(pooled.images(idx), device), model.input_size))
         return x, torch.from_numpy(pooled.labels[idx]).to(device)
 
+    # The settings that shape the ranking besides the ranking function's own (layer, fractions,
+    # max_steps), which it records itself.
+    settings = {"task": args.task, "split_seed": args.split_seed, "images": args.images,
+                "fresh_images": args.fresh_images, "seed": args.seed, "engine": args.engine,
+                "batch_size": args.batch_size}
+    inputs = {"config": settings, "model": sha256_file(args.model),
+              "data": data_digests(_task_dirs(args.data)), "code": code_digest("rank")}
     engine = rank_fast if args.engine == "fast" else rank_reference
     out = Path(args.out)
     result = engine(model, args.layer, images, fraction=args.fraction,
                     group_fraction=args.group_fraction, max_steps=args.max_steps,
                     batch_size=args.batch_size, checkpoint=out.with_name(f".{out.name}.partial"),
-                    progress=True)
-    result.update(network=saved["network"], task=args.task, images_per_step=len(images(0)[1]),
-                  fresh_images=args.fresh_images, seed=args.seed)
+                    inputs=inputs, progress=True)
+    result.update(network=saved["network"], images_per_step=len(images(0)[1]), **settings)
     _write_json(out, result)
     out.with_name(f".{out.name}.partial").unlink(missing_ok=True)
     return [out]
@@ -247,7 +257,7 @@ def _provenance(args):
     if not args.verify:
         print("\n".join(provenance.lineage(args.artifact)))
         return
-    problems = provenance.verify(args.artifact)
+    problems = provenance.verify(args.artifact, deep=args.deep)
     for line in problems:
         print(f"MISMATCH {line}")
     if problems:
@@ -390,7 +400,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("provenance", help="an artifact's lineage; --verify re-hashes it")
     p.add_argument("artifact", help="a file or folder under results/")
     p.add_argument("--verify", action="store_true",
-                   help="re-hash every file in the lineage; exit 1 on any mismatch")
+                   help="re-hash every file in the lineage and compare the code that made it "
+                        "with the working tree's; exit 1 on any mismatch")
+    p.add_argument("--deep", action="store_true",
+                   help="with --verify, also re-hash every source image of a dataset on disk "
+                        "against its manifest.csv")
     p.set_defaults(func=_provenance)
 
     p = commands.add_parser("restore", help="dvc pull, then mark the results up to date")
@@ -418,8 +432,12 @@ def _inputs(args) -> tuple[list[str], dict]:
         spec = json.loads(args.spec)
         paths += [spec["classes"][key] for key in ("include", "exclude") if spec["classes"].get(key)]
         if "root" in spec:
+            from .datasets import root_fingerprint
+
             # A real dataset is too large to hash per job; prepare lists every image's sha256.
-            external[spec["root"]] = f"{spec['layout']} dataset; each image's sha256 is in manifest.csv"
+            external[spec["root"]] = {
+                "note": f"{spec['layout']} dataset; each image's sha256 is in manifest.csv",
+                "fingerprint": root_fingerprint(spec["root"])}
     return paths, external
 
 
@@ -436,10 +454,13 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     started = provenance.now()
     try:
-        written = args.func(args)
+        # Every command that writes names its output with --out or --out-prefix: one writer
+        # at a time per output (an orphan of a killed Snakemake must not race its rerun).
+        with exclusive(getattr(args, "out", None) or getattr(args, "out_prefix", None)):
+            written = args.func(args)
         if written:
             inputs, external = _inputs(args)
-            provenance.write_record(rule=args.rule or args.command,
+            provenance.write_record(rule=args.rule or args.command, subcommand=args.command,
                                     command=shlex.join(["funcspec", *argv]),
                                     parameters=_parameters(args), inputs=inputs,
                                     outputs=written, started=started, external=external)

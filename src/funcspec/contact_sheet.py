@@ -1,12 +1,10 @@
 """A labelled grid of example images, one row per dataset, for eyeballing generated data."""
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+from .atomic import atomic_path
 
 _LABEL_WIDTH = 96
 _GAP = 2
@@ -36,13 +34,5 @@ def contact_sheet(images_by_row: dict[str, np.ndarray], path, columns: int = 12,
         for col, img in enumerate(images[:columns]):
             tile = np.repeat(np.repeat(np.asarray(img, dtype=np.uint8), scale, axis=0), scale, axis=1)
             sheet.paste(Image.fromarray(tile), (_LABEL_WIDTH + col * cell_w, top))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            sheet.save(fh, format="PNG", compress_level=6)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp:
+        sheet.save(tmp, format="PNG", compress_level=6)

@@ -32,7 +32,7 @@ from torch import nn
 from tqdm import tqdm
 
 from .ablation import ablated
-from .atomic import atomic_path
+from .atomic import atomic_path, fingerprint, resumable
 from .models import VGG
 
 LOSS_TOLERANCE = 1e-5
@@ -43,14 +43,21 @@ _CHUNK_ELEMENTS = 2 ** 24
 
 
 def rank_reference(model: VGG, layer: str, images, fraction=0.2, group_fraction=0.016,
-                   max_steps=None, batch_size=128, checkpoint=None, progress=False) -> dict:
-    """The naive ranking: a full forward pass of the network per candidate."""
+                   max_steps=None, batch_size=128, checkpoint=None, inputs=None,
+                   progress=False) -> dict:
+    """The naive ranking: a full forward pass of the network per candidate.
+
+    `checkpoint`: a JSON file the steps are saved to as they are made, and resumed from.
+    `inputs`: {part: JSON value} of what else the ranking depends on (the model's and the
+    images' content, their settings, the code): a checkpoint written for others is not resumed.
+    """
     return _greedy(model, layer, images, fraction, group_fraction, max_steps, batch_size,
-                   checkpoint, progress, "reference", _reference_losses)
+                   checkpoint, inputs, progress, "reference", _reference_losses)
 
 
 def rank_fast(model: VGG, layer: str, images, fraction=0.2, group_fraction=0.016, max_steps=None,
-              batch_size=128, candidate_batch=None, checkpoint=None, progress=False) -> dict:
+              batch_size=128, candidate_batch=None, checkpoint=None, inputs=None,
+              progress=False) -> dict:
     """The same ranking as `rank_reference`, reusing everything a candidate does not change.
 
     `candidate_batch` candidates are evaluated per pass (stacked along the batch dimension);
@@ -60,7 +67,7 @@ def rank_fast(model: VGG, layer: str, images, fraction=0.2, group_fraction=0.016
         return _fast_losses(model, layer, chosen, candidates, x, y, batch_size, advance,
                             candidate_batch)
     return _greedy(model, layer, images, fraction, group_fraction, max_steps, batch_size,
-                   checkpoint, progress, "fast", score)
+                   checkpoint, inputs, progress, "fast", score)
 
 
 def disagreement(ref: dict, other: dict, tolerance=LOSS_TOLERANCE) -> str | None:
@@ -96,7 +103,7 @@ def disagreement(ref: dict, other: dict, tolerance=LOSS_TOLERANCE) -> str | None
 
 
 def _greedy(model, layer, images, fraction, group_fraction, max_steps, batch_size, checkpoint,
-            progress, method, score) -> dict:
+            inputs, progress, method, score) -> dict:
     names = model.layer_names
     if layer not in names:
         raise ValueError(f"unknown layer {layer!r} (layers: {', '.join(names)})")
@@ -107,7 +114,8 @@ def _greedy(model, layer, images, fraction, group_fraction, max_steps, batch_siz
     group = group_size(n_units, fraction, group_fraction, max_steps)
     params = {"layer": layer, "n_units": n_units, "group_size": group, "fraction": fraction,
               "group_fraction": group_fraction, "max_steps": max_steps}
-    state = _resume(checkpoint, params) or {"order": [], "steps": [], "baseline_loss": None}
+    made_from = fingerprint({"ranking": params, **(inputs or {})})
+    state = _resume(checkpoint, made_from) or {"order": [], "steps": [], "baseline_loss": None}
     plan = _candidates_per_step(n_units, group, fraction)
     parameter = next(model.parameters())
 
@@ -139,11 +147,11 @@ def _greedy(model, layer, images, fraction, group_fraction, max_steps, batch_siz
                                        "losses": [losses[i] for i in best], "loss": loss})
                 bar.set_postfix(step=step, loss=f"{loss:.4f}")
                 if checkpoint is not None:
-                    _save(checkpoint, params, state)
+                    _save(checkpoint, made_from, state)
     finally:
         model.train(was_training)
-    return {"layer": layer, "n_units": n_units, "group_size": group, "order": state["order"],
-            "steps": state["steps"], "baseline_loss": state["baseline_loss"], "method": method}
+    return {**params, "order": state["order"], "steps": state["steps"],
+            "baseline_loss": state["baseline_loss"], "method": method}
 
 
 def group_size(n_units, fraction, group_fraction, max_steps=None) -> int:
@@ -243,16 +251,16 @@ def _without_each(linear: nn.Module, a: torch.Tensor, z: torch.Tensor, c: torch.
     return torch.baddbmm(z, features, w, alpha=-1).flatten(0, 1)
 
 
-def _resume(checkpoint, params) -> dict | None:
+def _resume(checkpoint, made_from: dict) -> dict | None:
     if checkpoint is None or not Path(checkpoint).exists():
         return None
     with open(checkpoint) as f:
         saved = json.load(f)
-    if saved["params"] != params:
+    if not resumable(checkpoint, saved.get("fingerprint"), made_from):
         return None
     return {k: saved[k] for k in ("order", "steps", "baseline_loss")}
 
 
-def _save(checkpoint, params, state) -> None:
+def _save(checkpoint, made_from: dict, state) -> None:
     with atomic_path(checkpoint) as tmp, open(tmp, "w") as f:
-        json.dump({"params": params, **state}, f)
+        json.dump({"fingerprint": made_from, **state}, f)

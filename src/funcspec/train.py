@@ -2,13 +2,15 @@
 
 Every random choice of an epoch (image order, crops, greyscale draws, dropout) is seeded by
 (seed, epoch), so a job killed at any point and started again redoes the interrupted epoch from
-the last checkpoint and ends with the same weights as an uninterrupted run.
+the last checkpoint and ends with the same weights as an uninterrupted run. The checkpoint's
+fingerprint (funcspec.atomic) covers the spec, the content of the prepared data and the code, so
+only a job of the same inputs resumes it; any other starts afresh.
 """
 from __future__ import annotations
 
 import csv
 import hashlib
-import json
+import pickle
 import sys
 import time
 from pathlib import Path
@@ -19,8 +21,10 @@ from torch import nn
 from tqdm import tqdm
 
 from . import models
-from .atomic import atomic_path
+from .atomic import atomic_path, fingerprint, remove_leftovers, resumable
+from .codedigest import code_digest
 from .data import Pooled, augment, normalise, open_tasks, eval_batches, to_input
+from .shards import read_manifest, sha256_file
 
 
 def pick_device() -> torch.device:
@@ -44,13 +48,33 @@ def _scheduler(optimizer, cfg: dict, epochs: int, steps_per_epoch: int):
     return None
 
 
-def spec_hash(spec: dict) -> str:
-    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+def prepared_digest(folder) -> str:
+    """sha256 of a prepared dataset's content: its manifest.json holds every shard's sha256;
+    the label files it only names are hashed here."""
+    folder = Path(folder)
+    splits = read_manifest(folder)["splits"].values()
+    files = ["manifest.json"] + sorted(split["labels"] for split in splits)
+    return hashlib.sha256("".join(f"{name} {sha256_file(folder / name)}\n" for name in files)
+                          .encode()).hexdigest()
+
+
+def data_digests(prepared: dict) -> list[list[str]]:
+    """[[task, prepared_digest], ...] in label order, which the labels depend on."""
+    return [[task, prepared_digest(folder)] for task, folder in prepared.items()]
+
+
+def _load(path, device):
+    """torch.load of tensors and plain values only: unpickling anything else could run code."""
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise ValueError(f"{path} holds more than tensors and plain values: not loaded, "
+                         "since unpickling it could run code") from exc
 
 
 def load_model(path, device="cpu") -> tuple[models.VGG, dict]:
     """A trained network and its metadata (arch, tasks with class lists and label offsets)."""
-    saved = torch.load(path, map_location=device, weights_only=False)
+    saved = _load(path, device)
     model = models.build(saved["arch"], saved["num_classes"], saved["input_size"])
     model.load_state_dict(saved["state_dict"])
     return model.to(device).eval(), saved
@@ -113,18 +137,17 @@ def train(spec: dict, prepared: dict, out_dir, threads: int = 1, progress: bool 
     amp = cfg["amp"] and device.type == "cuda"
 
     checkpoint = out_dir / "checkpoint.pt"
+    made_from = fingerprint({"config": spec, "data": data_digests(prepared),
+                             "code": code_digest("train")})
     history, start, best, stale = [], 0, float("inf"), 0
-    if checkpoint.exists():
-        state = torch.load(checkpoint, map_location=device, weights_only=False)
-        if state["spec_hash"] == spec_hash(spec):
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            if scheduler is not None:
-                scheduler.load_state_dict(state["scheduler"])
-            history, start, best, stale = state["history"], state["epoch"] + 1, state["best"], state["stale"]
-            print(f"resuming {spec['name']} after epoch {start}", file=sys.stderr)
-        else:
-            print(f"ignoring {checkpoint}: written for another configuration", file=sys.stderr)
+    state = _checkpoint(checkpoint, made_from, device)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(state["scheduler"])
+        history, start, best, stale = state["history"], state["epoch"] + 1, state["best"], state["stale"]
+        print(f"resuming {spec['name']} after epoch {start}", file=sys.stderr)
 
     for epoch in range(start, cfg["epochs"]):
         model.train()
@@ -158,16 +181,17 @@ def train(spec: dict, prepared: dict, out_dir, threads: int = 1, progress: bool 
                                                       device, len(tasks))))
         for split, s in rows:
             for t, task in enumerate(tasks):
+                # Plain floats, not numpy's: the checkpoint must load with weights_only=True.
                 history.append({"epoch": epoch + 1, "task": task.task, "split": split,
-                                "loss": s[t, 0] / max(1, s[t, 2]),
-                                "accuracy": s[t, 1] / max(1, s[t, 2]), "lr": lr})
+                                "loss": float(s[t, 0] / max(1, s[t, 2])),
+                                "accuracy": float(s[t, 1] / max(1, s[t, 2])), "lr": lr})
         monitored = rows[-1][1]
-        monitored_loss = monitored[:, 0].sum() / monitored[:, 2].sum()
+        monitored_loss = float(monitored[:, 0].sum() / monitored[:, 2].sum())
         if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
             scheduler.step(monitored_loss)
         best, stale = (monitored_loss, 0) if monitored_loss < best else (best, stale + 1)
         with atomic_path(checkpoint) as tmp:
-            torch.save({"spec_hash": spec_hash(spec), "epoch": epoch, "model": model.state_dict(),
+            torch.save({"fingerprint": made_from, "epoch": epoch, "model": model.state_dict(),
                         "optimizer": optimizer.state_dict(), "best": best, "stale": stale,
                         "scheduler": scheduler.state_dict() if scheduler is not None else None,
                         "history": history}, tmp)
@@ -182,7 +206,21 @@ def train(spec: dict, prepared: dict, out_dir, threads: int = 1, progress: bool 
     _save_model(out_dir / "model.pt", model.eval(), spec, tasks, num_classes)
     _write_history(out_dir, history)
     checkpoint.unlink(missing_ok=True)
+    # A checkpoint write killed in an earlier run left its temporary even if this run wrote none.
+    remove_leftovers(checkpoint)
     return out_dir / "model.pt"
+
+
+def _checkpoint(path: Path, made_from: dict, device) -> dict | None:
+    """The checkpoint at `path` if it was written for the same fingerprint, else None."""
+    if not path.exists():
+        return None
+    try:
+        state = _load(path, device)
+    except ValueError as exc:   # written before checkpoints held plain values only
+        print(f"ignoring {exc}", file=sys.stderr)
+        return None
+    return state if resumable(path, state.get("fingerprint"), made_from) else None
 
 
 def _write_history(out_dir: Path, history: list[dict]) -> None:
