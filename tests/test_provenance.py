@@ -9,6 +9,7 @@ import pytest
 from snakemake.settings.types import ConfigSettings
 
 from funcspec import cli, provenance, tracking
+from funcspec.datasets import root_fingerprint
 from funcspec.metrics import headline_metrics
 
 
@@ -17,13 +18,16 @@ def chain(tmp_path, monkeypatch):
     """Two jobs in a results tree: `make` writes a folder, `use` reads it and a class list."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "classes.txt").write_text("a\nb\n")
+    (tmp_path / "data" / "set").mkdir(parents=True)
+    (tmp_path / "data" / "set" / "image.png").write_text("pixels")
     raw = tmp_path / "results" / "raw" / "x"
     raw.mkdir(parents=True)
     (raw / "one.txt").write_text("1")
     (raw / "two.txt").write_text("2")
     provenance.write_record(rule="make", command="funcspec make", parameters={"seed": 3},
                             inputs=[], outputs=["results/raw/x"], started=provenance.now(),
-                            external={"/data/set": "a dataset on disk"})
+                            external={"data/set": {"note": "a dataset on disk",
+                                                   "fingerprint": root_fingerprint("data/set")}})
     (tmp_path / "results" / "used.csv").write_text("a,b\n")
     provenance.write_record(rule="use", command="funcspec use",
                             parameters={"spec": {"seed": 4, "synthetic": {"seed": 5}}},
@@ -39,7 +43,7 @@ def test_a_record_holds_what_the_job_read_and_wrote(chain):
     assert record["inputs"]["results/raw/x"] == provenance.hash_path("results/raw/x")
     assert record["outputs"] == {"results/used.csv": provenance.hash_path("results/used.csv")}
     assert record["software"]["torch"] and record["device"] == "cpu" and record["host"]
-    assert set(record["code"]) == {"funcspec", "git_commit", "git_dirty"}
+    assert set(record["code"]) == {"funcspec", "git_commit", "git_dirty", "subcommand", "digest"}
     assert record["started"] <= record["ended"]
     made = json.loads((chain / "results" / "provenance" / "raw" / "x.json").read_text())
     assert sorted(made["outputs"]) == ["results/raw/x/one.txt", "results/raw/x/two.txt"]
@@ -73,7 +77,7 @@ def test_lineage_is_a_tree_down_to_files_no_job_wrote(chain):
     assert any("results/raw/x" in line and "(folder, 2 files)" in line and "<- make" in line
                for line in lines)
     assert any("classes.txt" in line and "not written by the pipeline" in line for line in lines)
-    assert any("/data/set  external: a dataset on disk" in line for line in lines)
+    assert any("data/set  external: a dataset on disk" in line for line in lines)
     os.chdir(chain / "results")   # the same lineage from elsewhere, by an absolute path
     assert provenance.lineage(chain / "results" / "used.csv") == lines
 

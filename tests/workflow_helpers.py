@@ -35,8 +35,21 @@ def tracked_repository(repo: Path) -> Path:
     return repo
 
 
-def snakemake(work, *args, check=True):
+def edited_source(tmp_path, module: str, edit) -> Path:
+    """A copy of the package source with `edit(text) -> text` applied to one module; put its
+    folder first on PYTHONPATH and everything runs the edited code."""
+    source = tmp_path / "edited" / "src"
+    shutil.copytree(REPO / "src" / "funcspec", source / "funcspec",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    path = source / "funcspec" / module
+    path.write_text(edit(path.read_text()))
+    return source
+
+
+def snakemake(work, *args, check=True, pythonpath=None):
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(work)}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
     result = subprocess.run([*SNAKEMAKE, *args], cwd=work, capture_output=True, text=True, env=env)
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")

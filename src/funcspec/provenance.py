@@ -11,6 +11,7 @@ images; `verify` re-hashes every file on that path.
 from __future__ import annotations
 
 import contextlib
+import csv
 import functools
 import hashlib
 import json
@@ -24,7 +25,10 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from tqdm import tqdm
+
 from .atomic import atomic_path
+from .codedigest import code_digest
 from .shards import sha256_file
 
 # Files inside an output folder that the job itself did not write.
@@ -179,12 +183,12 @@ def seeds(parameters: dict, prefix: str = "") -> dict:
 
 
 def write_record(*, rule, command, parameters, inputs, outputs, started,
-                 external=None) -> Path:
+                 external=None, subcommand=None) -> Path:
     """Hash inputs and outputs and write the job's record next to its artifacts.
 
     `inputs`: paths read; `outputs`: paths written (folders expanded to their files);
-    `external`: {path: note} for inputs too large to hash here (a dataset root whose every
-    image's hash the job itself lists).
+    `external`: {path: {"note": ..., "fingerprint": ...}} for inputs too large to hash here (a
+    dataset root whose every image's hash the job itself lists, and its root_fingerprint).
     """
     known = recorded_files(inputs)
     record = {
@@ -196,7 +200,8 @@ def write_record(*, rule, command, parameters, inputs, outputs, started,
         "external_inputs": external or {},
         "outputs": hash_files(outputs),
         "output_stats": {f.as_posix(): file_stat(f) for p in outputs for f in files_of(p)},
-        "code": code_version(),
+        "code": {**code_version(), "subcommand": subcommand,
+                 "digest": code_digest(subcommand) if subcommand else None},
         "software": software(),
         "device": device(),
         "host": socket.gethostname(),
@@ -251,13 +256,13 @@ def _located(function):
     artifact relative to it: records name files as the jobs were given them, relative to the
     workflow's folder, so an absolute path or another working directory finds them too."""
     @functools.wraps(function)
-    def located(artifact):
+    def located(artifact, **options):
         path = Path(os.path.abspath(artifact))
         root = results_root(path)
         if root is None:
-            return function(Path(artifact).as_posix().rstrip("/"))
+            return function(Path(artifact).as_posix().rstrip("/"), **options)
         with contextlib.chdir(root.parent):
-            return function(path.relative_to(root.parent).as_posix())
+            return function(path.relative_to(root.parent).as_posix(), **options)
     return located
 
 
@@ -283,7 +288,7 @@ def lineage(artifact) -> list[str]:
         lines.append(f"{head}  <- {record['rule']}, {record['ended']}, {record['host']}, "
                      f"{record['device']}  [{record['_record']}]")
         children = [(p, h, None) for p, h in record["inputs"].items()]
-        children += [(p, None, note) for p, note in record["external_inputs"].items()]
+        children += [(p, None, about["note"]) for p, about in record["external_inputs"].items()]
         for i, (child, child_hash, note) in enumerate(children):
             last = i == len(children) - 1
             inner = prefix + below
@@ -298,11 +303,14 @@ def lineage(artifact) -> list[str]:
 
 
 @_located
-def verify(artifact) -> list[str]:
+def verify(artifact, deep: bool = False) -> list[str]:
     """Re-hash every file in the artifact's lineage; one line per mismatch (empty: all match).
 
     Each file must still have the hash its producer recorded, and every job that read it must
-    have recorded that same content (a job that ran on an older version shows up here).
+    have recorded that same content (a job that ran on an older version shows up here). Each
+    job's recorded code digest must be that of the working tree's code, and each dataset root
+    it read must still have its recorded fingerprint; `deep` re-hashes every source image of
+    such a root against the manifest.csv of the job that read it.
     """
     records = Records.of(artifact)
     problems, current, checked, expanded = [], {}, set(), set()
@@ -338,4 +346,54 @@ def verify(artifact) -> list[str]:
         if record["_record"] not in expanded:   # a job reached through two of its outputs
             expanded.add(record["_record"])
             todo += [(p, h, record) for p, h in record["inputs"].items()]
+            problems += _code_changed(record)
+            problems += _sources_changed(record, deep)
+    return problems
+
+
+def _code_changed(record: dict) -> list[str]:
+    """The record's job ran other code than the working tree's for its subcommand."""
+    subcommand, recorded = record["code"].get("subcommand"), record["code"].get("digest")
+    if not recorded:
+        return []
+    current = code_digest(subcommand)
+    if current == recorded:
+        return []
+    return [f"{', '.join(record['outputs'])}: made by other code: `funcspec {subcommand}` was "
+            f"{_short(recorded)} when {record['rule']} ran [{record['_record']}], the working "
+            f"tree's is {_short(current)}"]
+
+
+def _sources_changed(record: dict, deep: bool) -> list[str]:
+    """A dataset root the job read no longer has its recorded fingerprint; with `deep`, every
+    source image listed in the job's manifest.csv re-hashed."""
+    from .datasets import root_fingerprint
+
+    problems = []
+    for root, about in record["external_inputs"].items():
+        if not Path(root).is_dir():
+            problems.append(f"{root}: missing, read by {record['rule']} [{record['_record']}]")
+            continue
+        if root_fingerprint(root) != about["fingerprint"]:
+            problems.append(f"{root}: files added, removed or modified since {record['rule']} "
+                            f"read it [{record['_record']}]")
+        if deep:
+            manifests = [name for name in record["outputs"] if name.endswith("/manifest.csv")]
+            problems += [problem for name in manifests for problem in _sources_unlike(root, name)]
+    return problems
+
+
+def _sources_unlike(root, manifest_csv) -> list[str]:
+    """Source images whose content is not the sha256 that manifest_csv lists for them."""
+    problems = []
+    with open(manifest_csv, newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in tqdm(rows, desc=f"re-hashing the sources of {manifest_csv}", unit="image",
+                    file=sys.stderr):
+        source = Path(root) / row["source"]
+        if not source.is_file():
+            problems.append(f"{source}: missing, listed in {manifest_csv}")
+        elif (digest := sha256_file(source)) != row["sha256"]:
+            problems.append(f"{source}: content changed: {manifest_csv} lists "
+                            f"{_short(row['sha256'])}, the file now has {_short(digest)}")
     return problems

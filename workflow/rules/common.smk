@@ -6,6 +6,8 @@ from snakemake.logging import logger
 
 from funcspec import config as funcspec_config
 from funcspec import tracking
+from funcspec.codedigest import code_digest
+from funcspec.datasets import root_fingerprint
 from funcspec.layers import lesionable
 from funcspec.tasks import SPLIT
 
@@ -62,6 +64,12 @@ def prepare_inputs(wildcards):
         if spec["classes"].get(key):
             inputs[key] = spec["classes"][key]
     return inputs
+
+
+def source_fingerprint(wildcards):
+    """A real dataset's file list, sizes and times: a changed image reruns its preparation."""
+    spec = dataset_spec(wildcards)
+    return root_fingerprint(spec["root"]) if "root" in spec else None
 
 
 def raw_arg(wildcards, input):

@@ -8,6 +8,7 @@ rule generate_synthetic:
     wildcard_constraints:
         dataset="|".join(SYNTHETIC) or "^$",
     params:
+        code=code_digest("generate"),
         args=synthetic_args,
     log:
         "logs/generate_synthetic/{dataset}.log",
@@ -24,8 +25,10 @@ rule prepare:
     output:
         directory("results/prepared/{dataset}"),
     params:
+        code=code_digest("prepare"),
         spec=lambda wildcards: json.dumps(dataset_spec(wildcards), sort_keys=True),
         raw=raw_arg,
+        source=source_fingerprint,
     log:
         "logs/prepare/{dataset}.log",
     threads: 4
@@ -42,6 +45,7 @@ rule lowlevel_probe:
     output:
         "results/probe/lowlevel_probe.csv",
     params:
+        code=code_digest("probe"),
         n=config["probe"]["images_per_dataset"],
         folds=config["probe"]["folds"],
         seed=config["probe"]["seed"],
@@ -64,6 +68,7 @@ rule contact_sheet:
             caption="../report/contact_sheet.rst",
         ),
     params:
+        code=code_digest("contact-sheet"),
         columns=config["contact_sheet"]["columns"],
     log:
         "logs/contact_sheet/contact_sheet.log",

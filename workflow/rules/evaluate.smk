@@ -9,6 +9,7 @@ rule evaluate:
         accuracy="results/eval/{network}/accuracy.csv",
         predictions="results/eval/{network}/predictions.csv",
     params:
+        code=code_digest("evaluate"),
         data=data_args,
         batch_size=config["evaluation"]["batch_size"],
         bootstrap=config["evaluation"]["bootstrap"],
@@ -33,6 +34,7 @@ rule decode_heldout:
     output:
         "results/eval/{network}/decoding.csv",
     params:
+        code=code_digest("decode"),
         data=decoding_args,
         batch_size=config["evaluation"]["batch_size"],
         folds=config["decoding"]["folds"],

@@ -17,7 +17,8 @@ rule fig1:
         png=report("results/figures/fig1.png", category="Figures", caption="../report/fig1.rst"),
         csv="results/figures/fig1.csv",
     params:
-        networks=" ".join(FIG1_NETWORKS),
+        code=code_digest("fig1"),
+        networks=FIG1_NETWORKS,
         face_task=FIG1["face_task"],
         object_task=FIG1["object_task"],
     log:
@@ -26,8 +27,8 @@ rule fig1:
         "../../envs/funcspec.yaml"
     shell:
         "funcspec --rule fig1 fig1 --accuracy {input.accuracy} --decoding {input.decoding} "
-        "--networks {params.networks} --face-task {params.face_task} "
-        "--object-task {params.object_task} --out-prefix results/figures/fig1 2> {log}"
+        "--networks {params.networks:q} --face-task {params.face_task:q} "
+        "--object-task {params.object_task:q} --out-prefix results/figures/fig1 2> {log}"
 
 
 FIG2 = config["figures"]["fig2"]
@@ -47,6 +48,7 @@ rule fig2:
         ),
         controls_csv="results/figures/figS1.csv",
     params:
+        code=code_digest("fig2"),
         network=FIG2["network"],
         face_task=FIG2["face_task"],
         object_task=FIG2["object_task"],
@@ -57,8 +59,8 @@ rule fig2:
         "../../envs/funcspec.yaml"
     shell:
         "funcspec --rule fig2 fig2 --lesions {input.lesions} --controls {input.controls} "
-        "--network {params.network} --face-task {params.face_task} "
-        "--object-task {params.object_task} --fraction {params.fraction} "
+        "--network {params.network:q} --face-task {params.face_task:q} "
+        "--object-task {params.object_task:q} --fraction {params.fraction} "
         "--out-prefix results/figures/fig2 --controls-prefix results/figures/figS1 2> {log}"
 
 
@@ -74,6 +76,7 @@ rule metrics:
         headline="results/metrics/headline.json",
         training=expand("results/metrics/training/{network}.csv", network=NETWORKS),
     params:
+        code=code_digest("metrics"),
         fraction=FIG2["fraction"],
     log:
         "logs/metrics/metrics.log",

@@ -12,6 +12,7 @@ rule rank:
     output:
         "results/relevance/{network}/{task}/{layer}.json",
     params:
+        code=code_digest("rank"),
         data=data_args,
         split_seed=split_seed_arg,
         max_steps=f"--max-steps {RANKING['max_steps']}" if RANKING["max_steps"] else "",
@@ -41,6 +42,7 @@ rule lesion:
     output:
         "results/lesions/{network}/{layer}.csv",
     params:
+        code=code_digest("lesion"),
         data=data_args,
         split_seed=split_seed_arg,
         fractions=" ".join(str(p) for p in LESION_EVAL["fractions"]),

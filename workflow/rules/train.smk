@@ -8,6 +8,7 @@ rule train:
         model="results/models/{network}/model.pt",
         history="results/models/{network}/history.csv",
     params:
+        code=code_digest("train"),
         spec=lambda wildcards: json.dumps(network_spec(wildcards), sort_keys=True),
         data=data_args,
     log:
@@ -31,6 +32,8 @@ rule plot_history:
             category="Training",
             caption="../report/history.rst",
         ),
+    params:
+        code=code_digest("plot-history"),
     log:
         "logs/plot_history/{network}.log",
     conda:
