@@ -2,6 +2,8 @@
 #   snakemake --cores all                                  the embedded synthetic default
 #   snakemake --cores all --configfile config/smoke.yaml   the CI-sized run
 #   snakemake --profile slurm --configfile config/paper.yaml    the full study on a cluster
+# A target goes before --configfile, which takes every value after it as a config file:
+#   snakemake --cores all fig1 --configfile config/smoke.yaml
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -14,28 +16,34 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/decode.smk"
+include: "workflow/rules/relevance.smk"
 include: "workflow/rules/lesion.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/metrics.smk"
 
 
 localrules:
     all,
-    lowlevel_probe,
+    probe,
     contact_sheet,
-    plot_history,
+    history,
     fig1,
     fig2,
+    figS1,
     metrics,
 
 
 rule all:
     input:
-        expand("results/prepared/{dataset}", dataset=DATASETS),
-        "results/probe/lowlevel_probe.csv",
-        "results/figures/contact_sheet.png",
-        expand("results/eval/{network}/accuracy.csv", network=NETWORKS),
+        expand(rules.prepare.output, dataset=DATASETS),
+        rules.probe.output,
+        rules.contact_sheet.output,
+        expand(rules.evaluate.output.accuracy, network=NETWORKS),
+        expand(rules.history.output, network=NETWORKS),
         rules.fig1.output,
         rules.fig2.output,
+        rules.figS1.output,
         rules.metrics.output,
 
 

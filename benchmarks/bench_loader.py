@@ -3,7 +3,7 @@ ImageFolder + DataLoader over the same images (the generated PNGs the shards wer
 
 Both feed the same model the same kind of batch (random crop, random greyscale p=0.2, scaled to
 [-1, 1]) and take the same optimiser steps; only the data path differs. Prints images/s of each
-and their ratio. Needs a default run's data (`snakemake --cores all results/prepared/faces`).
+and their ratio. Needs a default run's data (`snakemake --cores all results/prepare/faces`).
 
     python benchmarks/bench_loader.py [--dataset faces] [--steps 60] [--threads 1] [--workers 1]
 """
@@ -73,8 +73,8 @@ def main():
 
     config = load_yaml("config/config.yaml")
     arch = config["archs"]["vgg_wide"]
-    batch_size = config["training"]["batch_size"]
-    prepared, raw = Path("results/prepared") / args.dataset, Path("results/raw") / args.dataset
+    batch_size = config["train"]["batch_size"]
+    prepared, raw = Path("results/prepare") / args.dataset, Path("results/generate") / args.dataset
     # The raw folders also hold the held-out classes: size the class layer for all of them.
     n_classes = sum(1 for p in raw.iterdir() if p.is_dir())
     print(f"{args.dataset}: {n_classes} classes, batch {batch_size}, {args.steps} steps, "

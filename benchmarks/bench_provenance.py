@@ -37,7 +37,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         os.chdir(tmp)
-        shards = Path("results/prepared/faces")
+        shards = Path("results/prepare/faces")
         shards.mkdir(parents=True)
         for i in range(args.shards):
             (shards / f"train-{i:03d}.npy").write_bytes(os.urandom(args.shard_mb << 20))

@@ -40,8 +40,8 @@ def broken(config, path, value):
      r"datasets\.faces\.train_per_class: 'sixty' is not of type 'integer'"),
     (["datasets", "faces", "test_per_class"], -1,
      r"datasets\.faces\.test_per_class: -1 is less than the minimum of 1"),
-    (["datasets", "objects", "synthetic", "domain"], "animals",
-     r"datasets\.objects\.synthetic\.domain: 'animals' is not one of"),
+    (["datasets", "objects", "generate", "domain"], "animals",
+     r"datasets\.objects\.generate\.domain: 'animals' is not one of"),
     (["datasets", "faces", "on_bad_image"], "ignore",
      r"datasets\.faces\.on_bad_image: 'ignore' is not one of \['error', 'skip'\]"),
     (["probe", "folds"], 1, r"probe\.folds: 1 is less than the minimum of 2"),
@@ -49,7 +49,7 @@ def broken(config, path, value):
     (["datasets", "faces", "image"], {"resize": 32, "crop": 48},
      r"datasets\.faces\.image\.crop: 48 is larger than image\.resize 32"),
     (["datasets", "faces", "layout"], "vggface2",
-     r"datasets\.faces: give either `synthetic`"),
+     r"datasets\.faces: give either `generate`"),
     (["datasets", "faces", "split"], "published",
      r"datasets\.faces\.split: generated datasets have no published split"),
     (["colour"], True, r"<top level>: Additional properties are not allowed \('colour'"),
@@ -61,7 +61,7 @@ def test_mistakes_name_the_key_path(default, path, value, expected):
 
 def test_real_dataset_needs_layout_and_root(default):
     config = copy.deepcopy(default)
-    del config["datasets"]["faces"]["synthetic"]
+    del config["datasets"]["faces"]["generate"]
     config["datasets"]["faces"]["root"] = "/data/vggface2"
     with pytest.raises(ConfigError, match=r"datasets\.faces: a dataset on disk needs both"):
         validate(config, SCHEMA)
@@ -84,11 +84,11 @@ def test_deep_merge_keeps_untouched_keys():
 @pytest.mark.parametrize("path, value, expected", [
     (["networks", "dual", "tasks"], ["faces", "animals"], r"networks\.dual\.tasks: 'animals' is not a dataset"),
     (["networks", "dual", "arch"], "resnet", r"networks\.dual\.arch: 'resnet' is not one of `archs`"),
-    (["networks", "untrained", "training"], {"epochs": -1},
-     r"networks\.untrained\.training \(merged over training\)\.epochs: -1 is less than the minimum of 0"),
-    (["training", "optimizer", "name"], "adam", r"training\.optimizer\.name: 'adam' is not one of"),
+    (["networks", "untrained", "train"], {"epochs": -1},
+     r"networks\.untrained\.train \(merged over train\)\.epochs: -1 is less than the minimum of 0"),
+    (["train", "optimizer", "name"], "adam", r"train\.optimizer\.name: 'adam' is not one of"),
     (["archs", "vgg_wide", "input_size"], 64, r"arch vgg_wide takes 64 px inputs but datasets\.faces\.image\.crop is only 32"),
-    (["decoding", "networks"], ["face", "cat"], r"decoding\.networks: 'cat' is not a network"),
+    (["decode", "networks"], ["face", "cat"], r"decode\.networks: 'cat' is not a network"),
     (["figures", "fig1", "dual_net"], "duel", r"figures\.fig1\.dual_net: 'duel' is not a network"),
 ])
 def test_network_mistakes_name_the_key_path(default, path, value, expected):
@@ -101,8 +101,8 @@ def test_network_training_overrides_merge_over_the_defaults(default):
 
     config = validate(default, SCHEMA)
     untrained = network_spec(config, "untrained")
-    assert untrained["training"]["epochs"] == 0
-    assert untrained["training"]["batch_size"] == config["training"]["batch_size"]
+    assert untrained["train"]["epochs"] == 0
+    assert untrained["train"]["batch_size"] == config["train"]["batch_size"]
     assert untrained["arch"] == config["archs"]["vgg_wide"]
 
 
@@ -122,12 +122,12 @@ def test_layout_options_are_checked_before_any_job(options, expected):
 
 
 def test_lesion_layers_are_checked_before_any_job(default):
-    """Bug: a wrong name in lesions.layers failed only after training, inside a ranking job."""
-    with pytest.raises(ConfigError, match=r"lesions\.layers: network dual \(arch vgg_wide\) has "
+    """Bug: a wrong name in lesions.layers (now relevance.layers) failed only after training, inside a ranking job."""
+    with pytest.raises(ConfigError, match=r"relevance\.layers: network dual \(arch vgg_wide\) has "
                                           r"no lesionable layer 'conv9' \(its layers: conv1, "
                                           r"conv2, conv3, conv4, conv5, conv6, fc5, fc6\)"):
-        validate(broken(default, ["lesions", "layers"], ["conv1", "conv9"]), SCHEMA)
-    assert validate(broken(default, ["lesions", "layers"], ["conv1", "fc6"]), SCHEMA)
+        validate(broken(default, ["relevance", "layers"], ["conv1", "conv9"]), SCHEMA)
+    assert validate(broken(default, ["relevance", "layers"], ["conv1", "fc6"]), SCHEMA)
 
 
 INJECTION = "faces; touch injected"
@@ -170,5 +170,5 @@ def test_no_config_string_can_inject_a_shell_command(name):
         for defined in config[section]:
             with pytest.raises(ConfigError, match=re.escape(section)):
                 validate(renamed(config, [section, defined], INJECTION), SCHEMA)
-    with pytest.raises(ConfigError, match=r"lesions\.layers\.0"):
-        validate(broken(config, ["lesions", "layers"], [INJECTION]), SCHEMA)
+    with pytest.raises(ConfigError, match=r"relevance\.layers\.0"):
+        validate(broken(config, ["relevance", "layers"], [INJECTION]), SCHEMA)

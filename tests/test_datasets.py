@@ -15,6 +15,7 @@ from fabricate import (
     fabricate_split_folders, fabricate_stanford_cars, fabricate_vggface2, write_image,
 )
 from funcspec.datasets import LAYOUTS, LayoutError, SourceImage, read_layout
+from funcspec.errors import FuncspecError
 
 SIZE = (40, 32)
 
@@ -396,7 +397,7 @@ def test_unknown_layout_lists_valid_ones(tmp_path):
 
 @pytest.mark.parametrize("layout, option", [("folder", "crop"), ("food101", "crop"), ("vggface2", "val_labels")])
 def test_unknown_option_is_named(tmp_path, layout, option):
-    with pytest.raises(TypeError) as excinfo:
+    with pytest.raises(FuncspecError) as excinfo:
         read_layout(layout, tmp_path, **{option: True})
     assert repr(option) in str(excinfo.value) and repr(layout) in str(excinfo.value)
 

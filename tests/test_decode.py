@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from funcspec.decode import decode
+from funcspec.decode import cross_validated
 
 
 def separable(n_classes=4, per_class=20, dim=16, seed=0):
@@ -16,7 +16,7 @@ def separable(n_classes=4, per_class=20, dim=16, seed=0):
 
 def test_separable_features_decode_perfectly():
     features, labels = separable()
-    result = decode(features, labels, folds=5)
+    result = cross_validated(features, labels, folds=5)
     assert result["accuracy"] == pytest.approx(1.0)
     assert result["fold_accuracies"] == [1.0] * 5
     assert result["sem"] == 0.0
@@ -27,7 +27,7 @@ def test_random_labels_decode_near_chance():
     rng = np.random.default_rng(1)
     features = rng.normal(size=(200, 20))
     labels = rng.permutation(np.repeat(np.arange(4), 50))
-    result = decode(features, labels, folds=5)
+    result = cross_validated(features, labels, folds=5)
     assert abs(result["accuracy"] - 0.25) < max(3 * result["sem"], 0.08)
     assert result["accuracy"] < 0.4
 
@@ -35,7 +35,7 @@ def test_random_labels_decode_near_chance():
 def test_summary_matches_the_folds():
     features, labels = separable(per_class=10, seed=2)
     features = features + np.random.default_rng(3).normal(0, 3e3, features.shape)  # make folds disagree
-    result = decode(features, labels, folds=5)
+    result = cross_validated(features, labels, folds=5)
     folds = np.array(result["fold_accuracies"])
     assert len(folds) == 5
     assert result["accuracy"] == pytest.approx(folds.mean())
@@ -46,8 +46,8 @@ def test_decoding_is_deterministic_per_seed():
     rng = np.random.default_rng(4)
     features = rng.normal(size=(60, 8))
     labels = np.repeat(np.arange(3), 20)
-    assert decode(features, labels, seed=7) == decode(features, labels, seed=7)
-    assert decode(features, labels, seed=7)["fold_accuracies"] != decode(features, labels, seed=8)["fold_accuracies"]
+    assert cross_validated(features, labels, seed=7) == cross_validated(features, labels, seed=7)
+    assert cross_validated(features, labels, seed=7)["fold_accuracies"] != cross_validated(features, labels, seed=8)["fold_accuracies"]
 
 
 def test_class_with_fewer_images_than_folds_is_named():
@@ -55,4 +55,4 @@ def test_class_with_fewer_images_than_folds_is_named():
     labels = np.append(labels, [7, 7, 7])
     features = np.vstack([features, features[:3]])
     with pytest.raises(ValueError, match=r"'7': 3"):
-        decode(features, labels, folds=5)
+        cross_validated(features, labels, folds=5)

@@ -82,7 +82,7 @@ def test_a_complete_run_is_recorded_in_dvc_lock(origin):
     assert recorded == {name: hashlib.md5(data).hexdigest() for name, data in files.items()}
     assert any(name.startswith("provenance/") for name in recorded)
     assert {p["path"] for p in lock["deps"]} >= {"Snakefile", "workflow", "src/funcspec"}
-    assert lock["params"]["config/config.yaml"]["lesions"]["evaluation"]["random_draws"] == 1
+    assert lock["params"]["config/config.yaml"]["lesion"]["random_draws"] == 1
 
 
 def test_a_second_run_and_dvc_repro_do_nothing(origin):
@@ -99,19 +99,19 @@ def test_a_second_run_and_dvc_repro_do_nothing(origin):
 def test_a_parameter_change_reruns_only_the_jobs_that_read_it(origin):
     repo, _ = origin
     before = tree_bytes(repo / "results")
-    edit_config(repo, lambda c: c["lesions"]["evaluation"].update(random_draws=2))
+    edit_config(repo, lambda c: c["lesion"].update(random_draws=2))
     run = sh(repo, "snakemake", "--cores", "2")
     # the lesion tables, and what is drawn or summed up from them
-    assert executed_rules(run) == {"lesion", "fig2", "metrics", "all"}
+    assert executed_rules(run) == {"lesion", "fig2", "figS1", "metrics", "all"}
     assert "Data and pipelines are up to date" in sh(repo, "dvc", "status").stdout
     changed = {f"results/{name}" for name in changed_files(before, tree_bytes(repo / "results"))}
     assert dvc_diff(repo, "HEAD") == changed
     assert {n for n in changed if not n.startswith("results/provenance/")} >= {
-        "results/lesions/dual/conv1.csv", "results/lesions/dual/fc3.csv"}
-    assert all(re.match(r"results/(provenance/)?(lesions|figures/fig[2S]|metrics)", n)
+        "results/lesion/dual/conv1.csv", "results/lesion/dual/fc3.csv"}
+    assert all(re.match(r"results/(provenance/)?(lesion|figures/fig[2S]|metrics)", n)
                for n in changed), changed
     params = sh(repo, "dvc", "params", "diff", "HEAD").stdout
-    assert "lesions.evaluation.random_draws" in params
+    assert "lesion.random_draws" in params
     sh(repo, "git", "commit", "-qam", "two random lesion draws")
     assert dvc_diff(repo, "HEAD~1", "HEAD") == changed
 
@@ -120,13 +120,13 @@ def test_dvc_repro_reruns_a_changed_figure_and_metrics_diff_shows_what_moved(ori
     repo, _ = origin
     edit_config(repo, lambda c: c["figures"]["fig2"].update(fraction=0.1))
     repro = sh(repo, "dvc", "repro")
-    assert executed_rules(repro) == {"fig2", "metrics", "all"}
+    assert executed_rules(repro) == {"fig2", "figS1", "metrics", "all"}
     assert "Data and pipelines are up to date" in sh(repo, "dvc", "status").stdout
     assert "figures.fig2.fraction" in sh(repo, "dvc", "params", "diff", "HEAD").stdout
     moved = json.loads(sh(repo, "dvc", "metrics", "diff", "HEAD", "--json").stdout)
     moved = moved["results/metrics/headline.json"]
     assert any(k.startswith("segregation_index.dual.") for k in moved), moved
-    assert not any(k.startswith(("accuracy.", "decoding.")) for k in moved), moved
+    assert not any(k.startswith(("accuracy.", "decode.")) for k in moved), moved
     plots = json.loads(sh(repo, "dvc", "plots", "show", "--json").stdout)
     assert "results/metrics/training/dual.csv" in plots["data"]
     sh(repo, "git", "commit", "-qam", "figure 2 at a 10% lesion")
@@ -151,8 +151,9 @@ def test_a_fresh_clone_pulls_identical_results_with_nothing_to_rerun(origin, clo
     assert "Nothing to be done" in sh(clone, "snakemake", "-n").stdout
     assert "Data and pipelines are up to date" in sh(clone, "dvc", "status").stdout
     # Snakemake's metadata came along: a changed parameter still reaches its jobs
-    edit_config(clone, lambda c: c["lesions"]["evaluation"].update(random_draws=5))
-    assert executed_rules(sh(clone, "snakemake", "-n")) == {"lesion", "fig2", "metrics", "all"}
+    edit_config(clone, lambda c: c["lesion"].update(random_draws=5))
+    assert executed_rules(sh(clone, "snakemake", "-n")) == {"lesion", "fig2", "figS1", "metrics",
+                                                           "all"}
     sh(clone, "git", "checkout", "config/config.yaml")
 
 
@@ -174,18 +175,18 @@ def test_provenance_verify_passes_then_names_the_changed_file(clone):
     clone, _ = clone
     artifact = "results/figures/fig2.csv"
     lineage = sh(clone, "funcspec", "provenance", artifact).stdout
-    for ancestor in ("results/lesions/dual/conv1.csv", "results/models/dual/model.pt",
-                     "results/prepared/faces", "results/raw/faces"):
+    for ancestor in ("results/lesion/dual/conv1.csv", "results/train/dual/model.pt",
+                     "results/prepare/faces", "results/generate/faces"):
         assert ancestor in lineage
-    assert "<- generate_synthetic" in lineage
+    assert "<- generate" in lineage
     assert sh(clone, "funcspec", "provenance", "--verify", artifact).returncode == 0
 
-    model = clone / "results" / "models" / "dual" / "model.pt"
+    model = clone / "results" / "train" / "dual" / "model.pt"
     data = bytearray(model.read_bytes())
     data[len(data) // 2] ^= 0xFF
     os.chmod(model, 0o644)
     model.write_bytes(bytes(data))
     failed = sh(clone, "funcspec", "provenance", "--verify", artifact, check=False)
     assert failed.returncode != 0
-    assert "MISMATCH results/models/dual/model.pt: content changed" in failed.stdout
-    assert "results/prepared/faces" not in failed.stdout   # only what changed is named
+    assert "MISMATCH results/train/dual/model.pt: content changed" in failed.stdout
+    assert "results/prepare/faces" not in failed.stdout   # only what changed is named

@@ -10,7 +10,7 @@ ACCURACY = {  # network -> rows of (task, n_images, n_classes, accuracy, ci_low,
     "object": [("objects", 80, 8, 0.66, 0.6, 0.71, 0.125)],
     "dual": [("faces", 100, 10, 0.79, 0.74, 0.83, 1 / 18), ("objects", 80, 8, 0.63, 0.58, 0.69, 1 / 18)],
 }
-DECODING = {  # network -> rows of (dataset, accuracy, sem, chance, folds, n_images, n_classes)
+DECODING = {  # network -> rows of (task, accuracy, sem, chance, folds, n_images, n_classes)
     "face": [("faces", 0.9, 0.02, 0.2, 5, 50, 5), ("objects", 0.41, 0.03, 0.25, 5, 40, 4)],
     "object": [("faces", 0.55, 0.04, 0.2, 5, 50, 5), ("objects", 0.77, 0.025, 0.25, 5, 40, 4),
                ("cars", 0.5, 0.01, 0.5, 5, 20, 2)],  # a dataset Fig. 1 does not show
@@ -35,7 +35,7 @@ def inputs(tmp_path):
     acc = write_tables(tmp_path, ACCURACY, ["network", "task", "n_images", "n_classes", "accuracy",
                                             "ci_low", "ci_high", "chance"])
     (tmp_path / "dec").mkdir()
-    dec = write_tables(tmp_path / "dec", DECODING, ["network", "dataset", "accuracy", "sem", "chance",
+    dec = write_tables(tmp_path / "dec", DECODING, ["network", "task", "accuracy", "sem", "chance",
                                                     "folds", "n_images", "n_classes"])
     return acc, dec
 
@@ -82,7 +82,7 @@ def test_dual_decoding_and_custom_task_names(tmp_path):
                        ["network", "task", "n_images", "n_classes", "accuracy", "ci_low", "ci_high", "chance"])
     (tmp_path / "dec").mkdir()
     dec = write_tables(tmp_path / "dec", {"dual": [("imnet", 0.7, 0.1, 0.5, 5, 10, 2)]},
-                       ["network", "dataset", "accuracy", "sem", "chance", "folds", "n_images", "n_classes"])
+                       ["network", "task", "accuracy", "sem", "chance", "folds", "n_images", "n_classes"])
     rows = fig1(acc, dec, tmp_path / "f", face_task="vgg", object_task="imnet")
     assert [(r["panel"], r["network"], r["task"], r["value"]) for r in rows] == [
         ("B", "dual", "imnet", 0.7), ("C", "face", "vgg", 0.5)]

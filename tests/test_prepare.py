@@ -76,12 +76,12 @@ def test_resize_shorter_side_then_centre_crop(tree, tmp_path):
 
 def test_corrupt_image_is_an_error_naming_the_file(tree, tmp_path):
     bad = fabricate_corrupt_image(tree / "class_0" / "zz_broken.jpg")
-    spec = spec_for(tree, classes={"count": "all"}, heldout={"count": 0, "images_per_class": 1})
+    spec = spec_for(tree, classes={"count": "all"}, heldout={"count": 0, "images_per_class": 1},
+                    train_per_class=6, test_per_class=2)   # uses every file of class_0
     with pytest.raises(PrepareError, match="zz_broken.jpg"):
         prepare("toy", spec, tmp_path / "out")
     assert not (tmp_path / "out").exists(), "a failed job must not leave a partial output"
     spec["on_bad_image"] = "skip"
-    spec["train_per_class"], spec["test_per_class"] = 6, 2   # uses every file of class_0
     manifest = prepare("toy", spec, tmp_path / "out")
     # the literal text: comparing the reason with itself would accept any reason at all
     assert manifest["skipped"] == [{"source": "class_0/zz_broken.jpg",

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from funcspec.contact_sheet import contact_sheet
+from funcspec.contact_sheet import draw_sheet
 from funcspec.probe import FEATURE_SETS, domain_probe, lowlevel_features
 
 
@@ -56,8 +56,8 @@ def test_probe_balances_and_is_deterministic():
 def test_contact_sheet_size_and_bytes(tmp_path):
     rng = np.random.default_rng(0)
     rows = {"faces": _noise(rng, 5, 10, (0, 0, 0)), "objects": _noise(rng, 3, 10, (0, 0, 0))}
-    contact_sheet(rows, tmp_path / "sheet.png", columns=4, scale=2)
-    contact_sheet(rows, tmp_path / "again.png", columns=4, scale=2)
+    draw_sheet(rows, tmp_path / "sheet.png", columns=4, scale=2)
+    draw_sheet(rows, tmp_path / "again.png", columns=4, scale=2)
     with Image.open(tmp_path / "sheet.png") as sheet:
         width, height = sheet.size
     assert height == 2 * (10 * 2 + 2)

@@ -10,7 +10,7 @@ from snakemake.settings.types import ConfigSettings
 
 from funcspec import cli, provenance, tracking
 from funcspec.datasets import root_fingerprint
-from funcspec.metrics import headline_metrics
+from funcspec.errors import FuncspecError
 
 
 @pytest.fixture
@@ -20,18 +20,18 @@ def chain(tmp_path, monkeypatch):
     (tmp_path / "classes.txt").write_text("a\nb\n")
     (tmp_path / "data" / "set").mkdir(parents=True)
     (tmp_path / "data" / "set" / "image.png").write_text("pixels")
-    raw = tmp_path / "results" / "raw" / "x"
+    raw = tmp_path / "results" / "generate" / "x"
     raw.mkdir(parents=True)
     (raw / "one.txt").write_text("1")
     (raw / "two.txt").write_text("2")
     provenance.write_record(rule="make", command="funcspec make", parameters={"seed": 3},
-                            inputs=[], outputs=["results/raw/x"], started=provenance.now(),
+                            inputs=[], outputs=["results/generate/x"], started=provenance.now(),
                             external={"data/set": {"note": "a dataset on disk",
                                                    "fingerprint": root_fingerprint("data/set")}})
     (tmp_path / "results" / "used.csv").write_text("a,b\n")
     provenance.write_record(rule="use", command="funcspec use",
                             parameters={"spec": {"seed": 4, "synthetic": {"seed": 5}}},
-                            inputs=["results/raw/x", "classes.txt"], outputs=["results/used.csv"],
+                            inputs=["results/generate/x", "classes.txt"], outputs=["results/used.csv"],
                             started=provenance.now())
     return tmp_path
 
@@ -40,41 +40,41 @@ def test_a_record_holds_what_the_job_read_and_wrote(chain):
     record = json.loads((chain / "results" / "provenance" / "used.csv.json").read_text())
     assert record["rule"] == "use" and record["command"] == "funcspec use"
     assert record["seeds"] == {"spec.seed": 4, "spec.synthetic.seed": 5}
-    assert record["inputs"]["results/raw/x"] == provenance.hash_path("results/raw/x")
+    assert record["inputs"]["results/generate/x"] == provenance.hash_path("results/generate/x")
     assert record["outputs"] == {"results/used.csv": provenance.hash_path("results/used.csv")}
     assert record["software"]["torch"] and record["device"] == "cpu" and record["host"]
     assert set(record["code"]) == {"funcspec", "git_commit", "git_dirty", "subcommand", "digest"}
     assert record["started"] <= record["ended"]
-    made = json.loads((chain / "results" / "provenance" / "raw" / "x.json").read_text())
-    assert sorted(made["outputs"]) == ["results/raw/x/one.txt", "results/raw/x/two.txt"]
+    made = json.loads((chain / "results" / "provenance" / "generate" / "x.json").read_text())
+    assert sorted(made["outputs"]) == ["results/generate/x/one.txt", "results/generate/x/two.txt"]
 
 
 def test_a_folder_digest_ignores_snakemakes_timestamp(chain):
-    before = provenance.hash_path("results/raw/x")
-    (chain / "results" / "raw" / "x" / ".snakemake_timestamp").touch()
-    assert provenance.hash_path("results/raw/x") == before
+    before = provenance.hash_path("results/generate/x")
+    (chain / "results" / "generate" / "x" / ".snakemake_timestamp").touch()
+    assert provenance.hash_path("results/generate/x") == before
 
 
 def test_recording_trusts_an_unchanged_stat_and_verify_does_not(chain):
     """A job records an input written by the pipeline from its producer's record while the
     file's size and mtime are the recorded ones; --verify re-reads every byte regardless."""
-    one = chain / "results" / "raw" / "x" / "one.txt"
+    one = chain / "results" / "generate" / "x" / "one.txt"
     stat = one.stat()
-    known = provenance.recorded_files(["results/raw/x"])
-    assert provenance.hash_path("results/raw/x", known) == provenance.hash_path("results/raw/x")
+    known = provenance.recorded_files(["results/generate/x"])
+    assert provenance.hash_path("results/generate/x", known) == provenance.hash_path("results/generate/x")
     one.write_text("9")                        # same size, and the old mtime put back
     os.utime(one, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert provenance.hash_path("results/raw/x", known) != provenance.hash_path("results/raw/x")
-    assert any(p.startswith("results/raw/x/one.txt: content changed")
+    assert provenance.hash_path("results/generate/x", known) != provenance.hash_path("results/generate/x")
+    assert any(p.startswith("results/generate/x/one.txt: content changed")
                for p in provenance.verify("results/used.csv"))
     os.utime(one)                              # a new mtime: read again
-    assert provenance.hash_path("results/raw/x", known) == provenance.hash_path("results/raw/x")
+    assert provenance.hash_path("results/generate/x", known) == provenance.hash_path("results/generate/x")
 
 
 def test_lineage_is_a_tree_down_to_files_no_job_wrote(chain):
     lines = provenance.lineage("results/used.csv")
     assert lines[0].startswith("results/used.csv  sha256:") and "<- use" in lines[0]
-    assert any("results/raw/x" in line and "(folder, 2 files)" in line and "<- make" in line
+    assert any("results/generate/x" in line and "(folder, 2 files)" in line and "<- make" in line
                for line in lines)
     assert any("classes.txt" in line and "not written by the pipeline" in line for line in lines)
     assert any("data/set  external: a dataset on disk" in line for line in lines)
@@ -89,9 +89,9 @@ def test_verify_names_a_changed_a_missing_and_a_stale_file(chain):
     assert problem.startswith("results/used.csv: content changed: use wrote sha256:")
     (chain / "results" / "used.csv").write_text("a,b\n")
 
-    (chain / "results" / "raw" / "x" / "two.txt").unlink()
-    assert any(p.startswith("results/raw/x/two.txt: missing") for p in provenance.verify("results/used.csv"))
-    (chain / "results" / "raw" / "x" / "two.txt").write_text("2")
+    (chain / "results" / "generate" / "x" / "two.txt").unlink()
+    assert any(p.startswith("results/generate/x/two.txt: missing") for p in provenance.verify("results/used.csv"))
+    (chain / "results" / "generate" / "x" / "two.txt").write_text("2")
 
     (chain / "classes.txt").write_text("a\n")   # an input no job wrote
     (problem,) = provenance.verify("results/used.csv")
@@ -99,31 +99,31 @@ def test_verify_names_a_changed_a_missing_and_a_stale_file(chain):
     (chain / "classes.txt").write_text("a\nb\n")
 
     # `make` reran with new output, `use` did not: its record shows it read the old folder
-    (chain / "results" / "raw" / "x" / "one.txt").write_text("changed")
+    (chain / "results" / "generate" / "x" / "one.txt").write_text("changed")
     provenance.write_record(rule="make", command="funcspec make", parameters={}, inputs=[],
-                            outputs=["results/raw/x"], started=provenance.now())
+                            outputs=["results/generate/x"], started=provenance.now())
     (problem,) = provenance.verify("results/used.csv")
-    assert problem.startswith("results/raw/x: use read sha256:")
+    assert problem.startswith("results/generate/x: use read sha256:")
 
 
 def test_an_artifact_without_a_record_is_an_error(chain):
-    with pytest.raises(FileNotFoundError, match="no provenance record lists results/nothing"):
+    with pytest.raises(FuncspecError, match="no provenance record lists results/nothing"):
         provenance.lineage("results/nothing")
 
 
 def test_the_command_line_records_every_command_that_writes(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert cli.main(["--rule", "generate_synthetic", "generate", "--domain", "faces", "--classes",
+    assert cli.main(["generate", "--domain", "faces", "--classes",
                      "2", "--images-per-class", "2", "--size", "16", "--seed", "7", "--out",
-                     "results/raw/faces"]) == 0
-    record = json.loads((tmp_path / "results/provenance/raw/faces.json").read_text())
-    assert record["rule"] == "generate_synthetic" and record["seeds"] == {"seed": 7}
-    assert record["command"].startswith("funcspec --rule generate_synthetic generate --domain")
+                     "results/generate/faces"]) == 0
+    record = json.loads((tmp_path / "results/provenance/generate/faces.json").read_text())
+    assert record["rule"] == "generate" and record["seeds"] == {"seed": 7}
+    assert record["command"].startswith("funcspec generate --domain")
     assert len(record["outputs"]) == 4 and record["parameters"]["size"] == 16
-    assert cli.main(["provenance", "--verify", "results/raw/faces"]) == 0
-    (tmp_path / "results/raw/faces/face0000/0000.png").write_bytes(b"not a png")
-    assert cli.main(["provenance", "--verify", "results/raw/faces"]) == 1
-    assert "MISMATCH results/raw/faces/face0000/0000.png: content changed" in capsys.readouterr().out
+    assert cli.main(["provenance", "--verify", "results/generate/faces"]) == 0
+    (tmp_path / "results/generate/faces/face0000/0000.png").write_bytes(b"not a png")
+    assert cli.main(["provenance", "--verify", "results/generate/faces"]) == 1
+    assert "MISMATCH results/generate/faces/face0000/0000.png: content changed" in capsys.readouterr().out
 
 
 def run_settings(*args, **config) -> dict:
@@ -154,16 +154,16 @@ def test_only_a_complete_run_of_the_tracked_config_is_recorded(tmp_path, monkeyp
 
 
 def test_files_no_job_of_the_run_wrote_are_stray(tmp_path):
-    for name in ("results/prepared/faces/train-000.npy", "results/prepared/faces/.snakemake_timestamp",
-                 "results/eval/face/accuracy.csv", "results/provenance/eval/face/accuracy.csv.json",
-                 "results/provenance/prepared/faces.json", "results/prepared/old/manifest.json",
-                 "results/provenance/eval/old/accuracy.csv.json"):
+    for name in ("results/prepare/faces/train-000.npy", "results/prepare/faces/.snakemake_timestamp",
+                 "results/evaluate/face/accuracy.csv", "results/provenance/evaluate/face/accuracy.csv.json",
+                 "results/provenance/prepare/faces.json", "results/prepare/old/manifest.json",
+                 "results/provenance/evaluate/old/accuracy.csv.json"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).touch()
-    outputs = ["results/prepared/faces", "results/eval/face/accuracy.csv",
-               "results/eval/face/predictions.csv"]
+    outputs = ["results/prepare/faces", "results/evaluate/face/accuracy.csv",
+               "results/evaluate/face/predictions.csv"]
     assert tracking.stray_files(outputs, tmp_path) == [
-        "results/prepared/old/manifest.json", "results/provenance/eval/old/accuracy.csv.json"]
+        "results/prepare/old/manifest.json", "results/provenance/evaluate/old/accuracy.csv.json"]
 
 
 def test_aligned_mtimes_leave_no_file_newer_than_another(tmp_path):
@@ -176,19 +176,28 @@ def test_aligned_mtimes_leave_no_file_newer_than_another(tmp_path):
 
 
 def test_headline_metrics_match_the_tables_they_summarise(smoke_run):
+    """The headline numbers, recomputed here from the tables they summarise (not by
+    headline_metrics itself): accuracy from evaluate's table, the segregation index from the
+    drops in the lesion tables, and the same index as Figure 2 draws it."""
     results = smoke_run / "results"
-    metrics = headline_metrics(sorted(results.glob("eval/*/accuracy.csv")),
-                               sorted(results.glob("eval/*/decoding.csv")),
-                               sorted(results.glob("lesions/dual/*.csv")), 0.2)
-    assert metrics == json.loads((results / "metrics" / "headline.json").read_text())
-    with open(results / "eval" / "face" / "accuracy.csv") as f:
+    headline = json.loads((results / "metrics" / "headline.json").read_text())
+    with open(results / "evaluate" / "face" / "accuracy.csv") as f:
         (row,) = csv.DictReader(f)
-    assert metrics["accuracy"]["face"]["faces"] == float(row["accuracy"])
+    assert headline["accuracy"]["face"]["faces"] == float(row["accuracy"])
+    with open(results / "decode" / "object.csv") as f:
+        decoded = {r["task"]: float(r["accuracy"]) for r in csv.DictReader(f)}
+    assert headline["decode"]["object"] == decoded
     with open(results / "figures" / "fig2.csv") as f:
-        drawn = {(r["network"], r["layer"]): float(r["value"]) for r in csv.DictReader(f)
+        drawn = {(r["baseline"], r["layer"]): float(r["value"]) for r in csv.DictReader(f)
                  if r["task"] == "segregation_index"}
-    assert metrics["segregation_index"]["dual"] == {
-        layer: drawn[("dual", layer)] for layer in ("conv1", "conv2", "fc3")}
-    assert metrics["segregation_index_random_split"]["dual"] == {
-        layer: drawn[("dual (random split)", layer)] for layer in ("conv1", "conv2", "fc3")}
-    assert set(metrics["decoding"]) == {"face", "object", "dual", "untrained"}
+    for layer in ("conv1", "conv2", "fc3"):
+        with open(results / "lesion" / "dual" / f"{layer}.csv") as f:
+            drop = {(r["lesion"], r["task"]): float(r["drop"]) for r in csv.DictReader(f)
+                    if r["draw"] == "0" and float(r["fraction"]) == 0.2}
+        for key, (a, b), baseline in (("segregation_index", ("faces", "objects"), ""),
+                                      ("segregation_index_random_split", ("split_a", "split_b"),
+                                       "random split")):
+            index = ((drop[a, a] - drop[b, a]) + (drop[b, b] - drop[a, b])) / 2
+            assert headline[key]["dual"][layer] == pytest.approx(index, abs=1e-12)
+            assert drawn[baseline, layer] == pytest.approx(index, abs=1e-12)
+    assert set(headline["decode"]) == {"face", "object", "dual", "untrained"}

@@ -27,10 +27,10 @@ def test_a_code_edit_reruns_exactly_the_jobs_that_run_it(smoke_run, tmp_path):
     assert "Nothing to be done" in snakemake(smoke_run, *dry, pythonpath=unchanged).stdout
     comment = edited_source(tmp_path / "comment", "decode.py", comment_only)
     assert "Nothing to be done" in snakemake(smoke_run, *dry, pythonpath=comment).stdout
-    # decode.py runs in decode_heldout's jobs only; fig1 and metrics read what they write.
+    # decode.py runs in the decode jobs only; fig1 and metrics read what they write.
     code = edited_source(tmp_path / "code", "decode.py", changed_code)
     out = snakemake(smoke_run, *dry, pythonpath=code).stdout
-    assert planned_jobs(out) == {"decode_heldout": 4, "fig1": 1, "metrics": 1, "all": 1}
+    assert planned_jobs(out) == {"decode": 4, "fig1": 1, "metrics": 1, "all": 1}
     figure = edited_source(tmp_path / "figure", "figures/fig1.py", changed_code)
     out = snakemake(smoke_run, *dry, pythonpath=figure).stdout
     assert planned_jobs(out) == {"fig1": 1, "all": 1}
@@ -50,7 +50,7 @@ def test_verify_in_a_fresh_clone_flags_an_artifact_made_by_other_code(smoke_run,
     digest with the working tree's code."""
     clone = tmp_path / "clone"
     shutil.copytree(smoke_run / "results", clone / "results")
-    artifact = "results/eval/face/decoding.csv"
+    artifact = "results/decode/face.csv"
     assert verify(clone, artifact).returncode == 0
     code = edited_source(tmp_path, "decode.py", changed_code)
     result = verify(clone, artifact, pythonpath=code)
@@ -64,7 +64,7 @@ def real_faces_config(work: Path, root: Path) -> Path:
     """The smoke config with its faces read from a class-folder tree at `root`."""
     config = yaml.safe_load((work / "config" / "smoke.yaml").read_text())
     faces = config["datasets"]["faces"]
-    del faces["synthetic"]
+    del faces["generate"]
     faces.update(layout="folder", root=str(root))
     path = work / "real_faces.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -78,9 +78,9 @@ def test_a_changed_source_image_reruns_preparation_and_fails_verify(tmp_path):
     work = workdir(tmp_path)
     root = fabricate_folder(work / "data" / "faces; touch injected", n_classes=8, per_class=14)
     config = real_faces_config(work, root).name
-    snakemake(work, "results/prepared/faces", "--cores", "1", "--configfile", config)
+    snakemake(work, "results/prepare/faces", "--cores", "1", "--configfile", config)
     assert not (work / "injected").exists()
-    artifact = "results/prepared/faces"
+    artifact = "results/prepare/faces"
     assert verify(work, artifact, "--deep").returncode == 0
     assert "Nothing to be done" in snakemake(work, "-n", artifact, "--configfile", config).stdout
 

@@ -21,8 +21,8 @@ from snakemake.profiles import ProfileConfigFileParser
 from workflow_helpers import REPO, SNAKEMAKE, comparable, tracked_repository, tree_bytes
 
 PROFILE = REPO / "slurm" / "config.yaml"
-GPU_RULES = {"train", "evaluate", "decode_heldout", "rank", "lesion"}  # those the smoke run reaches
-CPU_RULES = {"generate_synthetic", "prepare"}
+GPU_RULES = {"train", "evaluate", "decode", "relevance", "lesion"}  # those the smoke run reaches
+CPU_RULES = {"generate", "prepare"}
 
 
 def profile_args() -> dict:
@@ -126,6 +126,21 @@ def test_profile_routes_gpu_rules_to_gpu_partition():
     assert args["executor"] == "slurm" and args["latency-wait"] == "60"
     # the GPU itself is requested by the rules (resources: gpu=1), never also by the profile
     assert not any(re.search(r":(gpu|gres|slurm_extra)=", item) for item in args["set-resources"])
+
+
+def test_profile_configures_only_rules_of_the_workflow():
+    """Bug: the profile sized a `visualize` rule that no workflow file defined; a renamed rule
+    would likewise lose its resources without a word. And every rule that asks for a GPU must
+    be routed to the GPU partition."""
+    rules, gpu_rules = set(), set()
+    for smk in (REPO / "workflow" / "rules").glob("*.smk"):
+        for rule, body in re.findall(r"^rule (\w+):\n(.*?)(?=^rule |\Z)", smk.read_text(), re.M | re.S):
+            rules.add(rule)
+            if re.search(r"resources:\n\s*gpu=1", body):
+                gpu_rules.add(rule)
+    configured = {k.split(":")[0] for k, _ in map(key_value, profile_args()["set-resources"])}
+    assert configured <= rules, configured - rules
+    assert gpu_rules == GPU_RULES and gpu_rules <= gpu_routed_rules()
 
 
 def test_slurm_results_equal_local_run(runs):

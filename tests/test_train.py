@@ -12,7 +12,7 @@ import torch
 import torchvision
 from fabricate import fabricate_folder
 
-from funcspec import cli, models
+from funcspec import cli, models, streams
 from funcspec.data import augment
 from funcspec.prepare import prepare
 from funcspec.train import load_model, train
@@ -92,7 +92,7 @@ def prepare_tiny(root, seed=0) -> dict:
         spec = {"classes": {"count": "all"}, "train_per_class": 6, "test_per_class": 2,
                 "heldout": {"count": 0, "images_per_class": 1}, "image": {"resize": 20, "crop": 20},
                 "split": "pooled", "shard_size": 7, "on_bad_image": "error",
-                "on_small_class": "error", "seed": seed, "synthetic": {}}
+                "on_small_class": "error", "seed": seed, "generate": {}}
         prepare(task, spec, root / task, raw_root=raw)
         dirs[task] = root / task
     return dirs
@@ -103,16 +103,21 @@ def tiny_data(tmp_path_factory):
     return prepare_tiny(tmp_path_factory.mktemp("data"))
 
 
+def outputs(folder):
+    """The files train writes, in a folder of their own."""
+    return folder / "model.pt", folder / "history.csv"
+
+
 def spec(epochs=3):
     return {"name": "dual", "tasks": ["faces", "objects"], "seed": 5, "arch": TINY,
-            "training": {"epochs": epochs, "batch_size": 8, "greyscale_p": 0.5,
+            "train": {"epochs": epochs, "batch_size": 8, "greyscale_p": 0.5,
                          "optimizer": {"name": "adamw", "lr": 3e-3, "weight_decay": 1e-4},
                          "schedule": {"name": "onecycle"}, "validation_fraction": 0.2,
                          "stop_patience": None, "amp": False, "in_memory": True}}
 
 
 def test_killed_training_resumes_to_identical_weights(tiny_data, tmp_path):
-    train(spec(), tiny_data, tmp_path / "straight", progress=False)
+    train(spec(), tiny_data, *outputs(tmp_path / "straight"), progress=False)
 
     class Killed(Exception):
         pass
@@ -122,10 +127,10 @@ def test_killed_training_resumes_to_identical_weights(tiny_data, tmp_path):
             raise Killed
 
     with pytest.raises(Killed):
-        train(spec(), tiny_data, tmp_path / "resumed", progress=False, on_epoch_end=kill_after_second_epoch)
+        train(spec(), tiny_data, *outputs(tmp_path / "resumed"), progress=False, on_epoch_end=kill_after_second_epoch)
     assert (tmp_path / "resumed" / "checkpoint.pt").exists()
     assert not (tmp_path / "resumed" / "model.pt").exists()
-    train(spec(), tiny_data, tmp_path / "resumed", progress=False)
+    train(spec(), tiny_data, *outputs(tmp_path / "resumed"), progress=False)
 
     straight, meta = load_model(tmp_path / "straight" / "model.pt")
     resumed, _ = load_model(tmp_path / "resumed" / "model.pt")
@@ -138,7 +143,7 @@ def test_killed_training_resumes_to_identical_weights(tiny_data, tmp_path):
 
 
 def test_history_has_loss_and_accuracy_per_epoch_task_and_split(tiny_data, tmp_path):
-    train(spec(epochs=2), tiny_data, tmp_path, progress=False)
+    train(spec(epochs=2), tiny_data, *outputs(tmp_path), progress=False)
     with open(tmp_path / "history.csv") as f:
         rows = list(csv.DictReader(f))
     assert {(r["epoch"], r["task"], r["split"]) for r in rows} == {
@@ -148,22 +153,22 @@ def test_history_has_loss_and_accuracy_per_epoch_task_and_split(tiny_data, tmp_p
 
 def test_a_checkpoint_of_another_configuration_is_not_resumed(tiny_data, tmp_path):
     with pytest.raises(RuntimeError):
-        train(spec(), tiny_data, tmp_path, progress=False,
+        train(spec(), tiny_data, *outputs(tmp_path), progress=False,
               on_epoch_end=lambda epoch: (_ for _ in ()).throw(RuntimeError))
     other = spec()
     other["seed"] = 6
-    train(other, tiny_data, tmp_path, progress=False)
+    train(other, tiny_data, *outputs(tmp_path), progress=False)
     fresh = tmp_path / "fresh"
-    train(other, tiny_data, fresh, progress=False)
+    train(other, tiny_data, *outputs(fresh), progress=False)
     a, _ = load_model(tmp_path / "model.pt")
     b, _ = load_model(fresh / "model.pt")
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
 
 def test_untrained_network_is_saved_at_initialisation(tiny_data, tmp_path):
-    train(spec(epochs=0), tiny_data, tmp_path, progress=False)
+    train(spec(epochs=0), tiny_data, *outputs(tmp_path), progress=False)
     net, _ = load_model(tmp_path / "model.pt")
-    torch.manual_seed(5)
+    torch.manual_seed(streams.seed_of("init", 5))
     assert torch.equal(net.unit_layer("conv1").weight, models.build(TINY, 5, 16).unit_layer("conv1").weight)
     assert np.loadtxt(tmp_path / "history.csv", dtype=str, delimiter=",").size == 6  # header only
 
@@ -188,15 +193,15 @@ def test_a_checkpoint_written_for_other_data_is_not_resumed(tmp_path, capsys):
     weights that no run on the new data gives."""
     data = prepare_tiny(tmp_path / "data", seed=0)
     with pytest.raises(RuntimeError, match="killed"):
-        train(spec(), data, tmp_path / "net", progress=False, on_epoch_end=dies_after(0))
+        train(spec(), data, *outputs(tmp_path / "net"), progress=False, on_epoch_end=dies_after(0))
     before = (data["faces"] / "manifest.json").read_text()
     prepare_tiny(tmp_path / "data", seed=1)
     assert (data["faces"] / "manifest.json").read_text() != before
     capsys.readouterr()
 
-    train(spec(), data, tmp_path / "net", progress=False)
+    train(spec(), data, *outputs(tmp_path / "net"), progress=False)
     assert "checkpoint.pt: written for other inputs (data)" in capsys.readouterr().err
-    train(spec(), data, tmp_path / "fresh", progress=False)
+    train(spec(), data, *outputs(tmp_path / "fresh"), progress=False)
     assert same_weights(tmp_path / "net" / "model.pt", tmp_path / "fresh" / "model.pt")
 
 
@@ -213,7 +218,7 @@ class TouchesWhenUnpickled:
 def test_a_model_file_that_runs_code_when_loaded_is_refused(tiny_data, tmp_path):
     """Bug: load_model unpickled with weights_only=False, so a crafted model.pt ran whatever
     code it carried the moment a later step loaded it."""
-    train(spec(epochs=0), tiny_data, tmp_path, progress=False)
+    train(spec(epochs=0), tiny_data, *outputs(tmp_path), progress=False)
     saved = torch.load(tmp_path / "model.pt", weights_only=True)
     marker = tmp_path / "ran"
     torch.save({**saved, "note": TouchesWhenUnpickled(marker)}, tmp_path / "crafted.pt")
@@ -226,22 +231,24 @@ def test_checkpoints_hold_plain_values_only(tiny_data, tmp_path):
     """Bug: the checkpoint held numpy floats (history, best loss), which only an unsafe
     weights_only=False load could read back."""
     with pytest.raises(RuntimeError, match="killed"):
-        train(spec(), tiny_data, tmp_path, progress=False, on_epoch_end=dies_after(0))
+        train(spec(), tiny_data, *outputs(tmp_path), progress=False, on_epoch_end=dies_after(0))
     state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert state["epoch"] == 0 and type(state["best"]) is float
     assert all(type(row["loss"]) is float for row in state["history"])
 
 
-def cli_train(data, out, epochs=1) -> int:
+def cli_train(data, folder, epochs=1) -> int:
+    model, history = outputs(Path(folder))
     return cli.main(["train", "--spec", json.dumps(spec(epochs)), "--data",
-                     *[f"{task}={path}" for task, path in data.items()], "--out", str(out)])
+                     *[f"{task}={path}" for task, path in data.items()], "--out", str(model),
+                     "--history", str(history)])
 
 
 def test_a_rerun_removes_the_leftovers_of_killed_writes(tiny_data, tmp_path, monkeypatch, capsys):
     """Bug: the temporary `.<name>.tmp<pid>` files of writes cut short by a kill -9 stayed for
     good (and blocked DVC); a rerun must remove those of the files it writes, and only those."""
     monkeypatch.chdir(tmp_path)
-    models_dir = Path("results/models")
+    models_dir = Path("results/train")
     stale = [models_dir / "dual" / f".{name}.tmp999999" for name in ("checkpoint.pt", "model.pt",
                                                                      "history.csv")]
     kept = [models_dir / "dual" / ".history.png.tmp999999",   # another step's file
@@ -253,9 +260,9 @@ def test_a_rerun_removes_the_leftovers_of_killed_writes(tiny_data, tmp_path, mon
     err = capsys.readouterr().err
     assert all(str(path) in err for path in stale)
     assert not any(path.exists() for path in stale) and all(path.exists() for path in kept)
-    assert sorted(os.listdir(models_dir)) == ["dual", "other"]   # no lock file left either
+    assert sorted(os.listdir(models_dir)) == ["dual", "other"]
     assert sorted(os.listdir(models_dir / "dual")) == [".history.png.tmp999999", "history.csv",
-                                                       "model.pt"]
+                                                       "model.pt"]   # no lock file left either
 
 
 HOLD = """
@@ -275,18 +282,18 @@ def test_a_second_training_of_one_network_fails_at_once_naming_the_first(tiny_da
     trained the same network into the same folder: nothing kept two writers of one artifact
     apart. The lock is `.<output>.lock` beside the output, holding "pid host"."""
     monkeypatch.chdir(tmp_path)
-    Path("results/models").mkdir(parents=True)
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, "results/models/.dual.lock"],
+    Path("results/train/dual").mkdir(parents=True)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, "results/train/dual/.model.pt.lock"],
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline() == "held\n"
-        assert cli_train(tiny_data, "results/models/dual") == 1
+        assert cli_train(tiny_data, "results/train/dual") == 1
     finally:
         holder.kill()
         holder.wait()
     err = capsys.readouterr().err
     assert f"pid {holder.pid}" in err and os.uname().nodename in err
     assert len(err.strip().splitlines()) == 1
-    assert not Path("results/models/dual/model.pt").exists()
+    assert not Path("results/train/dual/model.pt").exists()
     # The holder died and the kernel dropped its lock: the next writer goes ahead.
-    assert cli_train(tiny_data, "results/models/dual") == 0
+    assert cli_train(tiny_data, "results/train/dual") == 0

@@ -11,6 +11,7 @@ what determines the final result (config, input contents, code), a sha256 of its
 from __future__ import annotations
 
 import contextlib
+import csv
 import hashlib
 import json
 import os
@@ -69,3 +70,17 @@ def resumable(path, saved: dict | None, current: dict) -> bool:
     if differ:
         print(f"ignoring {path}: written for other inputs ({', '.join(differ)})", file=sys.stderr)
     return not differ
+
+
+def write_csv(path, rows: list[dict], fields: list[str] | None = None) -> None:
+    """A table, atomically: one row per dict, columns in `fields` order (default: the first
+    row's keys)."""
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        out = csv.DictWriter(f, fieldnames=fields or list(rows[0]), lineterminator="\n")
+        out.writeheader()
+        out.writerows(rows)
+
+
+def write_json(path, data) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=1) + "\n")

@@ -11,9 +11,11 @@ formatting do not count. Provenance records carry the digest, and `funcspec prov
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import hashlib
 from pathlib import Path
+from .errors import FuncspecError
 
 PACKAGE = "funcspec"
 SOURCE = Path(__file__).resolve().parent
@@ -34,6 +36,7 @@ def _tree(module: str) -> ast.Module:
 
 
 def _without_docstrings(node: ast.AST) -> ast.AST:
+    node = copy.deepcopy(node)   # the cached tree stays whole for the next caller
     for inner in ast.walk(node):
         body = getattr(inner, "body", None)
         if (isinstance(inner, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
@@ -44,7 +47,9 @@ def _without_docstrings(node: ast.AST) -> ast.AST:
 
 
 def _normalised(node: ast.AST) -> str:
-    return ast.dump(_without_docstrings(node), include_attributes=False)
+    # Source regenerated from the tree: comments and layout are gone, and unlike ast.dump the
+    # text does not change with the Python version that parsed it.
+    return ast.unparse(_without_docstrings(node))
 
 
 def _package_of(module: str) -> str:
@@ -128,7 +133,7 @@ def handler_name(command: str) -> str:
     name = "_" + command.replace("-", "_")
     if not any(isinstance(node, ast.FunctionDef) and node.name == name
                for node in _tree(f"{PACKAGE}.cli").body):
-        raise ValueError(f"funcspec has no subcommand {command!r}")
+        raise FuncspecError(f"funcspec has no subcommand {command!r}")
     return name
 
 

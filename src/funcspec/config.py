@@ -11,11 +11,13 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from .errors import FuncspecError
+
 from .datasets import LAYOUTS, layout_options
 from .layers import lesionable
 
 
-class ConfigError(ValueError):
+class ConfigError(FuncspecError):
     pass
 
 
@@ -83,25 +85,25 @@ def validate(config: dict, schema_path) -> dict:
 
 
 def network_spec(config: dict, name: str) -> dict:
-    """Everything that shapes network `name`: its tasks, architecture, seed, training settings."""
+    """Everything that shapes network `name`: its tasks, architecture, seed, train settings."""
     net = config["networks"][name]
     return {"name": name, "tasks": net["tasks"], "seed": net["seed"],
             "arch": config["archs"][net["arch"]],
-            "training": deep_merge(config["training"], net.get("training", {}))}
+            "train": deep_merge(config["train"], net.get("train", {}))}
 
 
 def _check_consistency(config: dict, schema: dict) -> list[str]:
     problems = []
     for name, ds in config["datasets"].items():
         where = f"datasets.{name}"
-        is_synthetic = "synthetic" in ds
+        is_generated = "generate" in ds
         is_real = "layout" in ds or "root" in ds
-        if is_synthetic == is_real:
-            problems.append(f"{where}: give either `synthetic` (generated images) or `layout` and "
+        if is_generated == is_real:
+            problems.append(f"{where}: give either `generate` (generated images) or `layout` and "
                             "`root` (a dataset on disk), exactly one of the two")
         elif is_real and not ("layout" in ds and "root" in ds):
             problems.append(f"{where}: a dataset on disk needs both `layout` and `root`")
-        if is_synthetic and ds["split"] == "published":
+        if is_generated and ds["split"] == "published":
             problems.append(f"{where}.split: generated datasets have no published split; use pooled")
         if is_real and ds.get("layout") in LAYOUTS:
             accepted = layout_options(ds["layout"])
@@ -115,7 +117,7 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
         if name not in config["datasets"]:
             problems.append(f"probe.datasets: {name!r} is not a dataset in `datasets` "
                             f"({', '.join(config['datasets'])})")
-    training_schema = {**schema["$defs"]["training"], "$defs": schema["$defs"]}
+    train_schema = {**schema["$defs"]["train"], "$defs": schema["$defs"]}
     for name, net in config["networks"].items():
         where = f"networks.{name}"
         for task in net["tasks"]:
@@ -131,48 +133,49 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
                     problems.append(f"{where}: arch {net['arch']} takes {size} px inputs but "
                                     f"datasets.{task}.image.crop is only "
                                     f"{config['datasets'][task]['image']['crop']}")
-        merged = deep_merge(config["training"], net.get("training", {}))
-        problems += _errors(training_schema, merged, f"{where}.training (merged over training).")
-    for name in config["decoding"]["networks"]:
+        merged = deep_merge(config["train"], net.get("train", {}))
+        problems += _errors(train_schema, merged, f"{where}.train (merged over train).")
+    for name in config["decode"]["networks"]:
         if name not in config["networks"]:
-            problems.append(f"decoding.networks: {name!r} is not a network in `networks`")
-    for name in config["decoding"]["datasets"]:
+            problems.append(f"decode.networks: {name!r} is not a network in `networks`")
+    for name in config["decode"]["datasets"]:
         if name not in config["datasets"]:
-            problems.append(f"decoding.datasets: {name!r} is not a dataset in `datasets`")
-    lesions = config["lesions"]
+            problems.append(f"decode.datasets: {name!r} is not a dataset in `datasets`")
+    relevance = config["relevance"]
     for key in ("networks", "random_split"):
-        names = lesions[key] if key == "networks" else lesions[key]["networks"]
+        names = relevance[key] if key == "networks" else relevance[key]["networks"]
         for name in names:
             if name not in config["networks"]:
-                problems.append(f"lesions.{key}: {name!r} is not a network in `networks`")
-            elif key == "random_split" and name not in lesions["networks"]:
-                problems.append(f"lesions.random_split: {name!r} is not in lesions.networks")
-    for name in (n for n in lesions["networks"] if n in config["networks"]):
+                problems.append(f"relevance.{key}: {name!r} is not a network in `networks`")
+            elif key == "random_split" and name not in relevance["networks"]:
+                problems.append(f"relevance.random_split: {name!r} is not in relevance.networks")
+    for name in (n for n in relevance["networks"] if n in config["networks"]):
         arch = config["archs"].get(config["networks"][name]["arch"])
         valid = lesionable(arch) if arch else []
-        for layer in lesions["layers"] or []:
+        for layer in relevance["layers"] or []:
             if arch and layer not in valid:
-                problems.append(f"lesions.layers: network {name} (arch "
+                problems.append(f"relevance.layers: network {name} (arch "
                                 f"{config['networks'][name]['arch']}) has no lesionable layer "
                                 f"{layer!r} (its layers: {', '.join(valid)})")
-    ranked = lesions["ranking"]["fraction"]
-    for p in lesions["evaluation"]["fractions"]:
+    ranked = relevance["fraction"]
+    for p in config["lesion"]["fractions"]:
         if p > ranked:
-            problems.append(f"lesions.evaluation.fractions: {p} is more than the ranked "
-                            f"fraction lesions.ranking.fraction {ranked}")
+            problems.append(f"lesion.fractions: {p} is more than the ranked fraction "
+                            f"relevance.fraction {ranked}")
     fig2 = config["figures"]["fig2"]
-    for name in [fig2["network"], *fig2["controls"]]:
-        if name not in lesions["networks"]:
-            problems.append(f"figures.fig2: network {name!r} is not in lesions.networks")
+    for key, name in [("fig2.network", fig2["network"]),
+                      *(("figS1.networks", n) for n in config["figures"]["figS1"]["networks"])]:
+        if name not in relevance["networks"]:
+            problems.append(f"figures.{key}: network {name!r} is not in relevance.networks")
     if fig2["network"] in config["networks"]:
         tasks = config["networks"][fig2["network"]]["tasks"]
         for key in ("face_task", "object_task"):
             if fig2[key] not in tasks:
                 problems.append(f"figures.fig2.{key}: {fig2[key]!r} is not a task of network "
                                 f"{fig2['network']} ({', '.join(tasks)})")
-    if not any(abs(fig2["fraction"] - p) < 1e-9 for p in lesions["evaluation"]["fractions"]):
+    if not any(abs(fig2["fraction"] - p) < 1e-9 for p in config["lesion"]["fractions"]):
         problems.append(f"figures.fig2.fraction: {fig2['fraction']} is not one of "
-                        "lesions.evaluation.fractions")
+                        "lesion.fractions")
     fig1 = config["figures"]["fig1"]
     for key in ("face_net", "object_net", "dual_net", "untrained_net"):
         if fig1.get(key) is not None and fig1[key] not in config["networks"]:

@@ -2,13 +2,43 @@
 from __future__ import annotations
 
 import numpy as np
+import torch
+
+from . import streams
+from .atomic import write_csv
+from .data import Pooled, eval_batches
+from .train import load_network
+from .errors import FuncspecError
+
+
+def evaluate(model_path, data: dict, out, predictions_out, batch_size: int, bootstrap: int,
+             seed: int, threads: int = 1) -> None:
+    """The evaluate step: each task's top-1 accuracy with its CI, and every test prediction."""
+    model, saved, pooled, device = load_network(model_path, data, "test", threads)
+    predicted = predictions(model, pooled, batch_size, device)
+    rows = []
+    for t, task in enumerate(pooled.tasks):
+        mine = pooled.task_of == t
+        rows.append(accuracy_table(saved["network"], task.task, predicted[mine], pooled.labels[mine],
+                                   saved["num_classes"], bootstrap, seed))
+    write_csv(out, rows)
+    write_csv(predictions_out, [
+        {"task": pooled.tasks[t].task, "index": i, "label": int(y), "predicted": int(p)}
+        for i, (t, y, p) in enumerate(zip(pooled.task_of, pooled.labels, predicted))])
+
+
+@torch.no_grad()
+def predictions(model, pooled: Pooled, batch_size: int, device) -> np.ndarray:
+    """Joint argmax over every class the network knows: calling a face an object is an error."""
+    batches = eval_batches(pooled, np.arange(len(pooled)), batch_size, model.input_size, device)
+    return np.concatenate([model(x).argmax(1).cpu().numpy() for x, _, _ in batches])
 
 
 def top1(predicted: np.ndarray, labels: np.ndarray) -> float:
     """Fraction of images whose predicted class equals the true class."""
     predicted, labels = np.asarray(predicted), np.asarray(labels)
     if predicted.shape != labels.shape or labels.ndim != 1 or labels.size == 0:
-        raise ValueError(f"predicted and labels must be equal, non-empty 1-D arrays, "
+        raise FuncspecError(f"predicted and labels must be equal, non-empty 1-D arrays, "
                          f"got shapes {predicted.shape} and {labels.shape}")
     return float(np.mean(predicted == labels))
 
@@ -25,14 +55,14 @@ def bootstrap_ci(correct: np.ndarray, labels: np.ndarray, n_boot: int = 1000,
     """
     correct, labels = np.asarray(correct, dtype=bool), np.asarray(labels)
     if correct.shape != labels.shape or labels.ndim != 1 or labels.size == 0:
-        raise ValueError(f"correct and labels must be equal, non-empty 1-D arrays, "
+        raise FuncspecError(f"correct and labels must be equal, non-empty 1-D arrays, "
                          f"got shapes {correct.shape} and {labels.shape}")
     if n_boot < 1 or not 0 < level < 1:
-        raise ValueError(f"need n_boot >= 1 and 0 < level < 1, got n_boot={n_boot}, level={level}")
+        raise FuncspecError(f"need n_boot >= 1 and 0 < level < 1, got n_boot={n_boot}, level={level}")
     _, cls = np.unique(labels, return_inverse=True)
     n_images = np.bincount(cls)
     n_correct = np.bincount(cls, weights=correct).astype(np.int64)
-    rng = np.random.default_rng(seed)
+    rng = streams.rng("bootstrap", seed)
     drawn = rng.integers(0, n_images.size, size=(n_boot, n_images.size))
     hits = rng.binomial(n_images[drawn], n_correct[drawn] / n_images[drawn])
     stats = hits.sum(axis=1) / n_images[drawn].sum(axis=1)
@@ -49,7 +79,7 @@ def accuracy_table(network: str, task: str, predicted: np.ndarray, labels: np.nd
     the dual net), not the number of classes present in the test set.
     """
     if n_outputs < 1:
-        raise ValueError(f"n_outputs must be >= 1, got {n_outputs}")
+        raise FuncspecError(f"n_outputs must be >= 1, got {n_outputs}")
     accuracy = top1(predicted, labels)
     labels = np.asarray(labels)
     ci_low, ci_high = bootstrap_ci(np.asarray(predicted) == labels, labels, n_boot=n_boot, seed=seed)

@@ -1,12 +1,42 @@
-"""Lesion evaluation: zero the top-ranked units of one layer and measure every task (see tasks.py)."""
+"""Lesions: zero the top-ranked units of one layer and measure every task (see tasks.py); the
+readers of the lesion tables, for the figures and metrics that draw on them."""
 from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from . import streams
 from .ablation import ablated
+from .atomic import write_csv
 from .data import Pooled, eval_batches
+from .tasks import SPLIT, task_groups
+from .train import load_network
+from .errors import FuncspecError
+
+
+def lesion(model_path, data: dict, layer: str, relevance_paths, out, *, fractions, random_draws: int,
+           batch_size: int, seed: int, split_seed: int | None = None, threads: int = 1) -> None:
+    """The lesion step: every task's test accuracy with the top-ranked units of `layer` (by each
+    ranking in `relevance_paths`) zeroed, and with random units of the same number."""
+    model, saved, pooled, device = load_network(model_path, data, "test", threads)
+    rankings = {}
+    for path in relevance_paths:
+        ranking = json.loads(Path(path).read_text())
+        if ranking["layer"] != layer:
+            raise FuncspecError(f"{path} ranks layer {ranking['layer']}, not {layer}")
+        rankings[ranking["task"]] = ranking["order"]
+    n_units = model.unit_layer(layer).weight.shape[0]
+    lesions = conditions(rankings, n_units, fractions, random_draws, seed)
+    rows = evaluate_lesions(model, layer, pooled, task_groups(saved, split_seed), lesions,
+                            batch_size, device)
+    write_csv(out, [{"network": saved["network"], "layer": layer, "n_units": n_units, **r}
+                    for r in rows])
 
 
 def conditions(rankings: dict[str, list[int]], n_units: int, fractions, random_draws: int,
@@ -19,12 +49,12 @@ def conditions(rankings: dict[str, list[int]], n_units: int, fractions, random_d
             continue
         for name, order in rankings.items():
             if len(order) < n:
-                raise ValueError(f"ranking {name} has {len(order)} units, lesion fraction {p} "
+                raise FuncspecError(f"ranking {name} has {len(order)} units, lesion fraction {p} "
                                  f"needs {n}: rank a larger fraction or lower the lesion fractions")
             out.append({"lesion": name, "draw": 0, "fraction": p, "units": list(order[:n])})
         for draw in range(random_draws):
             # Nested across fractions: a larger random lesion contains the smaller one.
-            perm = np.random.default_rng([seed, draw]).permutation(n_units)
+            perm = streams.rng("random_lesion", seed, draw).permutation(n_units)
             out.append({"lesion": "random", "draw": draw, "fraction": p, "units": perm[:n].tolist()})
     return out
 
@@ -86,3 +116,27 @@ def segregation(rows: list[dict], task_a: str, task_b: str, fraction: float) -> 
 
     return {"index": ((own_a - other_a) + (own_b - other_b)) / 2,
             "ratio": (ratio(own_a, other_a) + ratio(own_b, other_b)) / 2}
+
+
+def read_tables(paths) -> dict[str, dict[str, list[dict]]]:
+    """{network: {layer: rows}} from lesion tables, numbers parsed."""
+    out = defaultdict(dict)
+    for path in paths:
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        for r in rows:
+            for key in ("fraction", "accuracy", "loss", "drop", "accuracy_unlesioned"):
+                r[key] = float(r[key])
+            r["draw"] = int(r["draw"])
+        out[rows[0]["network"]][rows[0]["layer"]] = rows
+    return out
+
+
+def has_lesion(layers: dict, task) -> bool:
+    return any(r["lesion"] == task for rows in layers.values() for r in rows)
+
+
+def ranked_tasks(layers: dict) -> tuple:
+    """The real tasks a network was lesioned by (its own rankings), in table order."""
+    seen = dict.fromkeys(r["lesion"] for rows in layers.values() for r in rows)
+    return tuple(t for t in seen if t not in ("none", "random", *SPLIT))

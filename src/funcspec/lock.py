@@ -14,8 +14,10 @@ import os
 import socket
 from pathlib import Path
 
+from .errors import FuncspecError
 
-class Locked(OSError):
+
+class Locked(FuncspecError):
     """Another process holds the lock of an output."""
 
 

@@ -1,17 +1,33 @@
 """The headline numbers of a run in one JSON file, read by DVC as its metrics.
 
-`accuracy.<network>.<task>`: top-1 test accuracy (joint argmax); `decoding.<network>.<dataset>`:
+`accuracy.<network>.<task>`: top-1 test accuracy (joint argmax); `decode.<network>.<task>`:
 held-out linear decoding accuracy; `segregation_index.<network>.<layer>`: Fig. 2's index at the
 lesion fraction drawn, for every network lesioned on two tasks, and
-`segregation_index_random_split.<network>.<layer>` for its random class split.
+`segregation_index_random_split.<network>.<layer>` for its random class split. The training
+curves are copied, one file per network in one folder: the shape DVC plots a folder of curves from.
 """
 from __future__ import annotations
 
 import csv
+import shutil
 
-from .figures.fig2 import depth_order, has_lesion, ranked_tasks, read_lesions
-from .lesion import segregation
+from .atomic import atomic_path, write_json
+from .layers import depth_order
+from .lesion import has_lesion, ranked_tasks, read_tables, segregation
 from .tasks import SPLIT
+from .errors import FuncspecError
+
+
+def metrics(accuracy_csvs, decode_csvs, lesion_csvs, history_csvs, fraction: float, out,
+            training_out) -> None:
+    """The metrics step: headline.json, and each history.csv copied to its place in
+    `training_out` (same order)."""
+    write_json(out, headline_metrics(accuracy_csvs, decode_csvs, lesion_csvs, fraction))
+    if len(history_csvs) != len(training_out):
+        raise FuncspecError(f"{len(history_csvs)} histories for {len(training_out)} training files")
+    for history, copy in zip(history_csvs, training_out):
+        with atomic_path(copy) as tmp:
+            shutil.copyfile(history, tmp)
 
 
 def _rows(path) -> list[dict]:
@@ -19,16 +35,14 @@ def _rows(path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def headline_metrics(accuracy_csvs, decoding_csvs, lesion_csvs, fraction: float) -> dict:
-    metrics = {"accuracy": {}, "decoding": {}, "segregation_index": {},
+def headline_metrics(accuracy_csvs, decode_csvs, lesion_csvs, fraction: float) -> dict:
+    metrics = {"accuracy": {}, "decode": {}, "segregation_index": {},
                "segregation_index_random_split": {}}
-    for path in accuracy_csvs:
-        for r in _rows(path):
-            metrics["accuracy"].setdefault(r["network"], {})[r["task"]] = float(r["accuracy"])
-    for path in decoding_csvs:
-        for r in _rows(path):
-            metrics["decoding"].setdefault(r["network"], {})[r["dataset"]] = float(r["accuracy"])
-    for network, layers in read_lesions(lesion_csvs).items():
+    for key, paths in (("accuracy", accuracy_csvs), ("decode", decode_csvs)):
+        for path in paths:
+            for r in _rows(path):
+                metrics[key].setdefault(r["network"], {})[r["task"]] = float(r["accuracy"])
+    for network, layers in read_tables(lesion_csvs).items():
         pairs = {"segregation_index": ranked_tasks(layers)}
         if has_lesion(layers, SPLIT[0]):
             pairs["segregation_index_random_split"] = SPLIT

@@ -9,6 +9,7 @@ from __future__ import annotations
 from torch import nn
 
 from .layers import layer_names
+from .errors import FuncspecError
 
 # VGG16, configuration D of Simonyan & Zisserman: five stages of 3x3 convs, each then max-pooled.
 VGG16 = {"stages": [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]],
@@ -22,7 +23,7 @@ class VGG(nn.Module):
         super().__init__()
         self.input_size = input_size
         if input_size % (2 ** len(stages)):
-            raise ValueError(f"input size {input_size} is not divisible by 2^{len(stages)} "
+            raise FuncspecError(f"input size {input_size} is not divisible by 2^{len(stages)} "
                              f"({len(stages)} pooling stages)")
         blocks = []
         channels = 3

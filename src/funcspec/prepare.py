@@ -12,7 +12,6 @@ import io
 import json
 import re
 import sys
-import zlib
 from collections import defaultdict
 from multiprocessing import Pool
 from pathlib import Path
@@ -21,13 +20,15 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from tqdm import tqdm
 
+from . import streams
 from .atomic import atomic_path
 from .config import read_class_list
 from .datasets import read_layout
+from .errors import FuncspecError
 from .shards import ShardWriter
 
 
-class PrepareError(ValueError):
+class PrepareError(FuncspecError):
     pass
 
 
@@ -114,11 +115,6 @@ class _Decoder:
             self.pool.join()
 
 
-def _class_rng(seed: int, name: str, purpose: int) -> np.random.Generator:
-    # Keyed by the class name, so a class's files do not depend on which other classes exist.
-    return np.random.default_rng([seed, zlib.crc32(name.encode()), purpose])
-
-
 def _permuted(items: list, rng: np.random.Generator) -> list:
     return [items[i] for i in rng.permutation(len(items))]
 
@@ -171,7 +167,7 @@ def _check_class_count(name: str, count, trained: list, wanted: int, dropped: li
 
 def prepare(name: str, spec: dict, out_dir, raw_root=None, workers: int = 1) -> dict:
     """Prepare dataset `name` (its config block `spec`) into `out_dir`; return the manifest."""
-    if "synthetic" in spec:
+    if "generate" in spec:
         root, layout, options = Path(raw_root), "folder", {}
     else:
         root, layout, options = Path(spec["root"]), spec["layout"], spec.get("layout_options", {})
@@ -186,7 +182,7 @@ def prepare(name: str, spec: dict, out_dir, raw_root=None, workers: int = 1) -> 
     candidates = _candidate_classes(spec, pools)
     count = spec["classes"]["count"]
     if count != "all":
-        candidates = _permuted(candidates, np.random.default_rng([seed, 0]))
+        candidates = _permuted(candidates, streams.rng("class_draw", seed))
         if len(candidates) < count:
             raise PrepareError(f"dataset {name}: classes.count is {count} but only "
                                f"{len(candidates)} classes are available in {root}")
@@ -224,7 +220,8 @@ def prepare(name: str, spec: dict, out_dir, raw_root=None, workers: int = 1) -> 
                 too_small(class_name, f"{n_train} train + {n_test} test",
                           f"{have[0]} train + {have[1]} test" if published else str(have[0]))
                 continue
-            rng = _class_rng(seed, class_name, 0)
+            # Keyed by the class name: a class's files do not depend on which other classes exist.
+            rng = streams.rng("class_images", seed, class_name)
             if published:
                 train, _ = decoder.take(_permuted(pool["train"], rng), n_train)
                 test, _ = decoder.take(_permuted(pool["test"], rng), n_test)
@@ -245,10 +242,10 @@ def prepare(name: str, spec: dict, out_dir, raw_root=None, workers: int = 1) -> 
 
         heldout = []
         others = [c for c in sorted(pools) if c not in set(trained) | {d["class"] for d in dropped}]
-        others = _permuted(others, np.random.default_rng([seed, 1]))
+        others = _permuted(others, streams.rng("heldout_draw", seed))
         while others and len(heldout) < spec["heldout"]["count"]:
             class_name = others.pop(0)
-            taken, _ = decoder.take(_permuted(pools[class_name]["all"], _class_rng(seed, class_name, 1)),
+            taken, _ = decoder.take(_permuted(pools[class_name]["all"], streams.rng("heldout_images", seed, class_name)),
                                  n_heldout)
             if len(taken) < n_heldout:
                 too_small(class_name, f"{n_heldout} held-out", str(len(taken)))
@@ -266,7 +263,7 @@ def prepare(name: str, spec: dict, out_dir, raw_root=None, workers: int = 1) -> 
                   for split in writers}
         manifest = {
             "dataset": name,
-            "source": {"layout": layout, "root": str(root) if "synthetic" not in spec else None,
+            "source": {"layout": layout, "root": str(root) if "generate" not in spec else None,
                        "options": options},
             "image_size": spec["image"]["crop"],
             "classes": classes,

@@ -2,12 +2,13 @@
 
 If a linear classifier on colour histograms, spatial-frequency spectra or luminance
 statistics separates faces from objects, a network can segregate them for those reasons
-rather than for shape (SYNTHETIC.md: a colour shortcut once produced the whole lesion
+rather than for shape (docs/methods.md: a colour shortcut once produced the whole lesion
 result). The pipeline reports this probe beside the lesion results.
 """
 from __future__ import annotations
 
 from itertools import combinations
+from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -15,6 +16,11 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
+
+from . import streams
+from .atomic import write_csv
+from .shards import sample
+from .errors import FuncspecError
 
 FEATURE_SETS = ("colour_histogram", "spatial_frequency", "luminance_contrast", "all")
 _LUMA = np.array([0.299, 0.587, 0.114])
@@ -88,7 +94,7 @@ def lowlevel_features(images: np.ndarray) -> dict[str, np.ndarray]:
     """Global colour, spatial-frequency and luminance statistics of uint8 (N, H, W, 3) images."""
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
-        raise ValueError(f"expected uint8 images of shape (N, H, W, 3), got {images.dtype} {images.shape}")
+        raise FuncspecError(f"expected uint8 images of shape (N, H, W, 3), got {images.dtype} {images.shape}")
     rgb = images.astype(np.float64) / 255.0
     luminance = rgb @ _LUMA
     sets = {
@@ -100,10 +106,16 @@ def lowlevel_features(images: np.ndarray) -> dict[str, np.ndarray]:
     return sets
 
 
+def probe(datasets, out, images_per_dataset: int, folds: int, seed: int) -> None:
+    """The probe step: sample each prepared dataset, probe every pair, write the table."""
+    images = {Path(d).name: sample(d, images_per_dataset, seed) for d in datasets}
+    write_csv(out, domain_probe(images, folds=folds, seed=seed))
+
+
 def domain_probe(images_by_domain: dict[str, np.ndarray], folds: int = 5, seed: int = 0) -> list[dict]:
     """Cross-validated accuracy of telling each pair of domains apart from each feature set."""
     if len(images_by_domain) < 2:
-        raise ValueError(f"domain_probe needs at least two domains, got {sorted(images_by_domain)}")
+        raise FuncspecError(f"domain_probe needs at least two domains, got {sorted(images_by_domain)}")
     features = {name: lowlevel_features(images) for name, images in images_by_domain.items()}
     # The fits are tiny: BLAS threads only contend with each other (and with parallel jobs).
     with threadpool_limits(1):
@@ -115,12 +127,12 @@ def _probe_pairs(images_by_domain: dict, features: dict, folds: int, seed: int) 
     for a, b in combinations(sorted(images_by_domain), 2):
         n = min(len(images_by_domain[a]), len(images_by_domain[b]))
         if n < folds:
-            raise ValueError(f"{a} vs {b}: {n} images per domain is fewer than {folds} folds")
-        rng = np.random.default_rng(seed)
+            raise FuncspecError(f"{a} vs {b}: {n} images per domain is fewer than {folds} folds")
+        rng = streams.rng("sample", seed, a, b)
         pick_a = np.sort(rng.permutation(len(images_by_domain[a]))[:n])
         pick_b = np.sort(rng.permutation(len(images_by_domain[b]))[:n])
         y = np.repeat([0, 1], n)
-        cv = StratifiedKFold(folds, shuffle=True, random_state=seed)
+        cv = StratifiedKFold(folds, shuffle=True, random_state=streams.seed_of("probe_folds", seed))
         for name in FEATURE_SETS:
             x = np.concatenate([features[a][name][pick_a], features[b][name][pick_b]])
             model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))

@@ -1,8 +1,8 @@
 """Provenance: what every job read and wrote, and how; the lineage of any artifact, re-verified.
 
 Every `funcspec` command that writes artifacts leaves one record, a JSON file under
-`results/provenance/`, named after the first path it wrote (results/models/dual/model.pt ->
-results/provenance/models/dual/model.pt.json). A record holds the Snakemake rule, the exact
+`results/provenance/`, named after the first path it wrote (results/train/dual/model.pt ->
+results/provenance/train/dual/model.pt.json). A record holds the Snakemake rule, the exact
 command, the parameters it was given, the seeds among them, a sha256 of every input (a folder as
 one digest over its files), a sha256 of every file written, the code version, software versions,
 device, host and start/end time. Inputs lead to the records that wrote them, back to the raw
@@ -30,6 +30,7 @@ from tqdm import tqdm
 from .atomic import atomic_path
 from .codedigest import code_digest
 from .shards import sha256_file
+from .errors import FuncspecError
 
 # Files inside an output folder that the job itself did not write.
 NOT_WRITTEN_BY_JOB = {".snakemake_timestamp"}
@@ -153,7 +154,7 @@ def code_version() -> dict:
 
 def software() -> dict:
     versions = {"python": platform.python_version()}
-    for package in ("numpy", "torch", "snakemake"):
+    for package in ("numpy", "torch", "torchvision", "pillow", "scikit-learn", "snakemake"):
         try:
             versions[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -226,7 +227,7 @@ class Records:
             for name in record["outputs"]:
                 index.by_file[name] = record
         if index.producer(artifact) is None:
-            raise FileNotFoundError(f"no provenance record lists {artifact} among the files it "
+            raise FuncspecError(f"no provenance record lists {artifact} among the files it "
                                     f"wrote (records: {records_folder(artifact)})")
         return index
 
@@ -288,7 +289,8 @@ def lineage(artifact) -> list[str]:
         lines.append(f"{head}  <- {record['rule']}, {record['ended']}, {record['host']}, "
                      f"{record['device']}  [{record['_record']}]")
         children = [(p, h, None) for p, h in record["inputs"].items()]
-        children += [(p, None, about["note"]) for p, about in record["external_inputs"].items()]
+        children += [(p, None, _external(about)["note"])
+                     for p, about in record["external_inputs"].items()]
         for i, (child, child_hash, note) in enumerate(children):
             last = i == len(children) - 1
             inner = prefix + below
@@ -347,14 +349,23 @@ def verify(artifact, deep: bool = False) -> list[str]:
             expanded.add(record["_record"])
             todo += [(p, h, record) for p, h in record["inputs"].items()]
             problems += _code_changed(record)
+            problems += _software_changed(record)
             problems += _sources_changed(record, deep)
     return problems
 
 
+def _external(about) -> dict:
+    """An external input's entry; records before root fingerprints held only a note."""
+    return about if isinstance(about, dict) else {"note": about, "fingerprint": None}
+
+
 def _code_changed(record: dict) -> list[str]:
     """The record's job ran other code than the working tree's for its subcommand."""
-    subcommand, recorded = record["code"].get("subcommand"), record["code"].get("digest")
-    if not recorded:
+    if "subcommand" not in record["code"]:
+        return [f"{', '.join(record['outputs'])}: made by code of unknown digest (recorded "
+                f"before code digests) [{record['_record']}]"]
+    subcommand, recorded = record["code"]["subcommand"], record["code"]["digest"]
+    if subcommand is None:   # a record written outside the command line (tests, scripts)
         return []
     current = code_digest(subcommand)
     if current == recorded:
@@ -362,6 +373,18 @@ def _code_changed(record: dict) -> list[str]:
     return [f"{', '.join(record['outputs'])}: made by other code: `funcspec {subcommand}` was "
             f"{_short(recorded)} when {record['rule']} ran [{record['_record']}], the working "
             f"tree's is {_short(current)}"]
+
+
+def _software_changed(record: dict) -> list[str]:
+    """Packages that shape results whose version differs from the one the job ran with."""
+    now = software()
+    changed = [f"{name} {version} (now {now[name]})" for name, version in
+               sorted(record["software"].items())
+               if name in now and name != "snakemake" and version != now[name]]
+    if not changed:
+        return []
+    return [f"{', '.join(record['outputs'])}: made with other software: {', '.join(changed)} "
+            f"[{record['_record']}]"]
 
 
 def _sources_changed(record: dict, deep: bool) -> list[str]:
@@ -374,7 +397,7 @@ def _sources_changed(record: dict, deep: bool) -> list[str]:
         if not Path(root).is_dir():
             problems.append(f"{root}: missing, read by {record['rule']} [{record['_record']}]")
             continue
-        if root_fingerprint(root) != about["fingerprint"]:
+        if root_fingerprint(root) != _external(about)["fingerprint"]:
             problems.append(f"{root}: files added, removed or modified since {record['rule']} "
                             f"read it [{record['_record']}]")
         if deep:

@@ -15,6 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from . import streams
+from .errors import FuncspecError
+
 SPLITS = ("train", "test", "heldout")
 
 
@@ -93,6 +96,14 @@ class PreparedSplit:
         return out
 
 
+def sample(prepared_dir, n: int, seed: int) -> np.ndarray:
+    """n images of a prepared train split, drawn with a seed across all its classes."""
+    split = open_split(prepared_dir, "train")
+    rng = streams.rng("sample", seed, Path(prepared_dir).name)
+    indices = np.sort(rng.choice(len(split), size=min(n, len(split)), replace=False))
+    return split.images(indices)
+
+
 def read_manifest(prepared_dir) -> dict:
     with open(Path(prepared_dir) / "manifest.json") as f:
         return json.load(f)
@@ -102,7 +113,7 @@ def open_split(prepared_dir, split: str) -> PreparedSplit:
     prepared_dir = Path(prepared_dir)
     manifest = read_manifest(prepared_dir)
     if split not in manifest["splits"]:
-        raise KeyError(f"{prepared_dir} has no split {split!r} (has {', '.join(manifest['splits'])})")
+        raise FuncspecError(f"{prepared_dir} has no split {split!r} (has {', '.join(manifest['splits'])})")
     entry = manifest["splits"][split]
     classes = manifest["classes"]["heldout" if split == "heldout" else "trained"]
     return PreparedSplit(

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import streams
+
 SPLIT = ("split_a", "split_b")
 
 
 def random_split(num_classes: int, seed: int) -> dict[str, np.ndarray]:
     """All classes pooled and split at random into two mixed pseudo-tasks of (nearly) equal size."""
-    order = np.random.default_rng([seed, 11]).permutation(num_classes)
+    order = streams.rng("random_split", seed).permutation(num_classes)
     half = num_classes // 2
     return {SPLIT[0]: np.sort(order[:half]), SPLIT[1]: np.sort(order[half:])}
 

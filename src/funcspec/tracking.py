@@ -15,6 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from .errors import FuncspecError
 from .provenance import record_path
 
 TRACKED_CONFIG = Path("config/config.yaml")
@@ -22,7 +23,7 @@ RESULTS = Path("results")
 FALLBACK = "once the reason is gone, `dvc commit` records the results by hand"
 
 
-class TrackingError(RuntimeError):
+class TrackingError(FuncspecError):
     pass
 
 

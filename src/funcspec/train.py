@@ -8,7 +8,6 @@ only a job of the same inputs resumes it; any other starts afresh.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import pickle
 import sys
@@ -20,11 +19,16 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from . import models
-from .atomic import atomic_path, fingerprint, remove_leftovers, resumable
+from . import models, streams
+from .atomic import atomic_path, fingerprint, remove_leftovers, resumable, write_csv
 from .codedigest import code_digest
+from .provenance import software
 from .data import Pooled, augment, normalise, open_tasks, eval_batches, to_input
 from .shards import read_manifest, sha256_file
+from .errors import FuncspecError
+
+
+HISTORY_COLUMNS = ["epoch", "task", "split", "loss", "accuracy", "lr"]
 
 
 def pick_device() -> torch.device:
@@ -68,7 +72,7 @@ def _load(path, device):
     try:
         return torch.load(path, map_location=device, weights_only=True)
     except pickle.UnpicklingError as exc:
-        raise ValueError(f"{path} holds more than tensors and plain values: not loaded, "
+        raise FuncspecError(f"{path} holds more than tensors and plain values: not loaded, "
                          "since unpickling it could run code") from exc
 
 
@@ -78,6 +82,19 @@ def load_model(path, device="cpu") -> tuple[models.VGG, dict]:
     model = models.build(saved["arch"], saved["num_classes"], saved["input_size"])
     model.load_state_dict(saved["state_dict"])
     return model.to(device).eval(), saved
+
+
+def load_network(model_path, data: dict, split: str, threads: int = 1):
+    """A trained network and the `split` of its prepared data {task: folder}, checked against
+    each other: (model, saved metadata, pooled images, device)."""
+    torch.set_num_threads(threads)
+    device = pick_device()
+    model, saved = load_model(model_path, device)
+    expected = [t["task"] for t in saved["tasks"]]
+    if split != "heldout" and list(data) != expected:
+        raise FuncspecError(f"{model_path} was trained on tasks {expected}; the data given are "
+                         f"{list(data)}")
+    return model, saved, Pooled(open_tasks(data, split)), device
 
 
 def _save_model(path, model, spec, tasks, num_classes):
@@ -108,26 +125,26 @@ def _accumulate(sums, logits, y, task_of):
         sums[t] += (losses[mine].sum(), correct[mine].sum(), mine.sum())
 
 
-def train(spec: dict, prepared: dict, out_dir, threads: int = 1, progress: bool = True,
-          on_epoch_end=None) -> Path:
-    """Train network `spec` on {task: prepared dir}; write model.pt and history.csv to out_dir.
+def train(spec: dict, prepared: dict, model_path, history_path, threads: int = 1,
+          progress: bool = True, on_epoch_end=None) -> None:
+    """Train network `spec` on {task: prepared dir}; write the network and its history.
 
-    `on_epoch_end(epoch)` is called after each epoch's checkpoint is on disk (tests use it to
-    simulate a kill).
+    The checkpoint lies beside the network while training runs. `on_epoch_end(epoch)` is called
+    after each epoch's checkpoint is on disk (tests use it to simulate a kill).
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    model_path = Path(model_path)
+    model_path.parent.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(threads)
     device = pick_device()
-    cfg, seed = spec["training"], spec["seed"]
+    cfg, seed = spec["train"], spec["seed"]
     size = spec["arch"]["input_size"]
     tasks = open_tasks(prepared, "train")
     pooled = Pooled(tasks, in_memory=cfg["in_memory"])
     num_classes = sum(len(t.split.classes) for t in tasks)
 
-    torch.manual_seed(seed)
+    torch.manual_seed(streams.seed_of("init", seed))
     model = models.build(spec["arch"], num_classes, size).to(device)
-    order = np.random.default_rng([seed, 1]).permutation(len(pooled))
+    order = streams.rng("validation_split", seed).permutation(len(pooled))
     n_val = int(round(cfg["validation_fraction"] * len(pooled)))
     val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
     batch_size = cfg["batch_size"]
@@ -136,9 +153,9 @@ def train(spec: dict, prepared: dict, out_dir, threads: int = 1, progress: bool 
     scheduler = _scheduler(optimizer, cfg["schedule"], cfg["epochs"], steps)
     amp = cfg["amp"] and device.type == "cuda"
 
-    checkpoint = out_dir / "checkpoint.pt"
+    checkpoint = model_path.with_name("checkpoint.pt")
     made_from = fingerprint({"config": spec, "data": data_digests(prepared),
-                             "code": code_digest("train")})
+                             "code": code_digest("train"), "software": software()})
     history, start, best, stale = [], 0, float("inf"), 0
     state = _checkpoint(checkpoint, made_from, device)
     if state is not None:
@@ -151,9 +168,9 @@ def train(spec: dict, prepared: dict, out_dir, threads: int = 1, progress: bool 
 
     for epoch in range(start, cfg["epochs"]):
         model.train()
-        generator = torch.Generator().manual_seed(seed * 100_003 + epoch)
-        torch.manual_seed(seed * 100_019 + epoch)  # dropout
-        epoch_order = np.random.default_rng([seed, 2, epoch]).permutation(train_idx)
+        generator = streams.torch_generator("augmentation", seed, epoch)
+        torch.manual_seed(streams.seed_of("dropout", seed, epoch))
+        epoch_order = streams.rng("epoch_order", seed, epoch).permutation(train_idx)
         sums = np.zeros((len(tasks), 3))
         began = time.perf_counter()
         bar = tqdm(range(steps), desc=f"{spec['name']} epoch {epoch + 1}/{cfg['epochs']}",
@@ -203,12 +220,12 @@ def train(spec: dict, prepared: dict, out_dir, threads: int = 1, progress: bool 
                   f"{patience} epochs", file=sys.stderr)
             break
 
-    _save_model(out_dir / "model.pt", model.eval(), spec, tasks, num_classes)
-    _write_history(out_dir, history)
+    _save_model(model_path, model.eval(), spec, tasks, num_classes)
+    write_csv(history_path, [{k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
+                             for row in history], HISTORY_COLUMNS)
     checkpoint.unlink(missing_ok=True)
     # A checkpoint write killed in an earlier run left its temporary even if this run wrote none.
     remove_leftovers(checkpoint)
-    return out_dir / "model.pt"
 
 
 def _checkpoint(path: Path, made_from: dict, device) -> dict | None:
@@ -223,10 +240,3 @@ def _checkpoint(path: Path, made_from: dict, device) -> dict | None:
     return state if resumable(path, state.get("fingerprint"), made_from) else None
 
 
-def _write_history(out_dir: Path, history: list[dict]) -> None:
-    fields = ["epoch", "task", "split", "loss", "accuracy", "lr"]
-    with atomic_path(out_dir / "history.csv") as tmp, open(tmp, "w", newline="") as f:
-        out = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
-        out.writeheader()
-        out.writerows({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
-                      for row in history)

@@ -25,22 +25,24 @@ config.update(_resolved)
 
 DATASETS = list(config["datasets"])
 NETWORKS = list(config["networks"])
-SYNTHETIC = [name for name, ds in config["datasets"].items() if "synthetic" in ds]
+GENERATED = [name for name, ds in config["datasets"].items() if "generate" in ds]
+RANKED = config["relevance"]["networks"]
+SPLIT_RANKED = config["relevance"]["random_split"]["networks"]
 
 
 wildcard_constraints:
     dataset="|".join(DATASETS),
     network="|".join(NETWORKS),
-    task="|".join(DATASETS + ["split_a", "split_b"]),
+    task="|".join(DATASETS + list(SPLIT)),
     layer=r"(conv|fc)\d+",
 
 
-def dataset_spec(wildcards):
+def get_dataset(wildcards):
     return config["datasets"][wildcards.dataset]
 
 
-def synthetic_args(wildcards):
-    s = dataset_spec(wildcards)["synthetic"]
+def get_generate_args(wildcards):
+    s = get_dataset(wildcards)["generate"]
     greyscale = " --greyscale" if s["greyscale"] else ""
     return (
         f"--domain {s['domain']} --classes {s['classes']} "
@@ -49,12 +51,12 @@ def synthetic_args(wildcards):
     )
 
 
-def prepare_inputs(wildcards):
-    """Generated images for synthetic datasets; the class lists a selection reads."""
-    spec = dataset_spec(wildcards)
+def get_prepare_inputs(wildcards):
+    """Generated images for generated datasets; the class lists a selection reads."""
+    spec = get_dataset(wildcards)
     inputs = {}
-    if "synthetic" in spec:
-        inputs["raw"] = f"results/raw/{wildcards.dataset}"
+    if "generate" in spec:
+        inputs["raw"] = f"results/generate/{wildcards.dataset}"
     elif not Path(spec["root"]).is_dir():
         raise WorkflowError(
             f"datasets.{wildcards.dataset}.root: {spec['root']} does not exist or is not a "
@@ -63,78 +65,81 @@ def prepare_inputs(wildcards):
     for key in ("include", "exclude"):
         if spec["classes"].get(key):
             inputs[key] = spec["classes"][key]
+    if spec.get("layout_options", {}).get("val_labels"):   # labels of ImageNet's flat val/
+        inputs["val_labels"] = spec["layout_options"]["val_labels"]
     return inputs
 
 
-def source_fingerprint(wildcards):
+def get_source_fingerprint(wildcards):
     """A real dataset's file list, sizes and times: a changed image reruns its preparation."""
-    spec = dataset_spec(wildcards)
+    spec = get_dataset(wildcards)
     return root_fingerprint(spec["root"]) if "root" in spec else None
 
 
-def raw_arg(wildcards, input):
+def get_raw_arg(wildcards, input):
     return f"--raw {input.raw}" if "raw" in input.keys() else ""
 
 
-def network_spec(wildcards):
-    return funcspec_config.network_spec(config, wildcards.network)
+def get_network_spec(wildcards):
+    return json.dumps(funcspec_config.network_spec(config, wildcards.network), sort_keys=True)
 
 
 def prepared(datasets):
     """{dataset: prepared folder}, in the given order (it fixes the joint label space)."""
-    return {name: f"results/prepared/{name}" for name in datasets}
+    return {name: f"results/prepare/{name}" for name in datasets}
 
 
-def network_data(wildcards):
+def get_network_data(wildcards):
     return prepared(config["networks"][wildcards.network]["tasks"])
 
 
-def decoding_data(wildcards):
-    return prepared(config["decoding"]["datasets"])
+def get_decode_data(wildcards):
+    return prepared(config["decode"]["datasets"])
 
 
 def as_data_args(folders):
     return " ".join(f"{name}={folder}" for name, folder in folders.items())
 
 
-def data_args(wildcards):
-    return as_data_args(network_data(wildcards))
+def get_data_args(wildcards):
+    return as_data_args(get_network_data(wildcards))
 
 
-def decoding_args(wildcards):
-    return as_data_args(decoding_data(wildcards))
+def get_decode_args(wildcards):
+    return as_data_args(get_decode_data(wildcards))
 
 
-LESIONED = config["lesions"]["networks"]
-SPLIT_RANKED = config["lesions"]["random_split"]["networks"]
-
-
-def lesion_layers(network):
+def ranked_layers(network):
     """The layers ranked and lesioned: config's list, or every conv and hidden FC layer."""
     arch = config["archs"][config["networks"][network]["arch"]]
-    return config["lesions"]["layers"] or lesionable(arch)
+    return config["relevance"]["layers"] or lesionable(arch)
 
 
-def ranking_tasks(network):
+def ranked_tasks(network):
     """Each task of the network, plus the two random-split halves for the split control."""
     tasks = list(config["networks"][network]["tasks"])
     return tasks + (list(SPLIT) if network in SPLIT_RANKED else [])
 
 
-def layer_rankings(wildcards):
+def get_layer_relevance(wildcards):
     return [
         f"results/relevance/{wildcards.network}/{task}/{wildcards.layer}.json"
-        for task in ranking_tasks(wildcards.network)
+        for task in ranked_tasks(wildcards.network)
     ]
 
 
-def network_lesions(network):
-    return [f"results/lesions/{network}/{layer}.csv" for layer in lesion_layers(network)]
+def lesion_tables(network):
+    return [f"results/lesion/{network}/{layer}.csv" for layer in ranked_layers(network)]
 
 
-def split_seed_arg(wildcards):
-    seed = config["lesions"]["random_split"]["seed"]
+def get_split_seed_arg(wildcards):
+    seed = config["relevance"]["random_split"]["seed"]
     return f"--split-seed {seed}" if wildcards.network in SPLIT_RANKED else ""
+
+
+def figure_prefix(wildcards, output):
+    """The figure's files without their extension: Python adds .pdf, .png and .csv."""
+    return output.pdf.removesuffix(".pdf")
 
 
 def record_with_dvc():

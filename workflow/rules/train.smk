@@ -3,14 +3,14 @@
 
 rule train:
     input:
-        unpack(network_data),
+        unpack(get_network_data),
     output:
-        model="results/models/{network}/model.pt",
-        history="results/models/{network}/history.csv",
+        model="results/train/{network}/model.pt",
+        history="results/train/{network}/history.csv",
     params:
         code=code_digest("train"),
-        spec=lambda wildcards: json.dumps(network_spec(wildcards), sort_keys=True),
-        data=data_args,
+        spec=get_network_spec,
+        data=get_data_args,
     log:
         "logs/train/{network}.log",
     threads: 2
@@ -19,24 +19,24 @@ rule train:
     conda:
         "../../envs/funcspec.yaml"
     shell:
-        "funcspec --rule train train --spec {params.spec:q} --data {params.data} --threads {threads} "
-        "--out results/models/{wildcards.network} 2> {log}"
+        "funcspec train --spec {params.spec:q} --data {params.data} --threads {threads} "
+        "--out {output.model} --history {output.history} 2> {log}"
 
 
-rule plot_history:
+rule history:
     input:
-        "results/models/{network}/history.csv",
+        rules.train.output.history,
     output:
         report(
-            "results/models/{network}/history.png",
+            "results/figures/history/{network}.png",
             category="Training",
             caption="../report/history.rst",
         ),
     params:
-        code=code_digest("plot-history"),
+        code=code_digest("history"),
     log:
-        "logs/plot_history/{network}.log",
+        "logs/history/{network}.log",
     conda:
         "../../envs/funcspec.yaml"
     shell:
-        "funcspec --rule plot_history plot-history --history {input} --out {output} 2> {log}"
+        "funcspec history --history {input} --out {output} 2> {log}"

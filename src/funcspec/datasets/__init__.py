@@ -13,6 +13,7 @@ from typing import Callable
 
 from . import folder, food101, imagenet, split_folders, stanford_cars, vggface2
 from .common import IMAGE_EXTENSIONS, LayoutError, SourceImage
+from ..errors import FuncspecError
 
 __all__ = ["IMAGE_EXTENSIONS", "LAYOUTS", "LayoutError", "SourceImage", "layout_options",
            "read_layout", "root_fingerprint"]
@@ -28,11 +29,11 @@ def root_fingerprint(root) -> str:
 
     Cheap (one stat per file, nothing read) and enough to see an image overwritten, added or
     deleted: prepare takes it as a parameter, so such a change reruns preparation. Hidden
-    names are left out, as the readers leave them out.
+    names are left out and linked folders followed, as the readers do.
     """
     root = Path(root)
     lines = []
-    for folder, subfolders, files in os.walk(root):
+    for folder, subfolders, files in os.walk(root, followlinks=True):
         subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
         for name in sorted(f for f in files if not f.startswith(".")):
             stat = os.stat(os.path.join(folder, name))
@@ -54,11 +55,11 @@ def read_layout(layout: str, root, **options) -> list[SourceImage]:
     the layout and the options it does accept, which is what a config author needs to see.
     """
     if layout not in LAYOUTS:
-        raise ValueError(f"unknown dataset layout {layout!r}; valid layouts: {', '.join(sorted(LAYOUTS))}")
+        raise FuncspecError(f"unknown dataset layout {layout!r}; valid layouts: {', '.join(sorted(LAYOUTS))}")
     accepted = layout_options(layout)
     unknown = sorted(set(options) - set(accepted))
     if unknown:
-        raise TypeError(
+        raise FuncspecError(
             f"dataset layout {layout!r} has no option {', '.join(map(repr, unknown))}; "
             f"its options: {', '.join(accepted) or 'none'}"
         )

@@ -5,6 +5,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import FuncspecError
+
 # Lower-case; suffixes are compared case-insensitively because ImageNet ships ".JPEG".
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".ppm"})
 
@@ -17,7 +19,7 @@ class SourceImage:
     box: tuple[int, int, int, int] | None = None  # (left, top, right, bottom) when cropping is asked for
 
 
-class LayoutError(ValueError):
+class LayoutError(FuncspecError):
     """A dataset on disk does not match the layout it was declared to have."""
 
 

@@ -5,6 +5,7 @@ import csv
 from pathlib import Path
 
 from .common import SourceImage, check_root, class_folder_images, layout_error, require_images
+from ..errors import FuncspecError
 
 NAME = "vggface2"
 SPLITS = ("train", "test")
@@ -20,7 +21,7 @@ SKETCH = """\
 def read(root, *, crop: bool = False, crop_margin: float = 0.0) -> list[SourceImage]:
     root = check_root(root, NAME, SKETCH)
     if crop_margin < 0:
-        raise ValueError(f"{NAME} layout: crop_margin must be >= 0, got {crop_margin}")
+        raise FuncspecError(f"{NAME} layout: crop_margin must be >= 0, got {crop_margin}")
     splits = [s for s in SPLITS if (root / s).is_dir()]
     if not splits:
         raise layout_error(NAME, SKETCH, root, "neither a 'train' nor a 'test' folder")

@@ -14,18 +14,19 @@ from matplotlib.figure import Figure
 
 from funcspec.figures.save import save_figure
 from funcspec.figures.style import colour, label
+from ..errors import FuncspecError
 
 COLUMNS = ["panel", "network", "task", "value", "err_low", "err_high", "chance"]
 ACCURACY_COLUMNS = ["network", "task", "accuracy", "ci_low", "ci_high", "chance"]
-DECODING_COLUMNS = ["network", "dataset", "accuracy", "sem", "chance"]
+DECODE_COLUMNS = ["network", "task", "accuracy", "sem", "chance"]
 BASELINE = "untrained"
 
 
-def fig1(accuracy_csvs: list, decoding_csvs: list, out_prefix, face_task: str = "faces",
+def fig1(accuracy_csvs: list, decode_csvs: list, out_prefix, face_task: str = "faces",
          object_task: str = "objects", networks=("face", "object", "dual")) -> list[dict]:
     """Draw Fig. 1B-C from the per-network tables, write out_prefix.{pdf,png,csv}, return the CSV rows."""
     tasks = (face_task, object_task)
-    rows = (_panel_b(_read(decoding_csvs, DECODING_COLUMNS), tasks, networks)
+    rows = (_panel_b(_read(decode_csvs, DECODE_COLUMNS), tasks, networks)
             + _panel_c(_read(accuracy_csvs, ACCURACY_COLUMNS), tasks, networks))
     _write(rows, Path(str(out_prefix)), {face_task: "Held-out identities", object_task: "Held-out objects"},
            {face_task: "Faces", object_task: "Objects"})
@@ -39,24 +40,24 @@ def _read(paths, required) -> list[dict]:
             reader = csv.DictReader(f)
             missing = sorted(set(required) - set(reader.fieldnames or ()))
             if missing:
-                raise ValueError(f"{path}: missing columns {missing}")
+                raise FuncspecError(f"{path}: missing columns {missing}")
             rows.extend(reader)
     return rows
 
 
-def _index(rows, task_column) -> dict:
+def _index(rows) -> dict:
     """Rows keyed by (network, task); a repeated key means two tables disagree on what to draw."""
     by_key = {}
     for row in rows:
-        key = (row["network"], row[task_column])
+        key = (row["network"], row["task"])
         if key in by_key:
-            raise ValueError(f"more than one row for network {key[0]!r} on {key[1]!r}")
+            raise FuncspecError(f"more than one row for network {key[0]!r} on {key[1]!r}")
         by_key[key] = row
     return by_key
 
 
 def _panel_b(rows, tasks, networks) -> list[dict]:
-    by_key = _index(rows, "dataset")
+    by_key = _index(rows)
     tidy = []
     for task in tasks:
         for network in dict.fromkeys((*networks, BASELINE)):  # once, even if networks names it
@@ -65,18 +66,18 @@ def _panel_b(rows, tasks, networks) -> list[dict]:
                 value, sem = float(row["accuracy"]), float(row["sem"])
                 tidy.append(_tidy("B", network, task, value, value - sem, value + sem, row["chance"]))
     if not tidy:
-        raise ValueError(f"no decoding rows for networks {list(networks)} on {list(tasks)}")
+        raise FuncspecError(f"no decoding rows for networks {list(networks)} on {list(tasks)}")
     return tidy
 
 
 def _panel_c(rows, tasks, networks) -> list[dict]:
-    by_key = _index(rows, "task")
+    by_key = _index(rows)
     tidy = [_tidy("C", network, task, float(row["accuracy"]), float(row["ci_low"]),
                   float(row["ci_high"]), row["chance"])
             for task in tasks for network in networks
             if (row := by_key.get((network, task))) is not None]
     if not tidy:
-        raise ValueError(f"no accuracy rows for networks {list(networks)} on {list(tasks)}")
+        raise FuncspecError(f"no accuracy rows for networks {list(networks)} on {list(tasks)}")
     return tidy
 
 

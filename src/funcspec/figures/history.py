@@ -12,7 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 from ..atomic import atomic_path  # noqa: E402
 
 
-def plot_history(history_csv, out_png) -> None:
+def history(history_csv, out_png) -> None:
+    """The history step: a network's training curves as a PNG."""
     curves = defaultdict(lambda: defaultdict(list))
     with open(history_csv) as f:
         for row in csv.DictReader(f):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import matplotlib
+import numpy as np
 
 # A network keeps its colour across figures so a reader can follow it from panel to panel.
 PALETTE = {
@@ -49,3 +50,14 @@ def colour(network: str) -> str:
 
 def label(network: str) -> str:
     return LABELS.get(network, network)
+
+
+def draw_line(ax, rows, key_label, color, style="-"):
+    """Values by depth, with their error bars, as one labelled line."""
+    rows = sorted(rows, key=lambda r: r["depth"])
+    x = [r["depth"] for r in rows]
+    y = np.array([r["value"] for r in rows])
+    lo = y - np.array([r["err_low"] for r in rows])
+    hi = np.array([r["err_high"] for r in rows]) - y
+    ax.errorbar(x, y, yerr=[lo, hi], marker="o", ms=3, ls=style, color=color, label=key_label, capsize=2)
+    ax.set_xticks(x, [r["layer"] for r in rows], rotation=60)

@@ -14,6 +14,7 @@ import numpy as np
 
 from .colours import shared_colour
 from .core import Frame
+from ..errors import FuncspecError
 
 KINDS = ("solid", "stripes", "checker", "dots", "gradient")
 
@@ -50,7 +51,7 @@ class Texture:
         elif self.kind == "gradient":
             t = np.clip(0.5 + u / (4.0 * self.period), 0.0, 1.0)
         else:
-            raise ValueError(f"unknown texture kind {self.kind!r}; valid: {KINDS}")
+            raise FuncspecError(f"unknown texture kind {self.kind!r}; valid: {KINDS}")
         return self.colour_a + t * (self.colour_b - self.colour_a)
 
 

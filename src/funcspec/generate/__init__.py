@@ -1,8 +1,8 @@
 """Procedural stand-ins for the study's datasets: faces, objects, cars and food.
 
 Every image is a pure function of (domain, seed, class_index, index, size, greyscale):
-class parameters come from a generator seeded by (domain, seed, class_index) and the image's
-own nuisance from one seeded by (domain, seed, class_index, index), so any image can be
+class parameters come from the `class_appearance` stream of (seed, domain, class_index) and the
+image's own nuisance from the `image` stream of (seed, domain, class_index, index) (funcspec.streams), so any image can be
 regenerated alone, in any order, with identical pixels.
 """
 from __future__ import annotations
@@ -17,23 +17,24 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from .. import streams
 from . import cars, faces, food, objects, scene
+from ..errors import FuncspecError
 
 DOMAINS = ("faces", "objects", "cars", "food")
 _MODULES = {"faces": faces, "objects": objects, "cars": cars, "food": food}
-_CODES = {"faces": 1, "objects": 2, "cars": 3, "food": 4}
 _PREFIXES = {"faces": "face", "objects": "object", "cars": "car", "food": "food"}
 _PNG_COMPRESS_LEVEL = 6  # fixed, so PNG bytes are identical across runs
 
 
 def _check_domain(domain: str) -> None:
     if domain not in _MODULES:
-        raise ValueError(f"unknown synthetic domain {domain!r}; valid domains: {', '.join(DOMAINS)}")
+        raise FuncspecError(f"unknown domain {domain!r}; valid domains: {', '.join(DOMAINS)}")
 
 
 def _check_count(name: str, value: int, minimum: int = 1) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise FuncspecError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
 def class_name(domain: str, class_index: int) -> str:
@@ -45,7 +46,7 @@ def class_name(domain: str, class_index: int) -> str:
 
 @lru_cache(maxsize=512)
 def _class_params(domain: str, seed: int, class_index: int) -> dict:
-    rng = np.random.default_rng([_CODES[domain], seed, class_index])
+    rng = streams.rng("class_appearance", seed, domain, class_index)
     return _MODULES[domain].class_params(rng)
 
 
@@ -59,7 +60,7 @@ def render(domain: str, seed: int, class_index: int, index: int, size: int,
     _check_count("size", size)
     module = _MODULES[domain]
     params = _class_params(domain, int(seed), int(class_index))
-    rng = np.random.default_rng([_CODES[domain], seed, class_index, index])
+    rng = streams.rng("image", seed, domain, class_index, index)
     canvas = scene.background(size, rng)
     scene.clutter(canvas, rng)
     frame = scene.pose(size, rng, module.max_rotation(params))
@@ -93,7 +94,7 @@ def generate(domain: str, out_dir, n_classes: int, images_per_class: int, size: 
     _check_count("seed", seed, 0)
     _check_count("workers", workers)
     jobs = [(domain, str(out_dir), c, images_per_class, size, seed, greyscale) for c in range(n_classes)]
-    bar = tqdm(total=n_classes, desc=f"synth {domain}", unit="class", disable=not progress)
+    bar = tqdm(total=n_classes, desc=f"generate {domain}", unit="class", disable=not progress)
     with bar:
         if workers == 1:
             for job in jobs:

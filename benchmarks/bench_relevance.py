@@ -1,9 +1,9 @@
 """Time the fast ranking engine against the naive reference on the default config's dual net.
 
-Both engines rank every layer on the same images and must agree (funcspec.ranking.disagreement);
+Both engines rank every layer on the same images and must agree (funcspec.relevance.disagreement);
 the table gives seconds per layer and the reference/fast ratio (goal: at least 5x in total on CPU).
 
-    .venv/bin/python benchmarks/bench_ranking.py [--max-steps 2] [--images 500] [--threads 1]
+    .venv/bin/python benchmarks/bench_relevance.py [--max-steps 2] [--images 500] [--threads 1]
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import torch
 from funcspec import models
 from funcspec.config import load_yaml
 from funcspec.data import centre_crop, normalise, to_input
-from funcspec.ranking import disagreement, rank_fast, rank_reference
+from funcspec.relevance import disagreement, rank_fast, rank_reference
 from funcspec.shards import open_split
 from funcspec.train import load_model
 
@@ -29,7 +29,7 @@ def dual_net(config: dict, seed: int):
     spec = config["networks"]["dual"]
     arch = config["archs"][spec["arch"]]
     classes = sum(config["datasets"][t]["classes"]["count"] for t in spec["tasks"])
-    path = ROOT / "results/models/dual/model.pt"
+    path = ROOT / "results/train/dual/model.pt"
     if path.exists():
         model, saved = load_model(path)
         same = (saved["num_classes"] == classes and saved["input_size"] == arch["input_size"]
@@ -52,7 +52,7 @@ def dual_net(config: dict, seed: int):
 def face_images(n: int, size: int, classes: int, seed: int):
     """n training face images if prepared at the net's size or larger, else random tensors."""
     rng = np.random.default_rng(seed)
-    prepared = ROOT / "results/prepared/faces"
+    prepared = ROOT / "results/prepare/faces"
     if prepared.exists():
         split = open_split(prepared, "train")
         if split.images([0]).shape[1] >= size:
@@ -115,7 +115,7 @@ def main(argv=None):
         print(f"{layer:8} {ref['n_units']:5d} {ref['group_size']:3d} {len(ref['steps']):5d} "
               f"{t_ref:12.2f} {t_fast:8.2f} {t_ref / t_fast:6.1f}x", flush=True)
     print(f"{'total':24} {total_ref:12.2f} {total_fast:8.2f} {total_ref / total_fast:6.1f}x")
-    print("rankings equal (within funcspec.ranking.LOSS_TOLERANCE) for every layer")
+    print("rankings equal (within funcspec.relevance.LOSS_TOLERANCE) for every layer")
 
 
 if __name__ == "__main__":

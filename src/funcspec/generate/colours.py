@@ -1,7 +1,7 @@
 """The one colour distribution every domain draws from.
 
 A prototype that drew faces in skin and hair hues and objects in saturated palettes let
-colour-tuned channels tell the domains apart (see SYNTHETIC.md), so every painted surface
+colour-tuned channels tell the domains apart (see docs/methods.md), so every painted surface
 of every domain (face skin, hair, clothing, hats, object parts, car bodies, food,
 backgrounds, clutter) takes its colour from this single mixture.
 """

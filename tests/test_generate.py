@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from funcspec import synth
+from funcspec import generate
 
 SIZE = 24
 
@@ -18,29 +18,29 @@ def _tree_digest(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.parametrize("domain", synth.DOMAINS)
+@pytest.mark.parametrize("domain", generate.DOMAINS)
 def test_render_shape_and_type(domain):
-    img = synth.render(domain, 0, 3, 5, SIZE)
+    img = generate.render(domain, 0, 3, 5, SIZE)
     assert img.shape == (SIZE, SIZE, 3)
     assert img.dtype == np.uint8
     assert img.std() > 5  # something was drawn, not a flat field
 
 
-@pytest.mark.parametrize("domain", synth.DOMAINS)
+@pytest.mark.parametrize("domain", generate.DOMAINS)
 def test_render_is_deterministic_and_order_independent(domain):
     keys = [(c, i) for c in range(3) for i in range(3)]
-    forward = {k: synth.render(domain, 7, *k, SIZE) for k in keys}
-    synth._class_params.cache_clear()  # class parameters must not depend on what was cached
-    backward = {k: synth.render(domain, 7, *k, SIZE) for k in reversed(keys)}
+    forward = {k: generate.render(domain, 7, *k, SIZE) for k in keys}
+    generate._class_params.cache_clear()  # class parameters must not depend on what was cached
+    backward = {k: generate.render(domain, 7, *k, SIZE) for k in reversed(keys)}
     for k in keys:
         np.testing.assert_array_equal(forward[k], backward[k])
 
 
-@pytest.mark.parametrize("domain", synth.DOMAINS)
+@pytest.mark.parametrize("domain", generate.DOMAINS)
 def test_images_differ_across_classes_images_and_seeds(domain):
-    base = synth.render(domain, 0, 0, 0, SIZE).astype(int)
-    others = [synth.render(domain, 0, 1, 0, SIZE), synth.render(domain, 0, 0, 1, SIZE),
-              synth.render(domain, 1, 0, 0, SIZE)]
+    base = generate.render(domain, 0, 0, 0, SIZE).astype(int)
+    others = [generate.render(domain, 0, 1, 0, SIZE), generate.render(domain, 0, 0, 1, SIZE),
+              generate.render(domain, 1, 0, 0, SIZE)]
     for other in others:
         assert np.abs(base - other.astype(int)).mean() > 5
 
@@ -48,57 +48,57 @@ def test_images_differ_across_classes_images_and_seeds(domain):
 def test_classes_share_parameters_across_their_images():
     # Class parameters come from (domain, seed, class) alone, so two images of one identity
     # share them exactly and two identities do not.
-    assert synth._class_params("faces", 0, 4) == synth._class_params("faces", 0, 4)
-    assert synth._class_params("faces", 0, 4) != synth._class_params("faces", 0, 5)
+    assert generate._class_params("faces", 0, 4) == generate._class_params("faces", 0, 4)
+    assert generate._class_params("faces", 0, 4) != generate._class_params("faces", 0, 5)
 
 
 def test_identities_are_decodable_from_pixels_but_not_trivially():
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.neighbors import NearestCentroid
 
-    x = np.stack([synth.render("faces", 0, c, i, 32).ravel() for c in range(10) for i in range(20)]) / 255.0
+    x = np.stack([generate.render("faces", 0, c, i, 32).ravel() for c in range(10) for i in range(20)]) / 255.0
     y = np.repeat(np.arange(10), 20)
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
     accuracy = cross_val_score(NearestCentroid(), x, y, cv=cv).mean()
     assert 0.17 < accuracy < 0.9  # chance is 0.1; identity must not be readable off the pixels
 
 
-@pytest.mark.parametrize("domain", synth.DOMAINS)
+@pytest.mark.parametrize("domain", generate.DOMAINS)
 def test_greyscale_has_equal_channels_and_same_content(domain):
-    colour = synth.render(domain, 0, 2, 3, SIZE)
-    grey = synth.render(domain, 0, 2, 3, SIZE, greyscale=True)
+    colour = generate.render(domain, 0, 2, 3, SIZE)
+    grey = generate.render(domain, 0, 2, 3, SIZE, greyscale=True)
     assert np.array_equal(grey[..., 0], grey[..., 1]) and np.array_equal(grey[..., 1], grey[..., 2])
     luminance = colour.astype(float) @ np.array([0.299, 0.587, 0.114])
     assert np.abs(grey[..., 0] - luminance).max() <= 1.0
 
 
 def test_class_names():
-    assert synth.class_name("faces", 7) == "face0007"
-    assert synth.class_name("objects", 12) == "object0012"
-    assert synth.class_name("cars", 3) == "car0003"
-    assert synth.class_name("food", 42) == "food0042"
+    assert generate.class_name("faces", 7) == "face0007"
+    assert generate.class_name("objects", 12) == "object0012"
+    assert generate.class_name("cars", 3) == "car0003"
+    assert generate.class_name("food", 42) == "food0042"
 
 
 def test_generate_writes_tree_with_identical_bytes(tmp_path):
     kwargs = dict(n_classes=3, images_per_class=4, size=SIZE, seed=5, progress=False)
-    synth.generate("objects", tmp_path / "a", **kwargs)
-    synth.generate("objects", tmp_path / "b", **kwargs)
-    synth.generate("objects", tmp_path / "c", workers=2, **kwargs)
+    generate.generate("objects", tmp_path / "a", **kwargs)
+    generate.generate("objects", tmp_path / "b", **kwargs)
+    generate.generate("objects", tmp_path / "c", workers=2, **kwargs)
     expected = {f"object{c:04d}/{i:04d}.png" for c in range(3) for i in range(4)}
     digest = _tree_digest(tmp_path / "a")
     assert set(digest) == expected
     assert digest == _tree_digest(tmp_path / "b") == _tree_digest(tmp_path / "c")
-    synth.generate("objects", tmp_path / "a", **kwargs)  # regenerating over a finished tree
+    generate.generate("objects", tmp_path / "a", **kwargs)  # regenerating over a finished tree
     assert _tree_digest(tmp_path / "a") == digest
     png = np.asarray(Image.open(tmp_path / "a" / "object0002" / "0003.png").convert("RGB"))
-    np.testing.assert_array_equal(png, synth.render("objects", 5, 2, 3, SIZE))
+    np.testing.assert_array_equal(png, generate.render("objects", 5, 2, 3, SIZE))
 
 
 def test_generate_greyscale(tmp_path):
-    synth.generate("food", tmp_path, n_classes=1, images_per_class=1, size=SIZE, seed=0,
+    generate.generate("food", tmp_path, n_classes=1, images_per_class=1, size=SIZE, seed=0,
                    greyscale=True, progress=False)
     png = np.asarray(Image.open(tmp_path / "food0000" / "0000.png").convert("RGB"))
-    np.testing.assert_array_equal(png, synth.render("food", 0, 0, 0, SIZE, greyscale=True))
+    np.testing.assert_array_equal(png, generate.render("food", 0, 0, 0, SIZE, greyscale=True))
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -114,10 +114,10 @@ def test_generate_rejects_bad_arguments(tmp_path, kwargs, message):
                 progress=False)
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
-        synth.generate(**args)
+        generate.generate(**args)
     assert not any(tmp_path.iterdir())
 
 
 def test_render_rejects_unknown_domain():
-    with pytest.raises(ValueError, match="unknown synthetic domain 'cats'"):
-        synth.render("cats", 0, 0, 0, SIZE)
+    with pytest.raises(ValueError, match="unknown domain 'cats'"):
+        generate.render("cats", 0, 0, 0, SIZE)

@@ -1,4 +1,5 @@
-"""Greedy, loss-based ranking of one layer's units for one task (Dobs et al. 2022's lesion method).
+"""Unit relevance: greedy, loss-based ranking of one layer's units for one task (the lesion
+method of Dobs et al. 2022).
 
 At each step every not-yet-chosen unit is ablated together with the already chosen ones, the
 task's mean cross-entropy is measured on that step's images, and the k = max(1, int(group_fraction
@@ -26,20 +27,77 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from . import streams
 from .ablation import ablated
-from .atomic import atomic_path, fingerprint, resumable
+from .atomic import atomic_path, fingerprint, resumable, write_json
+from .codedigest import code_digest
+from .data import centre_crop, normalise, to_input
 from .models import VGG
+from .provenance import software
+from .shards import sha256_file
+from .tasks import task_groups
+from .train import data_digests, load_network
+from .errors import FuncspecError
 
 LOSS_TOLERANCE = 1e-5
 
 # Elements of the next layer's pre-activation per candidate chunk (64 MiB in float32): large
 # enough to keep the matrix kernels busy, small enough that the activations above stay in memory.
 _CHUNK_ELEMENTS = 2 ** 24
+
+
+def relevance(model_path, data: dict, task: str, layer: str, out, *, fraction: float,
+              group_fraction: float, max_steps: int | None, images: int, fresh_images: bool,
+              engine: str, batch_size: int, seed: int, split_seed: int | None = None,
+              threads: int = 1) -> None:
+    """The relevance step: rank `layer`'s units for `task` of the network at `model_path`, on
+    its training images, and write the ranking with every setting that shaped it."""
+    model, saved, pooled, device = load_network(model_path, data, "train", threads)
+    groups = task_groups(saved, split_seed)
+    if task not in groups:
+        raise FuncspecError(f"{model_path} has no task {task!r} (has {', '.join(groups)})")
+    pool = np.flatnonzero(np.isin(pooled.labels, groups[task]))
+    step_images = image_sampler(pool, images, seed, fresh_images)
+
+    def batch(step):
+        idx = step_images(step)
+        x = normalise(centre_crop(to_input(pooled.images(idx), device), model.input_size))
+        return x, torch.from_numpy(pooled.labels[idx]).to(device)
+
+    # The settings that shape the ranking besides the engine's own (layer, fractions,
+    # max_steps), which it records itself.
+    settings = {"task": task, "split_seed": split_seed, "images": images,
+                "fresh_images": fresh_images, "seed": seed, "engine": engine,
+                "batch_size": batch_size}
+    inputs = {"config": settings, "model": sha256_file(model_path),
+              "data": data_digests(data), "code": code_digest("relevance"),
+              "software": software()}
+    rank = rank_fast if engine == "fast" else rank_reference
+    out = Path(out)
+    partial = out.with_name(f".{out.name}.partial")
+    result = rank(model, layer, batch, fraction=fraction, group_fraction=group_fraction,
+                  max_steps=max_steps, batch_size=batch_size, checkpoint=partial, inputs=inputs,
+                  progress=True)
+    result.update(network=saved["network"], images_per_step=len(step_images(0)), **settings)
+    write_json(out, result)
+    partial.unlink(missing_ok=True)
+
+
+def image_sampler(pool: np.ndarray, n: int, seed: int, fresh: bool):
+    """`step -> sorted image indices` the greedy step is scored on: n of `pool` (all of it when
+    smaller), drawn afresh for every step when `fresh`, else the same for all steps. A step's
+    draw depends on (seed, step) alone, so a resumed ranking scores each step on the images an
+    uninterrupted one would have used."""
+    def step_images(step: int) -> np.ndarray:
+        rng = streams.rng("relevance_images", seed, step if fresh else 0)
+        return np.sort(rng.choice(pool, size=min(n, len(pool)), replace=False))
+    return step_images
 
 
 def rank_reference(model: VGG, layer: str, images, fraction=0.2, group_fraction=0.016,
@@ -106,9 +164,9 @@ def _greedy(model, layer, images, fraction, group_fraction, max_steps, batch_siz
             inputs, progress, method, score) -> dict:
     names = model.layer_names
     if layer not in names:
-        raise ValueError(f"unknown layer {layer!r} (layers: {', '.join(names)})")
+        raise FuncspecError(f"unknown layer {layer!r} (layers: {', '.join(names)})")
     if layer == names[-1]:
-        raise ValueError(f"{layer} is the class layer: its units are classes, not features, "
+        raise FuncspecError(f"{layer} is the class layer: its units are classes, not features, "
                          "so it cannot be ranked")
     n_units = model.unit_layer(layer).weight.shape[0]
     group = group_size(n_units, fraction, group_fraction, max_steps)

@@ -5,10 +5,10 @@ import pytest
 import torch
 from fabricate import fabricate_folder
 
-from funcspec import cli, models, ranking
+from funcspec import cli, models, relevance
 from funcspec.ablation import ablate_, ablated
 from funcspec.prepare import prepare
-from funcspec.ranking import disagreement, group_size, rank_fast, rank_reference
+from funcspec.relevance import disagreement, group_size, rank_fast, rank_reference
 from funcspec.train import train
 
 torch.set_num_threads(1)
@@ -181,22 +181,24 @@ def saved_net(tmp_path_factory):
                       "heldout": {"count": 0, "images_per_class": 1},
                       "image": {"resize": 20, "crop": 20}, "split": "pooled", "shard_size": 7,
                       "on_bad_image": "error", "on_small_class": "error", "seed": 0,
-                      "synthetic": {}}, root / "faces", raw_root=raw)
+                      "generate": {}}, root / "faces", raw_root=raw)
     spec = {"name": "faces_net", "tasks": ["faces"], "seed": 3,
             "arch": {"stages": [[4], [8]], "fc": [16], "dropout": 0.3, "input_size": 16},
-            "training": {"epochs": 1, "batch_size": 6, "greyscale_p": 0.0,
+            "train": {"epochs": 1, "batch_size": 6, "greyscale_p": 0.0,
                          "optimizer": {"name": "adamw", "lr": 3e-3, "weight_decay": 1e-4},
                          "schedule": {"name": "onecycle"}, "validation_fraction": 0.0,
                          "stop_patience": None, "amp": False, "in_memory": True}}
-    return train(spec, {"faces": root / "faces"}, root / "net", progress=False), root / "faces"
+    train(spec, {"faces": root / "faces"}, root / "net" / "model.pt", root / "net" / "history.csv",
+          progress=False)
+    return root / "net" / "model.pt", root / "faces"
 
 
 def rank_argv(saved_net, out, **settings) -> list[str]:
     """`funcspec rank` of conv2 (8 units, one per step, 5 steps), `settings` overriding."""
     model, data = saved_net
     settings = {"task": "faces", "layer": "conv2", "fraction": 0.5, "group_fraction": 0.016,
-                "images": 8, "seed": 0, "batch_size": 4, **settings}
-    argv = ["rank", "--model", str(model), "--data", f"faces={data}", "--out", str(out)]
+                "images": 8, "seed": 0, "batch_size": 4, "engine": "fast", **settings}
+    argv = ["relevance", "--model", str(model), "--data", f"faces={data}", "--out", str(out)]
     for name, value in settings.items():
         flag = "--" + name.replace("_", "-")
         argv += [flag] if value is True else [flag, str(value)]
@@ -209,14 +211,14 @@ def test_a_partial_ranking_made_with_another_seed_is_not_resumed(saved_net, tmp_
     rerun with another --seed (or model, data, image count, engine, task...) kept the steps the
     old seed had made."""
     out = tmp_path / "conv2.json"
-    save = ranking._save
+    save = relevance._save
 
     def dies_after_2_steps(checkpoint, *args):
         save(checkpoint, *args)
         if len(json.loads(checkpoint.read_text())["steps"]) == 2:
             raise KeyboardInterrupt
     with monkeypatch.context() as patch:
-        patch.setattr(ranking, "_save", dies_after_2_steps)
+        patch.setattr(relevance, "_save", dies_after_2_steps)
         with pytest.raises(KeyboardInterrupt):
             cli.main(rank_argv(saved_net, out, seed=0))
     assert (tmp_path / ".conv2.json.partial").exists()

@@ -1,6 +1,6 @@
 """Time generating the default synthetic datasets against a 60 s budget on 2 cores.
 
-    PYTHONPATH=src python benchmarks/bench_synth.py [--size 32] [--workers 2] [--scale 1.0]
+    PYTHONPATH=src python benchmarks/bench_generate.py [--size 32] [--workers 2] [--scale 1.0]
 
 Writes into a temporary directory that is removed afterwards. --scale shrinks the class
 counts for a quick look (the per-1000-image rates stay comparable). Besides wall time it
@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from funcspec import synth
+from funcspec import generate
 
 DEFAULTS = {"faces": (120, 70), "objects": (70, 140), "cars": (60, 70), "food": (60, 70)}
 BUDGET_S = 60.0
@@ -41,7 +41,7 @@ def main() -> None:
         for domain, (classes, per_class) in DEFAULTS.items():
             n_classes = max(args.workers, round(classes * args.scale))
             start, start_cpu = time.perf_counter(), _cpu_seconds()
-            synth.generate(domain, Path(tmp) / domain, n_classes, per_class, args.size, seed=0,
+            generate.generate(domain, Path(tmp) / domain, n_classes, per_class, args.size, seed=0,
                            workers=args.workers, progress=False)
             seconds, cpu = time.perf_counter() - start, _cpu_seconds() - start_cpu
             images = n_classes * per_class

@@ -1,0 +1,26 @@
+# Linear decoding of held-out classes from the penultimate layer (Fig. 1B).
+
+
+rule decode:
+    input:
+        unpack(get_decode_data),
+        model=rules.train.output.model,
+    output:
+        "results/decode/{network}.csv",
+    params:
+        code=code_digest("decode"),
+        data=get_decode_args,
+        batch_size=config["decode"]["batch_size"],
+        folds=config["decode"]["folds"],
+        seed=config["decode"]["seed"],
+    log:
+        "logs/decode/{network}.log",
+    threads: 2
+    resources:
+        gpu=1,
+    conda:
+        "../../envs/funcspec.yaml"
+    shell:
+        "funcspec decode --model {input.model} --data {params.data} "
+        "--batch-size {params.batch_size} --folds {params.folds} --seed {params.seed} "
+        "--threads {threads} --out {output} 2> {log}"
