@@ -7,6 +7,7 @@ counts for a quick look (the per-1000-image rates stay comparable). Besides wall
 prints the CPU time the generating processes used, which is what to read when other jobs
 share the machine: CPU seconds / 2 is the wall time on two free cores.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,10 +30,14 @@ def _cpu_seconds() -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the default class counts")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="fraction of the default class counts"
+    )
     parser.add_argument("--dir", default=None, help="where to write (default: the system temp dir)")
     args = parser.parse_args()
 
@@ -41,19 +46,35 @@ def main() -> None:
         for domain, (classes, per_class) in DEFAULTS.items():
             n_classes = max(args.workers, round(classes * args.scale))
             start, start_cpu = time.perf_counter(), _cpu_seconds()
-            generate.generate(domain, Path(tmp) / domain, n_classes, per_class, args.size, seed=0,
-                           workers=args.workers, progress=False)
+            generate.generate(
+                domain,
+                Path(tmp) / domain,
+                n_classes,
+                per_class,
+                args.size,
+                seed=0,
+                workers=args.workers,
+                progress=False,
+            )
             seconds, cpu = time.perf_counter() - start, _cpu_seconds() - start_cpu
             images = n_classes * per_class
             total_s += seconds
             total_cpu += cpu
             total_images += images
-            print(f"{domain:8s} {images:6d} images  wall {seconds:6.1f} s ({seconds / images * 1000:5.2f} s per 1000, "
-                  f"{args.workers} workers)  cpu {cpu:6.1f} s ({cpu / images * 1000:5.2f} s per 1000)")
+            print(
+                f"{domain:8s} {images:6d} images  wall {seconds:6.1f} s "
+                f"({seconds / images * 1000:5.2f} s per 1000, {args.workers} workers)  "
+                f"cpu {cpu:6.1f} s ({cpu / images * 1000:5.2f} s per 1000)"
+            )
     budget = BUDGET_S * args.scale
-    print(f"total    {total_images:6d} images  wall {total_s:6.1f} s  cpu {total_cpu:6.1f} s  budget {budget:.0f} s")
-    print(f"ratio wall / budget {total_s / budget:.2f};  ratio (cpu / 2 cores) / budget "
-          f"{total_cpu / 2 / budget:.2f}  (< 1 is within budget)")
+    print(
+        f"total    {total_images:6d} images  wall {total_s:6.1f} s  cpu {total_cpu:6.1f} s  "
+        f"budget {budget:.0f} s"
+    )
+    print(
+        f"ratio wall / budget {total_s / budget:.2f};  ratio (cpu / 2 cores) / budget "
+        f"{total_cpu / 2 / budget:.2f}  (< 1 is within budget)"
+    )
 
 
 if __name__ == "__main__":

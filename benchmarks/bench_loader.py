@@ -7,6 +7,7 @@ and their ratio. Needs a default run's data (`snakemake --cores all results/prep
 
     python benchmarks/bench_loader.py [--dataset faces] [--steps 60] [--threads 1] [--workers 1]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -52,12 +53,25 @@ def pipeline_batches(prepared: Path, batch_size: int, size: int):
 
 
 def imagefolder_batches(raw: Path, batch_size: int, size: int, workers: int):
-    dataset = torchvision.datasets.ImageFolder(raw, transform=transforms.Compose([
-        transforms.RandomCrop(size), transforms.RandomGrayscale(0.2), transforms.ToTensor(),
-        transforms.Normalize([0.5] * 3, [0.5] * 3)]))
-    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True,
-                                         num_workers=workers, drop_last=True,
-                                         persistent_workers=workers > 0)
+    dataset = torchvision.datasets.ImageFolder(
+        raw,
+        transform=transforms.Compose(
+            [
+                transforms.RandomCrop(size),
+                transforms.RandomGrayscale(0.2),
+                transforms.ToTensor(),
+                transforms.Normalize([0.5] * 3, [0.5] * 3),
+            ]
+        ),
+    )
+    loader = torch.utils.data.DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=True,
+        num_workers=workers,
+        drop_last=True,
+        persistent_workers=workers > 0,
+    )
     while True:
         yield from loader
 
@@ -77,20 +91,28 @@ def main():
     prepared, raw = Path("results/prepare") / args.dataset, Path("results/generate") / args.dataset
     # The raw folders also hold the held-out classes: size the class layer for all of them.
     n_classes = sum(1 for p in raw.iterdir() if p.is_dir())
-    print(f"{args.dataset}: {n_classes} classes, batch {batch_size}, {args.steps} steps, "
-          f"{args.threads} torch thread(s), {args.workers} DataLoader worker(s)")
+    print(
+        f"{args.dataset}: {n_classes} classes, batch {batch_size}, {args.steps} steps, "
+        f"{args.threads} torch thread(s), {args.workers} DataLoader worker(s)"
+    )
 
     rates = {}
     for name, batches in (
-            ("pipeline shards", pipeline_batches(prepared, batch_size, arch["input_size"])),
-            ("ImageFolder + DataLoader", imagefolder_batches(raw, batch_size, arch["input_size"],
-                                                             args.workers))):
+        ("pipeline shards", pipeline_batches(prepared, batch_size, arch["input_size"])),
+        (
+            "ImageFolder + DataLoader",
+            imagefolder_batches(raw, batch_size, arch["input_size"], args.workers),
+        ),
+    ):
         torch.manual_seed(0)
         model = models.build(arch, n_classes, arch["input_size"])
         optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
         rates[name] = time_steps(batches, model, optimizer, args.steps, batch_size)
         print(f"{name:26s} {rates[name]:8.1f} images/s")
-    print(f"ratio (pipeline / ImageFolder): {rates['pipeline shards'] / rates['ImageFolder + DataLoader']:.2f}x")
+    print(
+        "ratio (pipeline / ImageFolder): "
+        f"{rates['pipeline shards'] / rates['ImageFolder + DataLoader']:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ shard from the producer's record while the shard's size and mtime are unchanged 
 funcspec does). Prints both times and their ratio. Writes into a temporary directory; the
 page cache is warm in both cases, so on a cluster file system the gap is wider.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,14 @@ def main() -> None:
         shards.mkdir(parents=True)
         for i in range(args.shards):
             (shards / f"train-{i:03d}.npy").write_bytes(os.urandom(args.shard_mb << 20))
-        provenance.write_record(rule="prepare", command="-", parameters={}, inputs=[],
-                                outputs=[shards], started=provenance.now())
+        provenance.write_record(
+            rule="prepare",
+            command="-",
+            parameters={},
+            inputs=[],
+            outputs=[shards],
+            started=provenance.now(),
+        )
 
         def record(trust: bool):
             known = provenance.recorded_files([shards]) if trust else None

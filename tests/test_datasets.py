@@ -408,3 +408,18 @@ def test_fabricated_vggface2_box_file_has_published_format(tmp_path):
     assert lines[0] == '"NAME_ID","X","Y","W","H"'
     assert lines[1] == '"n000001/0001_01",1,2,20,16'
     assert list(csv.reader(lines))[1][0] == "n000001/0001_01"
+
+
+def test_the_root_fingerprint_sees_into_linked_folders(tmp_path):
+    """Bug (review): os.walk does not follow linked folders, which the readers read, so an
+    image edited or added under a linked class folder left the fingerprint (and the prepare
+    job) unchanged."""
+    from funcspec.datasets import root_fingerprint
+
+    shared = fabricate_folder(tmp_path / "shared", n_classes=1, per_class=2)
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "class_0").symlink_to(shared / "class_0")
+    before = root_fingerprint(root)
+    (shared / "class_0" / "0001.png").write_bytes(b"an edited image")
+    assert root_fingerprint(root) != before

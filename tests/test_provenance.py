@@ -201,3 +201,39 @@ def test_headline_metrics_match_the_tables_they_summarise(smoke_run):
             assert headline[key]["dual"][layer] == pytest.approx(index, abs=1e-12)
             assert drawn[baseline, layer] == pytest.approx(index, abs=1e-12)
     assert set(headline["decode"]) == {"face", "object", "dual", "untrained"}
+
+
+def test_verify_flags_a_record_of_unknown_code_or_other_software(tmp_path, monkeypatch):
+    """Bug (review): a record written before code digests, or by other package versions,
+    passed --verify as clean against any code and any software."""
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["generate", "--domain", "faces", "--classes", "1", "--images-per-class", "1",
+                     "--size", "16", "--seed", "0", "--out", "results/generate/faces"]) == 0
+    assert provenance.verify("results/generate/faces") == []
+    record_file = tmp_path / "results/provenance/generate/faces.json"
+    record = json.loads(record_file.read_text())
+
+    old = {**record, "code": {k: v for k, v in record["code"].items()
+                              if k not in ("subcommand", "digest")}}
+    record_file.write_text(json.dumps(old))
+    (problem,) = provenance.verify("results/generate/faces")
+    assert "made by code of unknown digest" in problem
+
+    other = {**record, "software": {**record["software"], "torch": "1.0.0"}}
+    record_file.write_text(json.dumps(other))
+    (problem,) = provenance.verify("results/generate/faces")
+    assert "made with other software: torch 1.0.0 (now " in problem
+
+
+def test_a_record_of_a_dataset_root_lists_its_label_file_and_fingerprint(tmp_path):
+    """Bug (review): ImageNet's val_labels file, which decides the test labels, was neither an
+    input of the prepare job nor in its record, so editing it went unseen."""
+    root = tmp_path / "imagenet"
+    root.mkdir()
+    spec = {"layout": "imagenet", "root": str(root), "classes": {"count": "all"},
+            "layout_options": {"val_labels": str(tmp_path / "labels.csv")}}
+    args = cli.build_parser().parse_args(["prepare", "--name", "objects", "--spec",
+                                          json.dumps(spec), "--out", "x"])
+    inputs, external = cli._inputs(args)
+    assert inputs == [str(tmp_path / "labels.csv")]
+    assert external[str(root)]["fingerprint"] == root_fingerprint(root)

@@ -1,1 +1,2 @@
-"""funcspec: reproduce Dobs et al. (2022), functional specialization in CNNs trained on faces and objects."""
+"""funcspec: reproduce Dobs et al. (2022), functional specialization in CNNs trained on faces
+and objects."""

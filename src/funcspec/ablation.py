@@ -4,10 +4,11 @@ A unit is one output channel of the layer's Conv2d or Linear, so zeroing its wei
 entry makes its pre-activation exactly 0 for every input; after the ReLU (and max-pool) it
 stays 0, which is what the fast ranking engine relies on.
 """
+
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 

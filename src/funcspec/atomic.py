@@ -8,6 +8,7 @@ because one job at a time writes an artifact (funcspec.lock): no live writer can
 A partial result (a training checkpoint, a partial ranking) carries a fingerprint: per part of
 what determines the final result (config, input contents, code), a sha256 of its canonical JSON.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -56,17 +57,21 @@ def _remove(path: Path) -> None:
 
 def fingerprint(parts: dict) -> dict[str, str]:
     """{part: sha256 of the part's canonical JSON}, part by part so a mismatch can say which."""
-    return {name: hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":"))
-                                 .encode()).hexdigest()
-            for name, value in parts.items()}
+    return {
+        name: hashlib.sha256(
+            json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+        ).hexdigest()
+        for name, value in parts.items()
+    }
 
 
 def resumable(path, saved: dict | None, current: dict) -> bool:
     """Whether the partial result at `path`, of fingerprint `saved`, may be continued by a job of
     fingerprint `current`; if not, say on stderr which parts differ."""
     saved = saved or {}
-    differ = sorted(name for name in saved.keys() | current.keys()
-                    if saved.get(name) != current.get(name))
+    differ = sorted(
+        name for name in saved.keys() | current.keys() if saved.get(name) != current.get(name)
+    )
     if differ:
         print(f"ignoring {path}: written for other inputs ({', '.join(differ)})", file=sys.stderr)
     return not differ

@@ -6,6 +6,7 @@ Snakemake's record of the shell command is a complete record of what produced an
 After a command has written its outputs, `main` leaves a provenance record of the job beside
 them (funcspec.provenance), and while it writes them it holds their lock (funcspec.lock).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,14 +21,24 @@ from .lock import exclusive
 
 
 def _generate(args):
+    """Draw a dataset into class folders of PNGs."""
     from .generate import generate
 
-    generate(args.domain, args.out, n_classes=args.classes, images_per_class=args.images_per_class,
-             size=args.size, seed=args.seed, greyscale=args.greyscale, workers=args.workers)
+    generate(
+        args.domain,
+        args.out,
+        n_classes=args.classes,
+        images_per_class=args.images_per_class,
+        size=args.size,
+        seed=args.seed,
+        greyscale=args.greyscale,
+        workers=args.workers,
+    )
     return [args.out]
 
 
 def _prepare(args):
+    """Select classes and images, write shards."""
     from .prepare import prepare
 
     prepare(args.name, json.loads(args.spec), args.out, raw_root=args.raw, workers=args.workers)
@@ -35,6 +46,7 @@ def _prepare(args):
 
 
 def _probe(args):
+    """How well low-level statistics tell datasets apart."""
     from .probe import probe
 
     probe(args.datasets, args.out, args.images_per_dataset, args.folds, args.seed)
@@ -42,6 +54,7 @@ def _probe(args):
 
 
 def _contact_sheet(args):
+    """A PNG of example images, one row per dataset."""
     from .contact_sheet import contact_sheet
 
     contact_sheet(args.datasets, args.out, args.columns, args.seed)
@@ -49,14 +62,17 @@ def _contact_sheet(args):
 
 
 def _train(args):
+    """Train one network, checkpointing every epoch."""
     from .train import train
 
-    train(json.loads(args.spec), _task_dirs(args.data), args.out, args.history,
-          threads=args.threads)
+    train(
+        json.loads(args.spec), _task_dirs(args.data), args.out, args.history, threads=args.threads
+    )
     return [args.out, args.history]
 
 
 def _history(args):
+    """Plot a training history."""
     from .figures.history import history
 
     history(args.history, args.out)
@@ -64,70 +80,141 @@ def _history(args):
 
 
 def _evaluate(args):
+    """Top-1 accuracy on every task's test split."""
     from .evaluate import evaluate
 
-    evaluate(args.model, _task_dirs(args.data), args.out, args.predictions, args.batch_size,
-             args.bootstrap, args.seed, args.threads)
+    evaluate(
+        args.model,
+        _task_dirs(args.data),
+        args.out,
+        args.predictions,
+        args.batch_size,
+        args.bootstrap,
+        args.seed,
+        args.threads,
+    )
     return [args.out, args.predictions]
 
 
 def _decode(args):
+    """Linear decoding of held-out classes."""
     from .decode import decode
 
-    decode(args.model, _task_dirs(args.data), args.out, args.batch_size, args.folds, args.seed,
-           args.threads)
+    decode(
+        args.model,
+        _task_dirs(args.data),
+        args.out,
+        args.batch_size,
+        args.folds,
+        args.seed,
+        args.threads,
+    )
     return [args.out]
 
 
 def _relevance(args):
+    """Greedy loss-based ranking of one layer's units for one task."""
     from .relevance import relevance
 
-    relevance(args.model, _task_dirs(args.data), args.task, args.layer, args.out,
-              fraction=args.fraction, group_fraction=args.group_fraction,
-              max_steps=args.max_steps, images=args.images, fresh_images=args.fresh_images,
-              engine=args.engine, batch_size=args.batch_size, seed=args.seed,
-              split_seed=args.split_seed, threads=args.threads)
+    relevance(
+        args.model,
+        _task_dirs(args.data),
+        args.task,
+        args.layer,
+        args.out,
+        fraction=args.fraction,
+        group_fraction=args.group_fraction,
+        max_steps=args.max_steps,
+        images=args.images,
+        fresh_images=args.fresh_images,
+        engine=args.engine,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        split_seed=args.split_seed,
+        threads=args.threads,
+    )
     return [args.out]
 
 
 def _lesion(args):
+    """Accuracy of every task after lesioning ranked units."""
     from .lesion import lesion
 
-    lesion(args.model, _task_dirs(args.data), args.layer, args.relevance, args.out,
-           fractions=args.fractions, random_draws=args.random_draws, batch_size=args.batch_size,
-           seed=args.seed, split_seed=args.split_seed, threads=args.threads)
+    lesion(
+        args.model,
+        _task_dirs(args.data),
+        args.layer,
+        args.relevance,
+        args.out,
+        fractions=args.fractions,
+        random_draws=args.random_draws,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        split_seed=args.split_seed,
+        threads=args.threads,
+    )
     return [args.out]
 
 
 def _fig1(args):
+    """Figure 1: held-out decoding (B), top-1 accuracy (C)."""
     from .figures.fig1 import fig1
 
-    fig1(args.accuracy, args.decode, args.out_prefix, face_task=args.face_task,
-         object_task=args.object_task, networks=tuple(args.networks))
+    fig1(
+        args.accuracy,
+        args.decode,
+        args.out_prefix,
+        face_task=args.face_task,
+        object_task=args.object_task,
+        networks=tuple(args.networks),
+    )
     return _figure_files(args.out_prefix)
 
 
 def _fig2(args):
+    """Figure 2: lesions by layer, the segregation index."""
     from .figures.fig2 import fig2
 
-    fig2(args.lesion, args.out_prefix, network=args.network, face_task=args.face_task,
-         object_task=args.object_task, fraction=args.fraction)
+    fig2(
+        args.lesion,
+        args.out_prefix,
+        network=args.network,
+        face_task=args.face_task,
+        object_task=args.object_task,
+        fraction=args.fraction,
+    )
     return _figure_files(args.out_prefix)
 
 
 def _figS1(args):
+    """Figure S1: the lesion controls."""
     from .figures.figS1 import figS1
 
-    figS1(args.lesion, args.controls, args.out_prefix, network=args.network,
-          face_task=args.face_task, object_task=args.object_task, fraction=args.fraction)
+    figS1(
+        args.lesion,
+        args.controls,
+        args.out_prefix,
+        network=args.network,
+        face_task=args.face_task,
+        object_task=args.object_task,
+        fraction=args.fraction,
+    )
     return _figure_files(args.out_prefix)
 
 
 def _metrics(args):
+    """Headline numbers (DVC metrics and plots)."""
     from .metrics import metrics
 
-    metrics(args.accuracy, args.decode, args.lesion, args.histories, args.fraction, args.out,
-            args.training)
+    metrics(
+        args.accuracy,
+        args.decode,
+        args.lesion,
+        args.histories,
+        args.fraction,
+        args.out,
+        args.training,
+    )
     return [args.out, *args.training]
 
 
@@ -145,6 +232,7 @@ def _provenance(args):
 
 
 def _restore(args):
+    """DVC pull, then mark the results up to date."""
     from .tracking import restore
 
     restore(pull=not args.no_pull, remote=args.remote)
@@ -177,15 +265,36 @@ def _prepare_sources(args) -> tuple[list[str], dict]:
         lists.append(spec["layout_options"]["val_labels"])
     if "root" not in spec:
         return lists, {}
-    return lists, {spec["root"]: {
-        "note": f"{spec['layout']} dataset; each image's sha256 is in manifest.csv",
-        "fingerprint": root_fingerprint(spec["root"])}}
+    return lists, {
+        spec["root"]: {
+            "note": f"{spec['layout']} dataset; each image's sha256 is in manifest.csv",
+            "fingerprint": root_fingerprint(spec["root"]),
+        }
+    }
 
 
-def _command(commands, name, func, help_, inputs=(), sources=None):
-    """A subcommand; `inputs` names the arguments that are files or folders it reads."""
-    p = commands.add_parser(name, help=help_)
-    p.set_defaults(func=func, inputs=inputs, sources=sources)
+# The arguments that name the files and folders each command reads: its provenance inputs.
+INPUTS = {
+    "prepare": ("raw",),
+    "probe": ("datasets",),
+    "contact_sheet": ("datasets",),
+    "train": ("data",),
+    "history": ("history",),
+    "evaluate": ("model", "data"),
+    "decode": ("model", "data"),
+    "relevance": ("model", "data"),
+    "lesion": ("model", "data", "relevance"),
+    "fig1": ("accuracy", "decode"),
+    "fig2": ("lesion",),
+    "figS1": ("lesion", "controls"),
+    "metrics": ("accuracy", "decode", "lesion", "histories"),
+}
+
+
+def _command(commands, name, func):
+    """A subcommand; its help is the first line of its function's docstring."""
+    p = commands.add_parser(name, help=func.__doc__.splitlines()[0].rstrip("."))
+    p.set_defaults(func=func)
     return p
 
 
@@ -214,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="funcspec", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    p = _command(commands, "generate", _generate, "draw a dataset into class folders of PNGs")
+    p = _command(commands, "generate", _generate)
     p.add_argument("--domain", required=True)
     p.add_argument("--classes", type=int, required=True)
     p.add_argument("--images-per-class", type=int, required=True)
@@ -224,75 +333,66 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--out", required=True)
 
-    p = _command(commands, "prepare", _prepare, "select classes and images, write shards",
-                 inputs=("raw",), sources=_prepare_sources)
+    p = _command(commands, "prepare", _prepare)
     p.add_argument("--name", required=True, help="dataset name (its key under `datasets`)")
     p.add_argument("--spec", required=True, help="the dataset's config block as JSON")
     p.add_argument("--raw", help="folder of generated images (generated datasets only)")
     p.add_argument("--workers", type=int, default=1, help="image decoding processes")
     p.add_argument("--out", required=True)
 
-    p = _command(commands, "probe", _probe, "how well low-level statistics tell datasets apart",
-                 inputs=("datasets",))
+    p = _command(commands, "probe", _probe)
     p.add_argument("--datasets", nargs="+", required=True, help="prepared dataset folders")
     p.add_argument("--images-per-dataset", type=int, required=True)
     p.add_argument("--folds", type=int, required=True)
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--out", required=True, help="CSV of accuracy per pair and feature set")
 
-    p = _command(commands, "contact_sheet", _contact_sheet,
-                 "a PNG of example images, one row per dataset", inputs=("datasets",))
+    p = _command(commands, "contact_sheet", _contact_sheet)
     p.add_argument("--datasets", nargs="+", required=True, help="prepared dataset folders")
     p.add_argument("--columns", type=int, required=True)
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--out", required=True)
 
-    p = _command(commands, "train", _train, "train one network, checkpointing every epoch",
-                 inputs=("data",))
+    p = _command(commands, "train", _train)
     p.add_argument("--spec", required=True, help="the network's resolved config as JSON")
     p.add_argument("--data", nargs="+", required=True, help="TASK=PREPARED_DIR, in label order")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", required=True, help="the trained network (model.pt)")
     p.add_argument("--history", required=True, help="the training history CSV")
 
-    p = _command(commands, "history", _history, "plot a training history",
-                 inputs=("history",))
+    p = _command(commands, "history", _history)
     p.add_argument("--history", required=True, help="the training history CSV")
     p.add_argument("--out", required=True)
 
-    p = _command(commands, "evaluate", _evaluate, "top-1 accuracy on every task's test split",
-                 inputs=("model", "data"))
+    p = _command(commands, "evaluate", _evaluate)
     _network_args(p)
     p.add_argument("--bootstrap", type=int, required=True, help="bootstrap resamples")
     p.add_argument("--out", required=True, help="accuracy table CSV")
     p.add_argument("--predictions", required=True, help="predictions CSV")
 
-    p = _command(commands, "decode", _decode, "linear decoding of held-out classes",
-                 inputs=("model", "data"))
+    p = _command(commands, "decode", _decode)
     _network_args(p)
     p.add_argument("--folds", type=int, required=True)
     p.add_argument("--out", required=True, help="decoding table CSV")
 
-    p = _command(commands, "relevance", _relevance,
-                 "greedy loss-based ranking of one layer's units for one task",
-                 inputs=("model", "data"))
+    p = _command(commands, "relevance", _relevance)
     _network_args(p, "TASK=PREPARED_DIR of the network's tasks")
     p.add_argument("--task", required=True, help="a task of the network, or split_a / split_b")
     p.add_argument("--split-seed", type=int, help="seed of the random class split (split_a/b)")
     p.add_argument("--layer", required=True)
-    p.add_argument("--fraction", type=float, required=True,
-                   help="rank until more than this is chosen")
-    p.add_argument("--group-fraction", type=float, required=True,
-                   help="units added per step, as a fraction")
+    p.add_argument(
+        "--fraction", type=float, required=True, help="rank until more than this is chosen"
+    )
+    p.add_argument(
+        "--group-fraction", type=float, required=True, help="units added per step, as a fraction"
+    )
     p.add_argument("--max-steps", type=int, help="cap on greedy steps (default: none)")
     p.add_argument("--images", type=int, required=True, help="training images per step")
     p.add_argument("--fresh-images", action="store_true", help="draw new images at every step")
     p.add_argument("--engine", choices=["fast", "reference"], required=True)
     p.add_argument("--out", required=True, help="ranking JSON")
 
-    p = _command(commands, "lesion", _lesion,
-                 "accuracy of every task after lesioning ranked units",
-                 inputs=("model", "data", "relevance"))
+    p = _command(commands, "lesion", _lesion)
     _network_args(p, "TASK=PREPARED_DIR of the network's tasks")
     p.add_argument("--layer", required=True)
     p.add_argument("--relevance", nargs="+", required=True, help="ranking JSONs of this layer")
@@ -301,8 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--random-draws", type=int, required=True)
     p.add_argument("--out", required=True, help="lesion table CSV")
 
-    p = _command(commands, "fig1", _fig1, "Figure 1: held-out decoding (B), top-1 accuracy (C)",
-                 inputs=("accuracy", "decode"))
+    p = _command(commands, "fig1", _fig1)
     p.add_argument("--accuracy", nargs="+", required=True, help="accuracy tables")
     p.add_argument("--decode", nargs="+", required=True, help="decoding tables")
     p.add_argument("--networks", nargs="+", required=True, help="face, object and dual net names")
@@ -310,60 +409,70 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--object-task", required=True)
     p.add_argument("--out-prefix", required=True, help="writes PREFIX.pdf, .png and .csv")
 
-    p = _command(commands, "fig2", _fig2, "Figure 2: lesions by layer, the segregation index",
-                 inputs=("lesion",))
+    p = _command(commands, "fig2", _fig2)
     p.add_argument("--lesion", nargs="+", required=True, help="lesion tables of the dual net")
     _figure_args(p)
 
-    p = _command(commands, "figS1", _figS1, "Figure S1: the lesion controls",
-                 inputs=("lesion", "controls"))
+    p = _command(commands, "figS1", _figS1)
     p.add_argument("--lesion", nargs="+", required=True, help="lesion tables of the dual net")
     p.add_argument("--controls", nargs="*", default=[], help="lesion tables of control nets")
     _figure_args(p)
 
-    p = _command(commands, "metrics", _metrics, "headline numbers (DVC metrics and plots)",
-                 inputs=("accuracy", "decode", "lesion", "histories"))
+    p = _command(commands, "metrics", _metrics)
     p.add_argument("--accuracy", nargs="+", required=True, help="accuracy tables")
     p.add_argument("--decode", nargs="*", default=[], help="decoding tables")
     p.add_argument("--lesion", nargs="*", default=[], help="lesion tables")
     p.add_argument("--histories", nargs="*", default=[], help="training histories")
     p.add_argument("--fraction", type=float, required=True, help="lesion fraction of the index")
     p.add_argument("--out", required=True, help="headline.json")
-    p.add_argument("--training", nargs="*", default=[],
-                   help="where each history is copied for DVC plots, in --histories order")
+    p.add_argument(
+        "--training",
+        nargs="*",
+        default=[],
+        help="where each history is copied for DVC plots, in --histories order",
+    )
 
-    p = _command(commands, "provenance", _provenance, "an artifact's lineage; --verify checks it")
+    p = _command(commands, "provenance", _provenance)
     p.add_argument("artifact", help="a file or folder under results/")
-    p.add_argument("--verify", action="store_true",
-                   help="re-hash every file in the lineage and compare the code that made it "
-                        "with the working tree's; exit 1 on any mismatch")
-    p.add_argument("--deep", action="store_true",
-                   help="with --verify, also re-hash every source image of a dataset on disk "
-                        "against its manifest.csv")
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="re-hash every file in the lineage and compare the code that made it "
+        "with the working tree's; exit 1 on any mismatch",
+    )
+    p.add_argument(
+        "--deep",
+        action="store_true",
+        help="with --verify, also re-hash every source image of a dataset on disk "
+        "against its manifest.csv",
+    )
 
-    p = _command(commands, "restore", _restore, "dvc pull, then mark the results up to date")
+    p = _command(commands, "restore", _restore)
     p.add_argument("--remote", help="DVC remote to pull from (default: the repository's)")
-    p.add_argument("--no-pull", action="store_true",
-                   help="results already in place: check them against dvc.lock, align mtimes")
+    p.add_argument(
+        "--no-pull",
+        action="store_true",
+        help="results already in place: check them against dvc.lock, align mtimes",
+    )
     return parser
 
 
 def _inputs(args) -> tuple[list[str], dict]:
     """(paths the command reads, {external path: about}) from its arguments."""
     paths = []
-    for name in args.inputs:
+    for name in INPUTS.get(args.command, ()):
         value = getattr(args, name)
         for item in value if isinstance(value, list) else [value] if value else []:
             paths.append(item.partition("=")[2] if name == "data" else item)
-    if args.sources is None:
+    if args.command != "prepare":
         return paths, {}
-    lists, external = args.sources(args)
+    lists, external = _prepare_sources(args)
     return paths + lists, external
 
 
 def _parameters(args) -> dict:
     """The command's arguments, JSON specs decoded: the config values the job used."""
-    skip = ("func", "command", "inputs", "sources")
+    skip = ("func", "command")
     parameters = {k: v for k, v in vars(args).items() if k not in skip}
     if "spec" in parameters:
         parameters["spec"] = json.loads(parameters["spec"])
@@ -380,10 +489,16 @@ def main(argv=None) -> int:
             written = args.func(args)
             if written:
                 inputs, external = _inputs(args)
-                provenance.write_record(rule=args.command, subcommand=args.command,
-                                        command=shlex.join(["funcspec", *argv]),
-                                        parameters=_parameters(args), inputs=inputs,
-                                        outputs=written, started=started, external=external)
+                provenance.write_record(
+                    rule=args.command,
+                    subcommand=args.command,
+                    command=shlex.join(["funcspec", *argv]),
+                    parameters=_parameters(args),
+                    inputs=inputs,
+                    outputs=written,
+                    started=started,
+                    external=external,
+                )
     except FuncspecError as exc:
         # The project's own failures (bad data, bad config, a held lock) get one clear line;
         # anything else is a bug and shows its traceback.

@@ -8,6 +8,7 @@ Each piece is hashed as its syntax tree without docstrings, so comments, docstri
 formatting do not count. Provenance records carry the digest, and `funcspec provenance
 --verify` compares it with the code in the working tree.
 """
+
 from __future__ import annotations
 
 import ast
@@ -15,6 +16,7 @@ import copy
 import functools
 import hashlib
 from pathlib import Path
+
 from .errors import FuncspecError
 
 PACKAGE = "funcspec"
@@ -36,12 +38,16 @@ def _tree(module: str) -> ast.Module:
 
 
 def _without_docstrings(node: ast.AST) -> ast.AST:
-    node = copy.deepcopy(node)   # the cached tree stays whole for the next caller
+    node = copy.deepcopy(node)  # the cached tree stays whole for the next caller
     for inner in ast.walk(node):
         body = getattr(inner, "body", None)
-        if (isinstance(inner, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-                and body and isinstance(body[0], ast.Expr)
-                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
+        if (
+            isinstance(inner, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             inner.body = body[1:] or [ast.Pass()]
     return node
 
@@ -74,8 +80,11 @@ def _imported(node: ast.AST, module: str) -> set[str]:
             names = [base] + [f"{base}.{alias.name}" for alias in inner.names]
         else:
             continue
-        found |= {name for name in names
-                  if name.split(".")[0] == PACKAGE and _module_file(name) is not None}
+        found |= {
+            name
+            for name in names
+            if name.split(".")[0] == PACKAGE and _module_file(name) is not None
+        }
     return found
 
 
@@ -99,16 +108,22 @@ def modules_of(node: ast.AST, module: str) -> set[str]:
 
 def _handler_functions(handler: str) -> dict[str, ast.FunctionDef]:
     """The handler's definition in cli.py and those of the cli.py functions it calls."""
-    defined = {node.name: node for node in _tree(f"{PACKAGE}.cli").body
-               if isinstance(node, ast.FunctionDef)}
+    defined = {
+        node.name: node
+        for node in _tree(f"{PACKAGE}.cli").body
+        if isinstance(node, ast.FunctionDef)
+    }
     todo, found = [handler], {}
     while todo:
         name = todo.pop()
         if name in found:
             continue
         found[name] = defined[name]
-        todo += [inner.id for inner in ast.walk(defined[name])
-                 if isinstance(inner, ast.Name) and inner.id in defined]
+        todo += [
+            inner.id
+            for inner in ast.walk(defined[name])
+            if isinstance(inner, ast.Name) and inner.id in defined
+        ]
     return found
 
 
@@ -131,8 +146,10 @@ def handler_name(command: str) -> str:
     module it imports into the digest of any module that imports this one.
     """
     name = "_" + command.replace("-", "_")
-    if not any(isinstance(node, ast.FunctionDef) and node.name == name
-               for node in _tree(f"{PACKAGE}.cli").body):
+    if not any(
+        isinstance(node, ast.FunctionDef) and node.name == name
+        for node in _tree(f"{PACKAGE}.cli").body
+    ):
         raise FuncspecError(f"funcspec has no subcommand {command!r}")
     return name
 
@@ -143,8 +160,12 @@ def code_pieces(command: str) -> dict[str, str]:
     entries and package modules."""
     functions = _handler_functions(handler_name(command))
     cli = f"{PACKAGE}.cli"
-    used = {inner.id for node in functions.values() for inner in ast.walk(node)
-            if isinstance(inner, ast.Name)}
+    used = {
+        inner.id
+        for node in functions.values()
+        for inner in ast.walk(node)
+        if isinstance(inner, ast.Name)
+    }
     modules = _cli_imports(used)
     for node in functions.values():
         modules |= modules_of(node, cli)

@@ -3,6 +3,7 @@
 Errors name the key path and what was expected, so a typo in a 200-line config is found at
 once instead of hours later inside a cluster job.
 """
+
 from __future__ import annotations
 
 import copy
@@ -11,9 +12,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from .errors import FuncspecError
-
 from .datasets import LAYOUTS, layout_options
+from .errors import FuncspecError
 from .layers import lesionable
 
 
@@ -45,7 +45,7 @@ def _apply_defaults(schema: dict, node, root: dict) -> None:
     if not isinstance(node, dict):
         return
     for key, sub in schema.get("properties", {}).items():
-        if "$ref" in sub:   # keywords beside a $ref (a default) refine the referenced schema
+        if "$ref" in sub:  # keywords beside a $ref (a default) refine the referenced schema
             sub = {**_resolve_ref(root, sub["$ref"]), **sub}
         if key not in node and "default" in sub:
             node[key] = copy.deepcopy(sub["default"])
@@ -80,16 +80,22 @@ def validate(config: dict, schema_path) -> dict:
         _apply_defaults(schema, config, schema)
         problems = _check_consistency(config, schema)
     if problems:
-        raise ConfigError("invalid configuration:\n" + "\n".join(f"  config key {p}" for p in problems))
+        raise ConfigError(
+            "invalid configuration:\n" + "\n".join(f"  config key {p}" for p in problems)
+        )
     return config
 
 
 def network_spec(config: dict, name: str) -> dict:
     """Everything that shapes network `name`: its tasks, architecture, seed, train settings."""
     net = config["networks"][name]
-    return {"name": name, "tasks": net["tasks"], "seed": net["seed"],
-            "arch": config["archs"][net["arch"]],
-            "train": deep_merge(config["train"], net.get("train", {}))}
+    return {
+        "name": name,
+        "tasks": net["tasks"],
+        "seed": net["seed"],
+        "arch": config["archs"][net["arch"]],
+        "train": deep_merge(config["train"], net.get("train", {})),
+    }
 
 
 def _check_consistency(config: dict, schema: dict) -> list[str]:
@@ -99,24 +105,34 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
         is_generated = "generate" in ds
         is_real = "layout" in ds or "root" in ds
         if is_generated == is_real:
-            problems.append(f"{where}: give either `generate` (generated images) or `layout` and "
-                            "`root` (a dataset on disk), exactly one of the two")
+            problems.append(
+                f"{where}: give either `generate` (generated images) or `layout` and "
+                "`root` (a dataset on disk), exactly one of the two"
+            )
         elif is_real and not ("layout" in ds and "root" in ds):
             problems.append(f"{where}: a dataset on disk needs both `layout` and `root`")
         if is_generated and ds["split"] == "published":
-            problems.append(f"{where}.split: generated datasets have no published split; use pooled")
+            problems.append(
+                f"{where}.split: generated datasets have no published split; use pooled"
+            )
         if is_real and ds.get("layout") in LAYOUTS:
             accepted = layout_options(ds["layout"])
             for option in sorted(set(ds["layout_options"]) - set(accepted)):
-                problems.append(f"{where}.layout_options: layout {ds['layout']!r} has no option "
-                                f"{option!r} (its options: {', '.join(accepted) or 'none'})")
+                problems.append(
+                    f"{where}.layout_options: layout {ds['layout']!r} has no option "
+                    f"{option!r} (its options: {', '.join(accepted) or 'none'})"
+                )
         if ds["image"]["crop"] > ds["image"]["resize"]:
-            problems.append(f"{where}.image.crop: {ds['image']['crop']} is larger than "
-                            f"image.resize {ds['image']['resize']}")
+            problems.append(
+                f"{where}.image.crop: {ds['image']['crop']} is larger than "
+                f"image.resize {ds['image']['resize']}"
+            )
     for name in config["probe"]["datasets"]:
         if name not in config["datasets"]:
-            problems.append(f"probe.datasets: {name!r} is not a dataset in `datasets` "
-                            f"({', '.join(config['datasets'])})")
+            problems.append(
+                f"probe.datasets: {name!r} is not a dataset in `datasets` "
+                f"({', '.join(config['datasets'])})"
+            )
     train_schema = {**schema["$defs"]["train"], "$defs": schema["$defs"]}
     for name, net in config["networks"].items():
         where = f"networks.{name}"
@@ -124,15 +140,19 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
             if task not in config["datasets"]:
                 problems.append(f"{where}.tasks: {task!r} is not a dataset in `datasets`")
         if net["arch"] not in config["archs"]:
-            problems.append(f"{where}.arch: {net['arch']!r} is not one of `archs` "
-                            f"({', '.join(config['archs'])})")
+            problems.append(
+                f"{where}.arch: {net['arch']!r} is not one of `archs` "
+                f"({', '.join(config['archs'])})"
+            )
         else:
             size = config["archs"][net["arch"]]["input_size"]
             for task in set(net["tasks"]) & set(config["datasets"]):
                 if config["datasets"][task]["image"]["crop"] < size:
-                    problems.append(f"{where}: arch {net['arch']} takes {size} px inputs but "
-                                    f"datasets.{task}.image.crop is only "
-                                    f"{config['datasets'][task]['image']['crop']}")
+                    problems.append(
+                        f"{where}: arch {net['arch']} takes {size} px inputs but "
+                        f"datasets.{task}.image.crop is only "
+                        f"{config['datasets'][task]['image']['crop']}"
+                    )
         merged = deep_merge(config["train"], net.get("train", {}))
         problems += _errors(train_schema, merged, f"{where}.train (merged over train).")
     for name in config["decode"]["networks"]:
@@ -154,38 +174,49 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
         valid = lesionable(arch) if arch else []
         for layer in relevance["layers"] or []:
             if arch and layer not in valid:
-                problems.append(f"relevance.layers: network {name} (arch "
-                                f"{config['networks'][name]['arch']}) has no lesionable layer "
-                                f"{layer!r} (its layers: {', '.join(valid)})")
+                problems.append(
+                    f"relevance.layers: network {name} (arch "
+                    f"{config['networks'][name]['arch']}) has no lesionable layer "
+                    f"{layer!r} (its layers: {', '.join(valid)})"
+                )
     ranked = relevance["fraction"]
     for p in config["lesion"]["fractions"]:
         if p > ranked:
-            problems.append(f"lesion.fractions: {p} is more than the ranked fraction "
-                            f"relevance.fraction {ranked}")
+            problems.append(
+                f"lesion.fractions: {p} is more than the ranked fraction "
+                f"relevance.fraction {ranked}"
+            )
     fig2 = config["figures"]["fig2"]
-    for key, name in [("fig2.network", fig2["network"]),
-                      *(("figS1.networks", n) for n in config["figures"]["figS1"]["networks"])]:
+    for key, name in [
+        ("fig2.network", fig2["network"]),
+        *(("figS1.networks", n) for n in config["figures"]["figS1"]["networks"]),
+    ]:
         if name not in relevance["networks"]:
             problems.append(f"figures.{key}: network {name!r} is not in relevance.networks")
     if fig2["network"] in config["networks"]:
         tasks = config["networks"][fig2["network"]]["tasks"]
         for key in ("face_task", "object_task"):
             if fig2[key] not in tasks:
-                problems.append(f"figures.fig2.{key}: {fig2[key]!r} is not a task of network "
-                                f"{fig2['network']} ({', '.join(tasks)})")
+                problems.append(
+                    f"figures.fig2.{key}: {fig2[key]!r} is not a task of network "
+                    f"{fig2['network']} ({', '.join(tasks)})"
+                )
     if not any(abs(fig2["fraction"] - p) < 1e-9 for p in config["lesion"]["fractions"]):
-        problems.append(f"figures.fig2.fraction: {fig2['fraction']} is not one of "
-                        "lesion.fractions")
+        problems.append(f"figures.fig2.fraction: {fig2['fraction']} is not one of lesion.fractions")
     fig1 = config["figures"]["fig1"]
     for key in ("face_net", "object_net", "dual_net", "untrained_net"):
         if fig1.get(key) is not None and fig1[key] not in config["networks"]:
             problems.append(f"figures.fig1.{key}: {fig1[key]!r} is not a network in `networks`")
-    for key, nets in (("face_task", ("face_net", "dual_net")),
-                      ("object_task", ("object_net", "dual_net"))):
+    for key, nets in (
+        ("face_task", ("face_net", "dual_net")),
+        ("object_task", ("object_net", "dual_net")),
+    ):
         for net in (fig1[n] for n in nets if fig1[n] in config["networks"]):
             if fig1[key] not in config["networks"][net]["tasks"]:
-                problems.append(f"figures.fig1.{key}: {fig1[key]!r} is not a task of network "
-                                f"{net} ({', '.join(config['networks'][net]['tasks'])})")
+                problems.append(
+                    f"figures.fig1.{key}: {fig1[key]!r} is not a task of network "
+                    f"{net} ({', '.join(config['networks'][net]['tasks'])})"
+                )
     return problems
 
 

@@ -4,6 +4,7 @@ A multi-task network sees one pooled label space (faces 0..F-1, then objects F..
 never told which task an image belongs to; shuffling the pooled images mixes the tasks in each
 batch in proportion to their image counts.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -74,10 +75,12 @@ def normalise(x: torch.Tensor) -> torch.Tensor:
 
 def centre_crop(x: torch.Tensor, size: int) -> torch.Tensor:
     top, left = (x.shape[2] - size) // 2, (x.shape[3] - size) // 2
-    return x[:, :, top:top + size, left:left + size]
+    return x[:, :, top : top + size, left : left + size]
 
 
-def augment(x: torch.Tensor, size: int, greyscale_p: float, generator: torch.Generator) -> torch.Tensor:
+def augment(
+    x: torch.Tensor, size: int, greyscale_p: float, generator: torch.Generator
+) -> torch.Tensor:
     """The paper's training augmentation: random crop, random greyscale; no horizontal flip."""
     n, _, h, w = x.shape
     tops = torch.randint(0, h - size + 1, (n,), generator=generator)
@@ -94,6 +97,6 @@ def augment(x: torch.Tensor, size: int, greyscale_p: float, generator: torch.Gen
 def eval_batches(pooled: Pooled, indices: np.ndarray, batch_size: int, size: int, device):
     """(normalised centre-cropped inputs, labels, task indices) of `indices`, in order."""
     for start in range(0, len(indices), batch_size):
-        idx = indices[start:start + batch_size]
+        idx = indices[start : start + batch_size]
         x = normalise(centre_crop(to_input(pooled.images(idx), device), size))
         yield x, torch.from_numpy(pooled.labels[idx]).to(device), pooled.task_of[idx]

@@ -1,4 +1,6 @@
-"""Held-out linear decoding: how well a layer's features separate classes the network never saw (Fig. 1B)."""
+"""Held-out linear decoding: how well a layer's features separate classes the network never
+saw (Fig. 1B)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,12 +13,13 @@ from sklearn.preprocessing import StandardScaler
 from . import streams
 from .atomic import write_csv
 from .data import Pooled, eval_batches, open_tasks
-from .train import load_model, pick_device
 from .errors import FuncspecError
+from .train import load_model, pick_device
 
 
-def decode(model_path, data: dict, out, batch_size: int, folds: int, seed: int,
-           threads: int = 1) -> None:
+def decode(
+    model_path, data: dict, out, batch_size: int, folds: int, seed: int, threads: int = 1
+) -> None:
     """The decode step: for each dataset, its held-out classes decoded from the network's
     penultimate layer."""
     torch.set_num_threads(threads)
@@ -27,9 +30,17 @@ def decode(model_path, data: dict, out, batch_size: int, folds: int, seed: int,
         pooled = Pooled(open_tasks({task: folder}, "heldout"))
         features = activations(model, pooled, model.penultimate, batch_size, device)
         result = cross_validated(features, pooled.labels, folds=folds, seed=seed)
-        rows.append({"network": saved["network"], "task": task, "layer": model.penultimate,
-                     **{k: result[k] for k in ("accuracy", "sem", "chance", "folds", "n_images",
-                                               "n_classes")}})
+        rows.append(
+            {
+                "network": saved["network"],
+                "task": task,
+                "layer": model.penultimate,
+                **{
+                    k: result[k]
+                    for k in ("accuracy", "sem", "chance", "folds", "n_images", "n_classes")
+                },
+            }
+        )
     write_csv(out, rows)
 
 
@@ -40,16 +51,20 @@ def activations(model, pooled: Pooled, layer: str, batch_size: int, device) -> n
     return np.concatenate([model(x, stop=layer).flatten(1).cpu().numpy() for x, _, _ in batches])
 
 
-def cross_validated(features: np.ndarray, labels: np.ndarray, folds: int = 5, seed: int = 0,
-                    max_iter: int = 1000) -> dict:
-    """Cross-validated accuracy of a logistic-regression readout of `features` (N, D) for `labels` (N,).
+def cross_validated(
+    features: np.ndarray, labels: np.ndarray, folds: int = 5, seed: int = 0, max_iter: int = 1000
+) -> dict:
+    """Cross-validated accuracy of a logistic-regression readout of `features` (N, D) for
+    `labels` (N,).
 
     The scaler sits inside the pipeline so each fold standardises with its training part
     only; scaling on all images would leak the test images' statistics into the readout.
     """
     features, labels = np.asarray(features, dtype=np.float64), np.asarray(labels)
     if features.ndim != 2 or labels.ndim != 1 or features.shape[0] != labels.shape[0]:
-        raise FuncspecError(f"need features (N, D) and labels (N,), got {features.shape} and {labels.shape}")
+        raise FuncspecError(
+            f"need features (N, D) and labels (N,), got {features.shape} and {labels.shape}"
+        )
     if folds < 2:
         raise FuncspecError(f"folds must be >= 2, got {folds}")
     classes, counts = np.unique(labels, return_counts=True)
@@ -59,7 +74,9 @@ def cross_validated(features: np.ndarray, labels: np.ndarray, folds: int = 5, se
     if small:
         raise FuncspecError(f"every class needs at least folds={folds} images; too few in {small}")
 
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=streams.seed_of("decode_folds", seed))
+    splitter = StratifiedKFold(
+        n_splits=folds, shuffle=True, random_state=streams.seed_of("decode_folds", seed)
+    )
     fold_accuracies = []
     for train, test in splitter.split(features, labels):
         readout = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter))

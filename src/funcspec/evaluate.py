@@ -1,4 +1,5 @@
 """Top-1 accuracy and its confidence interval, bootstrapped over classes and images (Fig. 1C)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,24 +8,45 @@ import torch
 from . import streams
 from .atomic import write_csv
 from .data import Pooled, eval_batches
-from .train import load_network
 from .errors import FuncspecError
+from .train import load_network
 
 
-def evaluate(model_path, data: dict, out, predictions_out, batch_size: int, bootstrap: int,
-             seed: int, threads: int = 1) -> None:
+def evaluate(
+    model_path,
+    data: dict,
+    out,
+    predictions_out,
+    batch_size: int,
+    bootstrap: int,
+    seed: int,
+    threads: int = 1,
+) -> None:
     """The evaluate step: each task's top-1 accuracy with its CI, and every test prediction."""
     model, saved, pooled, device = load_network(model_path, data, "test", threads)
     predicted = predictions(model, pooled, batch_size, device)
     rows = []
     for t, task in enumerate(pooled.tasks):
         mine = pooled.task_of == t
-        rows.append(accuracy_table(saved["network"], task.task, predicted[mine], pooled.labels[mine],
-                                   saved["num_classes"], bootstrap, seed))
+        rows.append(
+            accuracy_table(
+                saved["network"],
+                task.task,
+                predicted[mine],
+                pooled.labels[mine],
+                saved["num_classes"],
+                bootstrap,
+                seed,
+            )
+        )
     write_csv(out, rows)
-    write_csv(predictions_out, [
-        {"task": pooled.tasks[t].task, "index": i, "label": int(y), "predicted": int(p)}
-        for i, (t, y, p) in enumerate(zip(pooled.task_of, pooled.labels, predicted))])
+    write_csv(
+        predictions_out,
+        [
+            {"task": pooled.tasks[t].task, "index": i, "label": int(y), "predicted": int(p)}
+            for i, (t, y, p) in enumerate(zip(pooled.task_of, pooled.labels, predicted))
+        ],
+    )
 
 
 @torch.no_grad()
@@ -38,13 +60,16 @@ def top1(predicted: np.ndarray, labels: np.ndarray) -> float:
     """Fraction of images whose predicted class equals the true class."""
     predicted, labels = np.asarray(predicted), np.asarray(labels)
     if predicted.shape != labels.shape or labels.ndim != 1 or labels.size == 0:
-        raise FuncspecError(f"predicted and labels must be equal, non-empty 1-D arrays, "
-                         f"got shapes {predicted.shape} and {labels.shape}")
+        raise FuncspecError(
+            f"predicted and labels must be equal, non-empty 1-D arrays, "
+            f"got shapes {predicted.shape} and {labels.shape}"
+        )
     return float(np.mean(predicted == labels))
 
 
-def bootstrap_ci(correct: np.ndarray, labels: np.ndarray, n_boot: int = 1000,
-                 level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+def bootstrap_ci(
+    correct: np.ndarray, labels: np.ndarray, n_boot: int = 1000, level: float = 0.95, seed: int = 0
+) -> tuple[float, float]:
     """Percentile interval of mean correctness under a two-level bootstrap.
 
     Each replicate draws the classes with replacement and then, within every drawn class,
@@ -55,10 +80,14 @@ def bootstrap_ci(correct: np.ndarray, labels: np.ndarray, n_boot: int = 1000,
     """
     correct, labels = np.asarray(correct, dtype=bool), np.asarray(labels)
     if correct.shape != labels.shape or labels.ndim != 1 or labels.size == 0:
-        raise FuncspecError(f"correct and labels must be equal, non-empty 1-D arrays, "
-                         f"got shapes {correct.shape} and {labels.shape}")
+        raise FuncspecError(
+            f"correct and labels must be equal, non-empty 1-D arrays, "
+            f"got shapes {correct.shape} and {labels.shape}"
+        )
     if n_boot < 1 or not 0 < level < 1:
-        raise FuncspecError(f"need n_boot >= 1 and 0 < level < 1, got n_boot={n_boot}, level={level}")
+        raise FuncspecError(
+            f"need n_boot >= 1 and 0 < level < 1, got n_boot={n_boot}, level={level}"
+        )
     _, cls = np.unique(labels, return_inverse=True)
     n_images = np.bincount(cls)
     n_correct = np.bincount(cls, weights=correct).astype(np.int64)
@@ -71,8 +100,15 @@ def bootstrap_ci(correct: np.ndarray, labels: np.ndarray, n_boot: int = 1000,
     return float(low), float(high)
 
 
-def accuracy_table(network: str, task: str, predicted: np.ndarray, labels: np.ndarray,
-                   n_outputs: int, n_boot: int = 1000, seed: int = 0) -> dict:
+def accuracy_table(
+    network: str,
+    task: str,
+    predicted: np.ndarray,
+    labels: np.ndarray,
+    n_outputs: int,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict:
     """One row of the accuracy table: top-1 with its 95% CI and the network's chance level.
 
     Chance is 1 / n_outputs, the number of classes the network chooses among (all 2137 for
@@ -82,7 +118,9 @@ def accuracy_table(network: str, task: str, predicted: np.ndarray, labels: np.nd
         raise FuncspecError(f"n_outputs must be >= 1, got {n_outputs}")
     accuracy = top1(predicted, labels)
     labels = np.asarray(labels)
-    ci_low, ci_high = bootstrap_ci(np.asarray(predicted) == labels, labels, n_boot=n_boot, seed=seed)
+    ci_low, ci_high = bootstrap_ci(
+        np.asarray(predicted) == labels, labels, n_boot=n_boot, seed=seed
+    )
     return {
         "network": network,
         "task": task,

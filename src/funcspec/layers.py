@@ -1,4 +1,5 @@
 """Layer names of a VGG architecture, without building it (the Snakefile plans jobs per layer)."""
+
 from __future__ import annotations
 
 import re

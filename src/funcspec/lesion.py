@@ -1,5 +1,6 @@
 """Lesions: zero the top-ranked units of one layer and measure every task (see tasks.py); the
 readers of the lesion tables, for the figures and metrics that draw on them."""
+
 from __future__ import annotations
 
 import csv
@@ -15,13 +16,25 @@ from . import streams
 from .ablation import ablated
 from .atomic import write_csv
 from .data import Pooled, eval_batches
+from .errors import FuncspecError
 from .tasks import SPLIT, task_groups
 from .train import load_network
-from .errors import FuncspecError
 
 
-def lesion(model_path, data: dict, layer: str, relevance_paths, out, *, fractions, random_draws: int,
-           batch_size: int, seed: int, split_seed: int | None = None, threads: int = 1) -> None:
+def lesion(
+    model_path,
+    data: dict,
+    layer: str,
+    relevance_paths,
+    out,
+    *,
+    fractions,
+    random_draws: int,
+    batch_size: int,
+    seed: int,
+    split_seed: int | None = None,
+    threads: int = 1,
+) -> None:
     """The lesion step: every task's test accuracy with the top-ranked units of `layer` (by each
     ranking in `relevance_paths`) zeroed, and with random units of the same number."""
     model, saved, pooled, device = load_network(model_path, data, "test", threads)
@@ -33,14 +46,17 @@ def lesion(model_path, data: dict, layer: str, relevance_paths, out, *, fraction
         rankings[ranking["task"]] = ranking["order"]
     n_units = model.unit_layer(layer).weight.shape[0]
     lesions = conditions(rankings, n_units, fractions, random_draws, seed)
-    rows = evaluate_lesions(model, layer, pooled, task_groups(saved, split_seed), lesions,
-                            batch_size, device)
-    write_csv(out, [{"network": saved["network"], "layer": layer, "n_units": n_units, **r}
-                    for r in rows])
+    rows = evaluate_lesions(
+        model, layer, pooled, task_groups(saved, split_seed), lesions, batch_size, device
+    )
+    write_csv(
+        out, [{"network": saved["network"], "layer": layer, "n_units": n_units, **r} for r in rows]
+    )
 
 
-def conditions(rankings: dict[str, list[int]], n_units: int, fractions, random_draws: int,
-               seed: int) -> list[dict]:
+def conditions(
+    rankings: dict[str, list[int]], n_units: int, fractions, random_draws: int, seed: int
+) -> list[dict]:
     """Every lesion to measure: none, the top p of each ranking, and random sets of equal size."""
     out = [{"lesion": "none", "draw": 0, "fraction": 0.0, "units": []}]
     for p in fractions:
@@ -49,19 +65,30 @@ def conditions(rankings: dict[str, list[int]], n_units: int, fractions, random_d
             continue
         for name, order in rankings.items():
             if len(order) < n:
-                raise FuncspecError(f"ranking {name} has {len(order)} units, lesion fraction {p} "
-                                 f"needs {n}: rank a larger fraction or lower the lesion fractions")
+                raise FuncspecError(
+                    f"ranking {name} has {len(order)} units, lesion fraction {p} "
+                    f"needs {n}: rank a larger fraction or lower the lesion fractions"
+                )
             out.append({"lesion": name, "draw": 0, "fraction": p, "units": list(order[:n])})
         for draw in range(random_draws):
             # Nested across fractions: a larger random lesion contains the smaller one.
             perm = streams.rng("random_lesion", seed, draw).permutation(n_units)
-            out.append({"lesion": "random", "draw": draw, "fraction": p, "units": perm[:n].tolist()})
+            out.append(
+                {"lesion": "random", "draw": draw, "fraction": p, "units": perm[:n].tolist()}
+            )
     return out
 
 
 @torch.no_grad()
-def evaluate_lesions(model, layer: str, test: Pooled, groups: dict[str, np.ndarray],
-                     lesions: list[dict], batch_size: int, device) -> list[dict]:
+def evaluate_lesions(
+    model,
+    layer: str,
+    test: Pooled,
+    groups: dict[str, np.ndarray],
+    lesions: list[dict],
+    batch_size: int,
+    device,
+) -> list[dict]:
     """Top-1 accuracy (joint argmax) and loss of every group under every lesion.
 
     The layers below the lesioned one are run once per batch and shared by all lesions.
@@ -72,7 +99,7 @@ def evaluate_lesions(model, layer: str, test: Pooled, groups: dict[str, np.ndarr
     member = np.zeros((model.unit_layer(names[-1]).out_features, len(groups)))
     for k, labels in enumerate(groups.values()):
         member[labels, k] = 1.0
-    sums = np.zeros((len(lesions), len(groups), 3))   # correct, loss sum, count
+    sums = np.zeros((len(lesions), len(groups), 3))  # correct, loss sum, count
     for x, y, _ in eval_batches(test, np.arange(len(test)), batch_size, model.input_size, device):
         base = model(x, stop=below) if below else x
         in_group = member[y.cpu().numpy()]
@@ -80,16 +107,29 @@ def evaluate_lesions(model, layer: str, test: Pooled, groups: dict[str, np.ndarr
             with ablated(model, layer, lesion["units"]):
                 logits = model(base, start=layer)
             correct = (logits.argmax(1) == y).double().cpu().numpy()
-            loss = nn.functional.cross_entropy(logits.float(), y, reduction="none").double().cpu().numpy()
+            loss = (
+                nn.functional.cross_entropy(logits.float(), y, reduction="none")
+                .double()
+                .cpu()
+                .numpy()
+            )
             sums[i] += np.stack([in_group.T @ correct, in_group.T @ loss, in_group.sum(0)], axis=1)
     rows = []
     for i, lesion in enumerate(lesions):
         for k, group in enumerate(groups):
             correct, loss, count = sums[i, k]
-            rows.append({"lesion": lesion["lesion"], "draw": lesion["draw"],
-                         "fraction": lesion["fraction"], "n_lesioned": len(lesion["units"]),
-                         "task": group, "n_images": int(count),
-                         "accuracy": correct / count, "loss": loss / count})
+            rows.append(
+                {
+                    "lesion": lesion["lesion"],
+                    "draw": lesion["draw"],
+                    "fraction": lesion["fraction"],
+                    "n_lesioned": len(lesion["units"]),
+                    "task": group,
+                    "n_images": int(count),
+                    "accuracy": correct / count,
+                    "loss": loss / count,
+                }
+            )
     baseline = {r["task"]: r["accuracy"] for r in rows if r["lesion"] == "none"}
     for r in rows:
         base = baseline[r["task"]]
@@ -106,16 +146,21 @@ def segregation(rows: list[dict], task_a: str, task_b: str, fraction: float) -> 
     ratio: mean over the tasks of (own - other) / (own + other), scale-free, so it does not
     saturate when every lesion of a small net drives accuracy near chance.
     """
-    drop = {(r["lesion"], r["task"]): r["drop"] for r in rows
-            if r["draw"] == 0 and np.isclose(r["fraction"], fraction)}
+    drop = {
+        (r["lesion"], r["task"]): r["drop"]
+        for r in rows
+        if r["draw"] == 0 and np.isclose(r["fraction"], fraction)
+    }
     own_a, other_a = drop[(task_a, task_a)], drop[(task_b, task_a)]
     own_b, other_b = drop[(task_b, task_b)], drop[(task_a, task_b)]
 
     def ratio(own, other):
         return (own - other) / (own + other) if own + other > 0 else 0.0
 
-    return {"index": ((own_a - other_a) + (own_b - other_b)) / 2,
-            "ratio": (ratio(own_a, other_a) + ratio(own_b, other_b)) / 2}
+    return {
+        "index": ((own_a - other_a) + (own_b - other_b)) / 2,
+        "ratio": (ratio(own_a, other_a) + ratio(own_b, other_b)) / 2,
+    }
 
 
 def read_tables(paths) -> dict[str, dict[str, list[dict]]]:

@@ -6,6 +6,7 @@ again; two writers of one artifact would interleave their writes. The lock is an
 writes), holding "pid host" of its holder. The kernel drops an flock when its holder dies, so a
 killed job leaves at most an unlocked file, which the next holder takes over.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -56,8 +57,10 @@ def _acquire(path: Path, output) -> int:
         except BlockingIOError:
             holder = os.pread(fd, 256, 0).decode(errors="replace").split()
             os.close(fd)
-            raise Locked(f"{output} is being written by another job: {_who(holder)} holds "
-                         f"{path} (an orphan of a killed Snakemake? stop it first)") from None
+            raise Locked(
+                f"{output} is being written by another job: {_who(holder)} holds "
+                f"{path} (an orphan of a killed Snakemake? stop it first)"
+            ) from None
         # The previous holder may have removed the file between our open and our lock: then
         # our lock is on a file no one else will open, and the lock is not ours yet.
         if _is_at(fd, path):
@@ -73,7 +76,7 @@ def _is_at(fd: int, path: Path) -> bool:
 
 
 def _who(holder: list[str]) -> str:
-    if len(holder) != 2:   # the holder has locked the file but not yet written to it
+    if len(holder) != 2:  # the holder has locked the file but not yet written to it
         return "a process that has not yet named itself"
     pid, host = holder
     return f"pid {pid} on {host}"

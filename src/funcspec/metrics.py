@@ -6,20 +6,22 @@ lesion fraction drawn, for every network lesioned on two tasks, and
 `segregation_index_random_split.<network>.<layer>` for its random class split. The training
 curves are copied, one file per network in one folder: the shape DVC plots a folder of curves from.
 """
+
 from __future__ import annotations
 
 import csv
 import shutil
 
 from .atomic import atomic_path, write_json
+from .errors import FuncspecError
 from .layers import depth_order
 from .lesion import has_lesion, ranked_tasks, read_tables, segregation
 from .tasks import SPLIT
-from .errors import FuncspecError
 
 
-def metrics(accuracy_csvs, decode_csvs, lesion_csvs, history_csvs, fraction: float, out,
-            training_out) -> None:
+def metrics(
+    accuracy_csvs, decode_csvs, lesion_csvs, history_csvs, fraction: float, out, training_out
+) -> None:
     """The metrics step: headline.json, and each history.csv copied to its place in
     `training_out` (same order)."""
     write_json(out, headline_metrics(accuracy_csvs, decode_csvs, lesion_csvs, fraction))
@@ -36,8 +38,12 @@ def _rows(path) -> list[dict]:
 
 
 def headline_metrics(accuracy_csvs, decode_csvs, lesion_csvs, fraction: float) -> dict:
-    metrics = {"accuracy": {}, "decode": {}, "segregation_index": {},
-               "segregation_index_random_split": {}}
+    metrics = {
+        "accuracy": {},
+        "decode": {},
+        "segregation_index": {},
+        "segregation_index_random_split": {},
+    }
     for key, paths in (("accuracy", accuracy_csvs), ("decode", decode_csvs)):
         for path in paths:
             for r in _rows(path):
@@ -48,6 +54,8 @@ def headline_metrics(accuracy_csvs, decode_csvs, lesion_csvs, fraction: float) -
             pairs["segregation_index_random_split"] = SPLIT
         for key, tasks in pairs.items():
             if len(tasks) == 2:
-                metrics[key][network] = {layer: segregation(layers[layer], *tasks, fraction)["index"]
-                                         for layer in depth_order(layers)}
+                metrics[key][network] = {
+                    layer: segregation(layers[layer], *tasks, fraction)["index"]
+                    for layer in depth_order(layers)
+                }
     return {key: value for key, value in metrics.items() if value}

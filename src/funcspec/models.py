@@ -2,18 +2,22 @@
 
 Every layer has a stable name (`conv1` ... `convK`, then `fc<S+1>` ... where S is the number of
 pooling stages, so VGG16 has conv1-conv13 and fc6-fc8). Later phases address layers only by
-these names: relevance ranking, lesions and feature visualisation all reuse them.
+these names: relevance ranking and lesions reuse them.
 """
+
 from __future__ import annotations
 
 from torch import nn
 
-from .layers import layer_names
 from .errors import FuncspecError
+from .layers import layer_names
 
 # VGG16, configuration D of Simonyan & Zisserman: five stages of 3x3 convs, each then max-pooled.
-VGG16 = {"stages": [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]],
-         "fc": [4096, 4096], "dropout": 0.5}
+VGG16 = {
+    "stages": [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]],
+    "fc": [4096, 4096],
+    "dropout": 0.5,
+}
 
 
 class VGG(nn.Module):
@@ -23,8 +27,10 @@ class VGG(nn.Module):
         super().__init__()
         self.input_size = input_size
         if input_size % (2 ** len(stages)):
-            raise FuncspecError(f"input size {input_size} is not divisible by 2^{len(stages)} "
-                             f"({len(stages)} pooling stages)")
+            raise FuncspecError(
+                f"input size {input_size} is not divisible by 2^{len(stages)} "
+                f"({len(stages)} pooling stages)"
+            )
         blocks = []
         channels = 3
         for stage in stages:
@@ -37,8 +43,11 @@ class VGG(nn.Module):
         spatial = input_size // 2 ** len(stages)
         features, head = channels * spatial * spatial, [nn.Flatten()]
         for width in fc:
-            blocks.append(nn.Sequential(*head, nn.Linear(features, width), nn.ReLU(inplace=True),
-                                        nn.Dropout(dropout)))
+            blocks.append(
+                nn.Sequential(
+                    *head, nn.Linear(features, width), nn.ReLU(inplace=True), nn.Dropout(dropout)
+                )
+            )
             features, head = width, []
         blocks.append(nn.Sequential(*head, nn.Linear(features, num_classes)))
         names = layer_names({"stages": stages, "fc": fc})
@@ -61,7 +70,7 @@ class VGG(nn.Module):
 
     @property
     def penultimate(self) -> str:
-        """The last hidden layer (FC7 in VGG16): its post-ReLU output is the decoded representation."""
+        """The last hidden layer (FC7 in VGG16): its post-ReLU output is what is decoded."""
         return self.layer_names[-2]
 
     def unit_layer(self, name: str) -> nn.Module:
@@ -77,7 +86,7 @@ class VGG(nn.Module):
         names = self.layer_names
         first = names.index(start) if start else 0
         last = names.index(stop) if stop else len(names) - 1
-        for name in names[first:last + 1]:
+        for name in names[first : last + 1]:
             x = self.layers[name](x)
         return x
 

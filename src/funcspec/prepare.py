@@ -4,6 +4,7 @@ Done once per dataset, so that training and every analysis read the same images 
 large files. Every choice (which classes, which files, which were skipped and why) is written
 to the manifest, so the prepared data can be audited without rerunning this step.
 """
+
 from __future__ import annotations
 
 import csv
@@ -42,7 +43,8 @@ _OBJECT_REPR = re.compile(r"<([\w.]+) object at 0x[0-9a-fA-F]+>")
 
 
 def describe_error(exc: Exception) -> str:
-    """Why a file could not be read, as text that is the same in every run (the manifest keeps it)."""
+    """Why a file could not be read, as text that is the same in every run (the manifest keeps
+    it)."""
     if isinstance(exc, UnidentifiedImageError):
         # PIL's message only repeats the stream's repr, which says nothing about the file.
         return f"not a readable image ({type(exc).__name__})"
@@ -91,7 +93,7 @@ class _Decoder:
         and how many candidates were used up (taken or skipped)."""
         taken, start = [], 0
         while len(taken) < n and start < len(candidates):
-            batch = candidates[start:start + n - len(taken)]
+            batch = candidates[start : start + n - len(taken)]
             start += len(batch)
             tasks = [(str(s.path), s.box, self.resize, self.crop) for s in batch]
             results = self.pool.map(load_image, tasks) if self.pool else map(load_image, tasks)
@@ -102,8 +104,10 @@ class _Decoder:
                     self.skipped.append({"source": self.relative(source.path), "reason": error})
                     log(f"skipped unreadable image {source.path}: {error}")
                 else:
-                    raise PrepareError(f"cannot read image {source.path}: {error} (set "
-                                       "on_bad_image: skip to skip and list such files instead)")
+                    raise PrepareError(
+                        f"cannot read image {source.path}: {error} (set "
+                        "on_bad_image: skip to skip and list such files instead)"
+                    )
         return taken, start
 
     def relative(self, path) -> str:
@@ -126,8 +130,10 @@ def _candidate_classes(spec: dict, pools: dict) -> list[str]:
         wanted = read_class_list(selection["include"])
         missing = [c for c in wanted if c not in pools]
         if missing:
-            raise PrepareError(f"{len(missing)} classes of {selection['include']} are not in the "
-                               f"dataset, e.g. {', '.join(missing[:5])}")
+            raise PrepareError(
+                f"{len(missing)} classes of {selection['include']} are not in the "
+                f"dataset, e.g. {', '.join(missing[:5])}"
+            )
         names = sorted(set(wanted))
     if selection.get("exclude"):
         names = [c for c in names if c not in set(read_class_list(selection["exclude"]))]
@@ -139,8 +145,10 @@ def _split_pools(spec: dict, sources: list) -> dict:
     pools = defaultdict(lambda: {"train": [], "test": [], "all": []})
     published = spec["split"] == "published"
     if published and any(s.split is None for s in sources):
-        raise PrepareError(f"split: published, but layout {spec.get('layout', 'folder')!r} "
-                           "defines no train/test split; use split: pooled")
+        raise PrepareError(
+            f"split: published, but layout {spec.get('layout', 'folder')!r} "
+            "defines no train/test split; use split: pooled"
+        )
     for s in sources:
         pools[s.label]["all"].append(s)
         if published:
@@ -154,15 +162,20 @@ def _check_class_count(name: str, count, trained: list, wanted: int, dropped: li
     empty selection is an error."""
     if count != "all":
         if len(trained) < wanted:
-            raise PrepareError(f"dataset {name}: only {len(trained)} of {wanted} classes have "
-                               "enough images")
+            raise PrepareError(
+                f"dataset {name}: only {len(trained)} of {wanted} classes have enough images"
+            )
         return
     if not trained:
-        raise PrepareError(f"dataset {name}: no class has enough images ({len(dropped)} of "
-                           f"{wanted} eligible classes dropped)")
+        raise PrepareError(
+            f"dataset {name}: no class has enough images ({len(dropped)} of "
+            f"{wanted} eligible classes dropped)"
+        )
     if dropped:
-        log(f"{name}: classes.count is all: dropped {len(dropped)} of {wanted} classes with too "
-            f"few images: {', '.join(d['class'] for d in dropped)}")
+        log(
+            f"{name}: classes.count is all: dropped {len(dropped)} of {wanted} classes with too "
+            f"few images: {', '.join(d['class'] for d in dropped)}"
+        )
 
 
 def prepare(name: str, spec: dict, out_dir, raw_root=None, workers: int = 1) -> dict:
@@ -184,26 +197,33 @@ def prepare(name: str, spec: dict, out_dir, raw_root=None, workers: int = 1) -> 
     if count != "all":
         candidates = _permuted(candidates, streams.rng("class_draw", seed))
         if len(candidates) < count:
-            raise PrepareError(f"dataset {name}: classes.count is {count} but only "
-                               f"{len(candidates)} classes are available in {root}")
+            raise PrepareError(
+                f"dataset {name}: classes.count is {count} but only "
+                f"{len(candidates)} classes are available in {root}"
+            )
     wanted = len(candidates) if count == "all" else count
 
     out_dir = Path(out_dir)
     with atomic_path(out_dir) as tmp:
         tmp.mkdir()
-        writers = {split: ShardWriter(tmp, split, spec["shard_size"])
-                   for split in ("train", "test", "heldout")}
+        writers = {
+            split: ShardWriter(tmp, split, spec["shard_size"])
+            for split in ("train", "test", "heldout")
+        }
         decoder = _Decoder(spec, root, workers)
         rows, dropped = [], []
 
         def write(split, class_name, taken):
             for source, pixels, digest in taken:
                 shard, offset = writers[split].add(pixels, class_name)
-                rows.append((split, shard, offset, class_name, decoder.relative(source.path), digest))
+                rows.append(
+                    (split, shard, offset, class_name, decoder.relative(source.path), digest)
+                )
 
         def too_small(class_name, need, have):
-            message = (f"dataset {name}: class {class_name} has {have} usable images, "
-                       f"{need} are needed")
+            message = (
+                f"dataset {name}: class {class_name} has {have} usable images, {need} are needed"
+            )
             if spec["on_small_class"] == "error":
                 raise PrepareError(message + " (set on_small_class: drop to drop such classes)")
             log(f"dropped class: {message}")
@@ -217,8 +237,11 @@ def prepare(name: str, spec: dict, out_dir, raw_root=None, workers: int = 1) -> 
             pool = pools[class_name]
             have = (len(pool["train"]), len(pool["test"])) if published else (len(pool["all"]), 0)
             if (have[0] < n_train or have[1] < n_test) if published else have[0] < n_train + n_test:
-                too_small(class_name, f"{n_train} train + {n_test} test",
-                          f"{have[0]} train + {have[1]} test" if published else str(have[0]))
+                too_small(
+                    class_name,
+                    f"{n_train} train + {n_test} test",
+                    f"{have[0]} train + {have[1]} test" if published else str(have[0]),
+                )
                 continue
             # Keyed by the class name: a class's files do not depend on which other classes exist.
             rng = streams.rng("class_images", seed, class_name)
@@ -230,8 +253,11 @@ def prepare(name: str, spec: dict, out_dir, raw_root=None, workers: int = 1) -> 
                 train, used = decoder.take(order, n_train)
                 test, _ = decoder.take(order[used:], n_test)
             if len(train) < n_train or len(test) < n_test:
-                too_small(class_name, f"{n_train} train + {n_test} test",
-                          f"{len(train)} train + {len(test)} test")
+                too_small(
+                    class_name,
+                    f"{n_train} train + {n_test} test",
+                    f"{len(train)} train + {len(test)} test",
+                )
                 continue
             write("train", class_name, train)
             write("test", class_name, test)
@@ -245,8 +271,12 @@ def prepare(name: str, spec: dict, out_dir, raw_root=None, workers: int = 1) -> 
         others = _permuted(others, streams.rng("heldout_draw", seed))
         while others and len(heldout) < spec["heldout"]["count"]:
             class_name = others.pop(0)
-            taken, _ = decoder.take(_permuted(pools[class_name]["all"], streams.rng("heldout_images", seed, class_name)),
-                                 n_heldout)
+            taken, _ = decoder.take(
+                _permuted(
+                    pools[class_name]["all"], streams.rng("heldout_images", seed, class_name)
+                ),
+                n_heldout,
+            )
             if len(taken) < n_heldout:
                 too_small(class_name, f"{n_heldout} held-out", str(len(taken)))
                 continue
@@ -254,17 +284,24 @@ def prepare(name: str, spec: dict, out_dir, raw_root=None, workers: int = 1) -> 
             heldout.append(class_name)
         decoder.close()
         if len(heldout) < spec["heldout"]["count"]:
-            raise PrepareError(f"dataset {name}: {spec['heldout']['count']} held-out classes "
-                               f"requested, only {len(heldout)} classes are left with "
-                               f"{n_heldout} images each")
+            raise PrepareError(
+                f"dataset {name}: {spec['heldout']['count']} held-out classes "
+                f"requested, only {len(heldout)} classes are left with "
+                f"{n_heldout} images each"
+            )
 
         classes = {"trained": sorted(trained), "heldout": sorted(heldout)}
-        splits = {split: writers[split].close(classes["heldout" if split == "heldout" else "trained"])
-                  for split in writers}
+        splits = {
+            split: writers[split].close(classes["heldout" if split == "heldout" else "trained"])
+            for split in writers
+        }
         manifest = {
             "dataset": name,
-            "source": {"layout": layout, "root": str(root) if "generate" not in spec else None,
-                       "options": options},
+            "source": {
+                "layout": layout,
+                "root": str(root) if "generate" not in spec else None,
+                "options": options,
+            },
             "image_size": spec["image"]["crop"],
             "classes": classes,
             "splits": splits,
@@ -272,10 +309,12 @@ def prepare(name: str, spec: dict, out_dir, raw_root=None, workers: int = 1) -> 
             "dropped_classes": dropped,
         }
         _write_manifest(tmp, manifest, rows, classes)
-    log(f"{name}: {len(trained)} classes ({splits['train']['count']} train, "
+    log(
+        f"{name}: {len(trained)} classes ({splits['train']['count']} train, "
         f"{splits['test']['count']} test), {len(heldout)} held-out classes "
         f"({splits['heldout']['count']} images); {len(decoder.skipped)} files skipped, "
-        f"{len(dropped)} classes dropped")
+        f"{len(dropped)} classes dropped"
+    )
     return manifest
 
 
@@ -283,8 +322,10 @@ def _write_manifest(directory: Path, manifest: dict, rows: list, classes: dict) 
     with open(directory / "manifest.json", "w") as f:
         json.dump(manifest, f, indent=1, sort_keys=True)
         f.write("\n")
-    index = {"trained": {c: i for i, c in enumerate(classes["trained"])},
-             "heldout": {c: i for i, c in enumerate(classes["heldout"])}}
+    index = {
+        "trained": {c: i for i, c in enumerate(classes["trained"])},
+        "heldout": {c: i for i, c in enumerate(classes["heldout"])},
+    }
     with open(directory / "manifest.csv", "w", newline="") as f:
         out = csv.writer(f, lineterminator="\n")
         out.writerow(["split", "shard", "offset", "label", "class", "source", "sha256"])

@@ -5,6 +5,7 @@ statistics separates faces from objects, a network can segregate them for those 
 rather than for shape (docs/methods.md: a colour shortcut once produced the whole lesion
 result). The pipeline reports this probe beside the lesion results.
 """
+
 from __future__ import annotations
 
 from itertools import combinations
@@ -19,8 +20,8 @@ from threadpoolctl import threadpool_limits
 
 from . import streams
 from .atomic import write_csv
-from .shards import sample
 from .errors import FuncspecError
+from .shards import sample
 
 FEATURE_SETS = ("colour_histogram", "spatial_frequency", "luminance_contrast", "all")
 _LUMA = np.array([0.299, 0.587, 0.114])
@@ -33,7 +34,9 @@ def _hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     delta = maxc - minc
     safe = np.where(delta > 0, delta, 1.0)
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-    hue = np.where(maxc == r, (g - b) / safe, np.where(maxc == g, 2.0 + (b - r) / safe, 4.0 + (r - g) / safe))
+    hue = np.where(
+        maxc == r, (g - b) / safe, np.where(maxc == g, 2.0 + (b - r) / safe, 4.0 + (r - g) / safe)
+    )
     hue = (hue / 6.0) % 1.0
     sat = np.where(maxc > 0, delta / np.where(maxc > 0, maxc, 1.0), 0.0)
     return hue, sat, maxc
@@ -51,8 +54,9 @@ def _histograms(values: np.ndarray, bins: int) -> np.ndarray:
 def _colour_histogram(rgb: np.ndarray) -> np.ndarray:
     hue, sat, val = _hsv(rgb)
     # Joint hue x saturation so that greys do not vote for arbitrary hues.
-    hue_sat = (np.minimum((hue * _HUE_BINS).astype(int), _HUE_BINS - 1) * _SAT_BINS
-               + np.minimum((sat * _SAT_BINS).astype(int), _SAT_BINS - 1))
+    hue_sat = np.minimum((hue * _HUE_BINS).astype(int), _HUE_BINS - 1) * _SAT_BINS + np.minimum(
+        (sat * _SAT_BINS).astype(int), _SAT_BINS - 1
+    )
     joint = _histograms((hue_sat + 0.5) / (_HUE_BINS * _SAT_BINS), _HUE_BINS * _SAT_BINS)
     channels = [_histograms(rgb[..., c], _CHANNEL_BINS) for c in range(3)]
     return np.concatenate([joint, _histograms(val, _VALUE_BINS), *channels], axis=1)
@@ -83,18 +87,21 @@ def _luminance_contrast(luminance: np.ndarray) -> np.ndarray:
     gy = np.abs(np.diff(luminance, axis=1)).mean(axis=(1, 2))
     block = 4 if min(h, w) >= 8 else 1
     hb, wb = h // block, w // block
-    tiles = luminance[:, :hb * block, :wb * block].reshape(n, hb, block, wb, block)
+    tiles = luminance[:, : hb * block, : wb * block].reshape(n, hb, block, wb, block)
     local = tiles.std(axis=(2, 4)).mean(axis=(1, 2))
     percentiles = np.percentile(flat, [5, 25, 50, 75, 95], axis=1).T
-    return np.column_stack([mean, std, (z ** 3).mean(axis=1), (z ** 4).mean(axis=1), gx, gy, local,
-                            percentiles])
+    return np.column_stack(
+        [mean, std, (z**3).mean(axis=1), (z**4).mean(axis=1), gx, gy, local, percentiles]
+    )
 
 
 def lowlevel_features(images: np.ndarray) -> dict[str, np.ndarray]:
     """Global colour, spatial-frequency and luminance statistics of uint8 (N, H, W, 3) images."""
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
-        raise FuncspecError(f"expected uint8 images of shape (N, H, W, 3), got {images.dtype} {images.shape}")
+        raise FuncspecError(
+            f"expected uint8 images of shape (N, H, W, 3), got {images.dtype} {images.shape}"
+        )
     rgb = images.astype(np.float64) / 255.0
     luminance = rgb @ _LUMA
     sets = {
@@ -112,10 +119,14 @@ def probe(datasets, out, images_per_dataset: int, folds: int, seed: int) -> None
     write_csv(out, domain_probe(images, folds=folds, seed=seed))
 
 
-def domain_probe(images_by_domain: dict[str, np.ndarray], folds: int = 5, seed: int = 0) -> list[dict]:
+def domain_probe(
+    images_by_domain: dict[str, np.ndarray], folds: int = 5, seed: int = 0
+) -> list[dict]:
     """Cross-validated accuracy of telling each pair of domains apart from each feature set."""
     if len(images_by_domain) < 2:
-        raise FuncspecError(f"domain_probe needs at least two domains, got {sorted(images_by_domain)}")
+        raise FuncspecError(
+            f"domain_probe needs at least two domains, got {sorted(images_by_domain)}"
+        )
     features = {name: lowlevel_features(images) for name, images in images_by_domain.items()}
     # The fits are tiny: BLAS threads only contend with each other (and with parallel jobs).
     with threadpool_limits(1):
@@ -137,9 +148,16 @@ def _probe_pairs(images_by_domain: dict, features: dict, folds: int, seed: int) 
             x = np.concatenate([features[a][name][pick_a], features[b][name][pick_b]])
             model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
             scores = cross_val_score(model, x, y, cv=cv)
-            rows.append({
-                "domain_a": a, "domain_b": b, "features": name, "n_per_domain": int(n), "folds": folds,
-                "accuracy": float(scores.mean()), "sem": float(scores.std(ddof=1) / np.sqrt(folds)),
-                "chance": 0.5,
-            })
+            rows.append(
+                {
+                    "domain_a": a,
+                    "domain_b": b,
+                    "features": name,
+                    "n_per_domain": int(n),
+                    "folds": folds,
+                    "accuracy": float(scores.mean()),
+                    "sem": float(scores.std(ddof=1) / np.sqrt(folds)),
+                    "chance": 0.5,
+                }
+            )
     return rows

@@ -8,6 +8,7 @@ one digest over its files), a sha256 of every file written, the code version, so
 device, host and start/end time. Inputs lead to the records that wrote them, back to the raw
 images; `verify` re-hashes every file on that path.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -21,7 +22,7 @@ import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -29,23 +30,24 @@ from tqdm import tqdm
 
 from .atomic import atomic_path
 from .codedigest import code_digest
-from .shards import sha256_file
 from .errors import FuncspecError
+from .shards import sha256_file
 
 # Files inside an output folder that the job itself did not write.
 NOT_WRITTEN_BY_JOB = {".snakemake_timestamp"}
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def files_of(path) -> list[Path]:
     """A file, or every file below a folder (sorted), leaving out what Snakemake adds."""
     path = Path(path)
     if path.is_dir():
-        return sorted(p for p in path.rglob("*")
-                      if p.is_file() and p.name not in NOT_WRITTEN_BY_JOB)
+        return sorted(
+            p for p in path.rglob("*") if p.is_file() and p.name not in NOT_WRITTEN_BY_JOB
+        )
     return [path]
 
 
@@ -57,8 +59,11 @@ def hash_files(paths) -> dict[str, str]:
 def folder_digest(hashes: dict[str, str], folder: str) -> str:
     """One sha256 for a folder: over the sorted (path inside the folder, file sha256) pairs."""
     prefix = folder.rstrip("/") + "/"
-    lines = "".join(f"{name[len(prefix):]} {digest}\n" for name, digest in sorted(hashes.items())
-                    if name.startswith(prefix))
+    lines = "".join(
+        f"{name[len(prefix) :]} {digest}\n"
+        for name, digest in sorted(hashes.items())
+        if name.startswith(prefix)
+    )
     return hashlib.sha256(lines.encode()).hexdigest()
 
 
@@ -86,7 +91,9 @@ def hash_path(path, known: dict | None = None) -> str:
     files = {}
     for f in files_of(path):
         digest, stat = known.get(f.as_posix(), (None, None))
-        files[f.as_posix()] = digest if stat is not None and stat == file_stat(f) else sha256_file(f)
+        files[f.as_posix()] = (
+            digest if stat is not None and stat == file_stat(f) else sha256_file(f)
+        )
     return _digest(files, Path(path).as_posix())
 
 
@@ -106,8 +113,9 @@ def recorded_files(paths) -> dict[str, tuple]:
     for folder in {records_folder(p) for p in paths}:
         for record in read_records(folder):
             stats = record.get("output_stats", {})
-            known.update({name: (digest, stats.get(name))
-                          for name, digest in record["outputs"].items()})
+            known.update(
+                {name: (digest, stats.get(name)) for name, digest in record["outputs"].items()}
+            )
     return known
 
 
@@ -137,8 +145,9 @@ def record_path(first_output) -> Path:
 def _git(*args) -> str | None:
     source = Path(__file__).resolve().parent
     try:
-        done = subprocess.run(["git", "-C", str(source), *args], capture_output=True, text=True,
-                              timeout=30)
+        done = subprocess.run(
+            ["git", "-C", str(source), *args], capture_output=True, text=True, timeout=30
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return done.stdout.strip() if done.returncode == 0 else None
@@ -147,8 +156,11 @@ def _git(*args) -> str | None:
 def code_version() -> dict:
     """The package version, and the git commit of its source with a flag for local changes."""
     commit = _git("rev-parse", "HEAD")
-    dirty = None if commit is None else bool(_git("status", "--porcelain", "--untracked-files=no",
-                                                  "--", "."))
+    dirty = (
+        None
+        if commit is None
+        else bool(_git("status", "--porcelain", "--untracked-files=no", "--", "."))
+    )
     return {"funcspec": metadata.version("funcspec"), "git_commit": commit, "git_dirty": dirty}
 
 
@@ -183,8 +195,9 @@ def seeds(parameters: dict, prefix: str = "") -> dict:
     return found
 
 
-def write_record(*, rule, command, parameters, inputs, outputs, started,
-                 external=None, subcommand=None) -> Path:
+def write_record(
+    *, rule, command, parameters, inputs, outputs, started, external=None, subcommand=None
+) -> Path:
     """Hash inputs and outputs and write the job's record next to its artifacts.
 
     `inputs`: paths read; `outputs`: paths written (folders expanded to their files);
@@ -201,8 +214,11 @@ def write_record(*, rule, command, parameters, inputs, outputs, started,
         "external_inputs": external or {},
         "outputs": hash_files(outputs),
         "output_stats": {f.as_posix(): file_stat(f) for p in outputs for f in files_of(p)},
-        "code": {**code_version(), "subcommand": subcommand,
-                 "digest": code_digest(subcommand) if subcommand else None},
+        "code": {
+            **code_version(),
+            "subcommand": subcommand,
+            "digest": code_digest(subcommand) if subcommand else None,
+        },
         "software": software(),
         "device": device(),
         "host": socket.gethostname(),
@@ -218,6 +234,7 @@ def write_record(*, rule, command, parameters, inputs, outputs, started,
 @dataclass
 class Records:
     """Every record of one results tree, indexed by the files they wrote."""
+
     by_file: dict[str, dict] = field(default_factory=dict)
 
     @classmethod
@@ -227,8 +244,10 @@ class Records:
             for name in record["outputs"]:
                 index.by_file[name] = record
         if index.producer(artifact) is None:
-            raise FuncspecError(f"no provenance record lists {artifact} among the files it "
-                                    f"wrote (records: {records_folder(artifact)})")
+            raise FuncspecError(
+                f"no provenance record lists {artifact} among the files it "
+                f"wrote (records: {records_folder(artifact)})"
+            )
         return index
 
     def producer(self, path: str) -> dict | None:
@@ -256,6 +275,7 @@ def _located(function):
     """Run `function(artifact)` from the folder holding the artifact's `results` tree, with the
     artifact relative to it: records name files as the jobs were given them, relative to the
     workflow's folder, so an absolute path or another working directory finds them too."""
+
     @functools.wraps(function)
     def located(artifact, **options):
         path = Path(os.path.abspath(artifact))
@@ -264,6 +284,7 @@ def _located(function):
             return function(Path(artifact).as_posix().rstrip("/"), **options)
         with contextlib.chdir(root.parent):
             return function(path.relative_to(root.parent).as_posix(), **options)
+
     return located
 
 
@@ -286,19 +307,23 @@ def lineage(artifact) -> list[str]:
             lines.append(f"{head}  (lineage above)")
             return
         shown.add(record["_record"])
-        lines.append(f"{head}  <- {record['rule']}, {record['ended']}, {record['host']}, "
-                     f"{record['device']}  [{record['_record']}]")
+        lines.append(
+            f"{head}  <- {record['rule']}, {record['ended']}, {record['host']}, "
+            f"{record['device']}  [{record['_record']}]"
+        )
         children = [(p, h, None) for p, h in record["inputs"].items()]
-        children += [(p, None, _external(about)["note"])
-                     for p, about in record["external_inputs"].items()]
+        children += [
+            (p, None, _external(about)["note"]) for p, about in record["external_inputs"].items()
+        ]
         for i, (child, child_hash, note) in enumerate(children):
             last = i == len(children) - 1
             inner = prefix + below
             if note is not None:
                 lines.append(f"{inner}{'└── ' if last else '├── '}{child}  external: {note}")
             else:
-                visit(child, child_hash, inner, "└── " if last else "├── ",
-                      "    " if last else "│   ")
+                visit(
+                    child, child_hash, inner, "└── " if last else "├── ", "    " if last else "│   "
+                )
 
     visit(artifact, None, "", "", "")
     return lines
@@ -326,9 +351,11 @@ def verify(artifact, deep: bool = False) -> list[str]:
             problems.append(f"{path}: missing")
             continue
         if consumer is not None and _digest(now_files, path) != used:
-            problems.append(f"{path}: {consumer['rule']} read {_short(used)} "
-                            f"[{consumer['_record']}], the file now has "
-                            f"{_short(_digest(now_files, path))}")
+            problems.append(
+                f"{path}: {consumer['rule']} read {_short(used)} "
+                f"[{consumer['_record']}], the file now has "
+                f"{_short(_digest(now_files, path))}"
+            )
         record = records.producer(path)
         if record is None or path in checked:
             continue
@@ -336,16 +363,18 @@ def verify(artifact, deep: bool = False) -> list[str]:
         expected = records.recorded(path)
         for name in sorted(expected.keys() | now_files.keys()):
             if name not in now_files:
-                problems.append(f"{name}: missing, written by {record['rule']} "
-                                f"[{record['_record']}]")
+                problems.append(
+                    f"{name}: missing, written by {record['rule']} [{record['_record']}]"
+                )
             elif name not in expected:
-                problems.append(f"{name}: not written by {record['rule']} "
-                                f"[{record['_record']}]")
+                problems.append(f"{name}: not written by {record['rule']} [{record['_record']}]")
             elif expected[name] != now_files[name]:
-                problems.append(f"{name}: content changed: {record['rule']} wrote "
-                                f"{_short(expected[name])} [{record['_record']}], the file "
-                                f"now has {_short(now_files[name])}")
-        if record["_record"] not in expanded:   # a job reached through two of its outputs
+                problems.append(
+                    f"{name}: content changed: {record['rule']} wrote "
+                    f"{_short(expected[name])} [{record['_record']}], the file "
+                    f"now has {_short(now_files[name])}"
+                )
+        if record["_record"] not in expanded:  # a job reached through two of its outputs
             expanded.add(record["_record"])
             todo += [(p, h, record) for p, h in record["inputs"].items()]
             problems += _code_changed(record)
@@ -362,29 +391,37 @@ def _external(about) -> dict:
 def _code_changed(record: dict) -> list[str]:
     """The record's job ran other code than the working tree's for its subcommand."""
     if "subcommand" not in record["code"]:
-        return [f"{', '.join(record['outputs'])}: made by code of unknown digest (recorded "
-                f"before code digests) [{record['_record']}]"]
+        return [
+            f"{', '.join(record['outputs'])}: made by code of unknown digest (recorded "
+            f"before code digests) [{record['_record']}]"
+        ]
     subcommand, recorded = record["code"]["subcommand"], record["code"]["digest"]
-    if subcommand is None:   # a record written outside the command line (tests, scripts)
+    if subcommand is None:  # a record written outside the command line (tests, scripts)
         return []
     current = code_digest(subcommand)
     if current == recorded:
         return []
-    return [f"{', '.join(record['outputs'])}: made by other code: `funcspec {subcommand}` was "
-            f"{_short(recorded)} when {record['rule']} ran [{record['_record']}], the working "
-            f"tree's is {_short(current)}"]
+    return [
+        f"{', '.join(record['outputs'])}: made by other code: `funcspec {subcommand}` was "
+        f"{_short(recorded)} when {record['rule']} ran [{record['_record']}], the working "
+        f"tree's is {_short(current)}"
+    ]
 
 
 def _software_changed(record: dict) -> list[str]:
     """Packages that shape results whose version differs from the one the job ran with."""
     now = software()
-    changed = [f"{name} {version} (now {now[name]})" for name, version in
-               sorted(record["software"].items())
-               if name in now and name != "snakemake" and version != now[name]]
+    changed = [
+        f"{name} {version} (now {now[name]})"
+        for name, version in sorted(record["software"].items())
+        if name in now and name != "snakemake" and version != now[name]
+    ]
     if not changed:
         return []
-    return [f"{', '.join(record['outputs'])}: made with other software: {', '.join(changed)} "
-            f"[{record['_record']}]"]
+    return [
+        f"{', '.join(record['outputs'])}: made with other software: {', '.join(changed)} "
+        f"[{record['_record']}]"
+    ]
 
 
 def _sources_changed(record: dict, deep: bool) -> list[str]:
@@ -398,8 +435,10 @@ def _sources_changed(record: dict, deep: bool) -> list[str]:
             problems.append(f"{root}: missing, read by {record['rule']} [{record['_record']}]")
             continue
         if root_fingerprint(root) != _external(about)["fingerprint"]:
-            problems.append(f"{root}: files added, removed or modified since {record['rule']} "
-                            f"read it [{record['_record']}]")
+            problems.append(
+                f"{root}: files added, removed or modified since {record['rule']} "
+                f"read it [{record['_record']}]"
+            )
         if deep:
             manifests = [name for name in record["outputs"] if name.endswith("/manifest.csv")]
             problems += [problem for name in manifests for problem in _sources_unlike(root, name)]
@@ -411,12 +450,15 @@ def _sources_unlike(root, manifest_csv) -> list[str]:
     problems = []
     with open(manifest_csv, newline="") as f:
         rows = list(csv.DictReader(f))
-    for row in tqdm(rows, desc=f"re-hashing the sources of {manifest_csv}", unit="image",
-                    file=sys.stderr):
+    for row in tqdm(
+        rows, desc=f"re-hashing the sources of {manifest_csv}", unit="image", file=sys.stderr
+    ):
         source = Path(root) / row["source"]
         if not source.is_file():
             problems.append(f"{source}: missing, listed in {manifest_csv}")
         elif (digest := sha256_file(source)) != row["sha256"]:
-            problems.append(f"{source}: content changed: {manifest_csv} lists "
-                            f"{_short(row['sha256'])}, the file now has {_short(digest)}")
+            problems.append(
+                f"{source}: content changed: {manifest_csv} lists "
+                f"{_short(row['sha256'])}, the file now has {_short(digest)}"
+            )
     return problems

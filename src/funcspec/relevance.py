@@ -22,6 +22,7 @@ engines differed by at most 1.6e-6 with logits up to 60, and 1e-5 leaves a 6x ma
 whose losses tie within it may be ranked in either order. (On CUDA, convolutions default to TF32,
 10 mantissa bits: expect ~1000x larger differences, or turn TF32 off for exact comparisons.)
 """
+
 from __future__ import annotations
 
 import json
@@ -38,24 +39,38 @@ from .ablation import ablated
 from .atomic import atomic_path, fingerprint, resumable, write_json
 from .codedigest import code_digest
 from .data import centre_crop, normalise, to_input
+from .errors import FuncspecError
 from .models import VGG
 from .provenance import software
 from .shards import sha256_file
 from .tasks import task_groups
 from .train import data_digests, load_network
-from .errors import FuncspecError
 
 LOSS_TOLERANCE = 1e-5
 
 # Elements of the next layer's pre-activation per candidate chunk (64 MiB in float32): large
 # enough to keep the matrix kernels busy, small enough that the activations above stay in memory.
-_CHUNK_ELEMENTS = 2 ** 24
+_CHUNK_ELEMENTS = 2**24
 
 
-def relevance(model_path, data: dict, task: str, layer: str, out, *, fraction: float,
-              group_fraction: float, max_steps: int | None, images: int, fresh_images: bool,
-              engine: str, batch_size: int, seed: int, split_seed: int | None = None,
-              threads: int = 1) -> None:
+def relevance(
+    model_path,
+    data: dict,
+    task: str,
+    layer: str,
+    out,
+    *,
+    fraction: float,
+    group_fraction: float,
+    max_steps: int | None,
+    images: int,
+    fresh_images: bool,
+    engine: str,
+    batch_size: int,
+    seed: int,
+    split_seed: int | None = None,
+    threads: int = 1,
+) -> None:
     """The relevance step: rank `layer`'s units for `task` of the network at `model_path`, on
     its training images, and write the ranking with every setting that shaped it."""
     model, saved, pooled, device = load_network(model_path, data, "train", threads)
@@ -72,18 +87,37 @@ def relevance(model_path, data: dict, task: str, layer: str, out, *, fraction: f
 
     # The settings that shape the ranking besides the engine's own (layer, fractions,
     # max_steps), which it records itself.
-    settings = {"task": task, "split_seed": split_seed, "images": images,
-                "fresh_images": fresh_images, "seed": seed, "engine": engine,
-                "batch_size": batch_size}
-    inputs = {"config": settings, "model": sha256_file(model_path),
-              "data": data_digests(data), "code": code_digest("relevance"),
-              "software": software()}
+    settings = {
+        "task": task,
+        "split_seed": split_seed,
+        "images": images,
+        "fresh_images": fresh_images,
+        "seed": seed,
+        "engine": engine,
+        "batch_size": batch_size,
+    }
+    inputs = {
+        "config": settings,
+        "model": sha256_file(model_path),
+        "data": data_digests(data),
+        "code": code_digest("relevance"),
+        "software": software(),
+    }
     rank = rank_fast if engine == "fast" else rank_reference
     out = Path(out)
     partial = out.with_name(f".{out.name}.partial")
-    result = rank(model, layer, batch, fraction=fraction, group_fraction=group_fraction,
-                  max_steps=max_steps, batch_size=batch_size, checkpoint=partial, inputs=inputs,
-                  progress=True)
+    result = rank(
+        model,
+        layer,
+        batch,
+        fraction=fraction,
+        group_fraction=group_fraction,
+        max_steps=max_steps,
+        batch_size=batch_size,
+        checkpoint=partial,
+        inputs=inputs,
+        progress=True,
+    )
     result.update(network=saved["network"], images_per_step=len(step_images(0)), **settings)
     write_json(out, result)
     partial.unlink(missing_ok=True)
@@ -94,38 +128,86 @@ def image_sampler(pool: np.ndarray, n: int, seed: int, fresh: bool):
     smaller), drawn afresh for every step when `fresh`, else the same for all steps. A step's
     draw depends on (seed, step) alone, so a resumed ranking scores each step on the images an
     uninterrupted one would have used."""
+
     def step_images(step: int) -> np.ndarray:
         rng = streams.rng("relevance_images", seed, step if fresh else 0)
         return np.sort(rng.choice(pool, size=min(n, len(pool)), replace=False))
+
     return step_images
 
 
-def rank_reference(model: VGG, layer: str, images, fraction=0.2, group_fraction=0.016,
-                   max_steps=None, batch_size=128, checkpoint=None, inputs=None,
-                   progress=False) -> dict:
+def rank_reference(
+    model: VGG,
+    layer: str,
+    images,
+    fraction=0.2,
+    group_fraction=0.016,
+    max_steps=None,
+    batch_size=128,
+    checkpoint=None,
+    inputs=None,
+    progress=False,
+) -> dict:
     """The naive ranking: a full forward pass of the network per candidate.
 
     `checkpoint`: a JSON file the steps are saved to as they are made, and resumed from.
     `inputs`: {part: JSON value} of what else the ranking depends on (the model's and the
     images' content, their settings, the code): a checkpoint written for others is not resumed.
     """
-    return _greedy(model, layer, images, fraction, group_fraction, max_steps, batch_size,
-                   checkpoint, inputs, progress, "reference", _reference_losses)
+    return _greedy(
+        model,
+        layer,
+        images,
+        fraction,
+        group_fraction,
+        max_steps,
+        batch_size,
+        checkpoint,
+        inputs,
+        progress,
+        "reference",
+        _reference_losses,
+    )
 
 
-def rank_fast(model: VGG, layer: str, images, fraction=0.2, group_fraction=0.016, max_steps=None,
-              batch_size=128, candidate_batch=None, checkpoint=None, inputs=None,
-              progress=False) -> dict:
+def rank_fast(
+    model: VGG,
+    layer: str,
+    images,
+    fraction=0.2,
+    group_fraction=0.016,
+    max_steps=None,
+    batch_size=128,
+    candidate_batch=None,
+    checkpoint=None,
+    inputs=None,
+    progress=False,
+) -> dict:
     """The same ranking as `rank_reference`, reusing everything a candidate does not change.
 
     `candidate_batch` candidates are evaluated per pass (stacked along the batch dimension);
     None picks as many as keep each activation tensor near 64 MiB.
     """
+
     def score(model, layer, chosen, candidates, x, y, batch_size, advance):
-        return _fast_losses(model, layer, chosen, candidates, x, y, batch_size, advance,
-                            candidate_batch)
-    return _greedy(model, layer, images, fraction, group_fraction, max_steps, batch_size,
-                   checkpoint, inputs, progress, "fast", score)
+        return _fast_losses(
+            model, layer, chosen, candidates, x, y, batch_size, advance, candidate_batch
+        )
+
+    return _greedy(
+        model,
+        layer,
+        images,
+        fraction,
+        group_fraction,
+        max_steps,
+        batch_size,
+        checkpoint,
+        inputs,
+        progress,
+        "fast",
+        score,
+    )
 
 
 def disagreement(ref: dict, other: dict, tolerance=LOSS_TOLERANCE) -> str | None:
@@ -134,6 +216,7 @@ def disagreement(ref: dict, other: dict, tolerance=LOSS_TOLERANCE) -> str | None
     A tie at a group's boundary may send two engines down different, equally valid paths, so
     the comparison ends at such a tie.
     """
+
     def close(a, b):
         return abs(a - b) <= tolerance
 
@@ -149,8 +232,12 @@ def disagreement(ref: dict, other: dict, tolerance=LOSS_TOLERANCE) -> str | None
             return f"{where}: losses {a['losses']}, {a['loss']} != {b['losses']}, {b['loss']}"
         if set(a["added"]) != set(b["added"]):
             # A unit only one ranking chose must tie with the group's last (lowest) loss.
-            untied = [u for x, y in ((a, b), (b, a)) for u in set(x["added"]) - set(y["added"])
-                      if not close(x["losses"][x["added"].index(u)], x["losses"][-1])]
+            untied = [
+                u
+                for x, y in ((a, b), (b, a))
+                for u in set(x["added"]) - set(y["added"])
+                if not close(x["losses"][x["added"].index(u)], x["losses"][-1])
+            ]
             return f"{where}: units {untied} chosen by one ranking only" if untied else None
         for j, u in enumerate(a["added"]):
             if not close(a["losses"][j], b["losses"][b["added"].index(u)]):
@@ -160,18 +247,38 @@ def disagreement(ref: dict, other: dict, tolerance=LOSS_TOLERANCE) -> str | None
     return None
 
 
-def _greedy(model, layer, images, fraction, group_fraction, max_steps, batch_size, checkpoint,
-            inputs, progress, method, score) -> dict:
+def _greedy(
+    model,
+    layer,
+    images,
+    fraction,
+    group_fraction,
+    max_steps,
+    batch_size,
+    checkpoint,
+    inputs,
+    progress,
+    method,
+    score,
+) -> dict:
     names = model.layer_names
     if layer not in names:
         raise FuncspecError(f"unknown layer {layer!r} (layers: {', '.join(names)})")
     if layer == names[-1]:
-        raise FuncspecError(f"{layer} is the class layer: its units are classes, not features, "
-                         "so it cannot be ranked")
+        raise FuncspecError(
+            f"{layer} is the class layer: its units are classes, not features, "
+            "so it cannot be ranked"
+        )
     n_units = model.unit_layer(layer).weight.shape[0]
     group = group_size(n_units, fraction, group_fraction, max_steps)
-    params = {"layer": layer, "n_units": n_units, "group_size": group, "fraction": fraction,
-              "group_fraction": group_fraction, "max_steps": max_steps}
+    params = {
+        "layer": layer,
+        "n_units": n_units,
+        "group_size": group,
+        "fraction": fraction,
+        "group_fraction": group_fraction,
+        "max_steps": max_steps,
+    }
     made_from = fingerprint({"ranking": params, **(inputs or {})})
     state = _resume(checkpoint, made_from) or {"order": [], "steps": [], "baseline_loss": None}
     plan = _candidates_per_step(n_units, group, fraction)
@@ -180,10 +287,16 @@ def _greedy(model, layer, images, fraction, group_fraction, max_steps, batch_siz
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad(), tqdm(total=sum(plan), initial=sum(plan[:len(state["steps"])]),
-                                   disable=not progress, desc=f"ranking {layer}",
-                                   bar_format="{l_bar}{bar}| {n:.0f}/{total} candidates "
-                                              "[{elapsed}<{remaining}]") as bar:
+        with (
+            torch.no_grad(),
+            tqdm(
+                total=sum(plan),
+                initial=sum(plan[: len(state["steps"])]),
+                disable=not progress,
+                desc=f"ranking {layer}",
+                bar_format="{l_bar}{bar}| {n:.0f}/{total} candidates [{elapsed}<{remaining}]",
+            ) as bar,
+        ):
             while len(state["steps"]) < len(plan):
                 step = len(state["steps"])
                 x, y = images(step)
@@ -201,15 +314,26 @@ def _greedy(model, layer, images, fraction, group_fraction, max_steps, batch_siz
                 state["order"] = chosen + added
                 with ablated(model, layer, state["order"]):
                     loss = _mean_loss(model, x, y, batch_size)
-                state["steps"].append({"step": step, "added": added,
-                                       "losses": [losses[i] for i in best], "loss": loss})
+                state["steps"].append(
+                    {
+                        "step": step,
+                        "added": added,
+                        "losses": [losses[i] for i in best],
+                        "loss": loss,
+                    }
+                )
                 bar.set_postfix(step=step, loss=f"{loss:.4f}")
                 if checkpoint is not None:
                     _save(checkpoint, made_from, state)
     finally:
         model.train(was_training)
-    return {**params, "order": state["order"], "steps": state["steps"],
-            "baseline_loss": state["baseline_loss"], "method": method}
+    return {
+        **params,
+        "order": state["order"],
+        "steps": state["steps"],
+        "baseline_loss": state["baseline_loss"],
+        "method": method,
+    }
 
 
 def group_size(n_units, fraction, group_fraction, max_steps=None) -> int:
@@ -232,7 +356,7 @@ def _candidates_per_step(n_units, group, fraction) -> list[int]:
 
 def _batches(x, y, batch_size):
     for start in range(0, len(x), batch_size):
-        yield x[start:start + batch_size], y[start:start + batch_size]
+        yield x[start : start + batch_size], y[start : start + batch_size]
 
 
 def _losses(logits, y) -> torch.Tensor:
@@ -242,8 +366,9 @@ def _losses(logits, y) -> torch.Tensor:
 
 
 def _mean_loss(model, x, y, batch_size) -> float:
-    total = sum(_losses(model(xb), yb).sum(dtype=torch.float64)
-                for xb, yb in _batches(x, y, batch_size))
+    total = sum(
+        _losses(model(xb), yb).sum(dtype=torch.float64) for xb, yb in _batches(x, y, batch_size)
+    )
     return (total / len(x)).item()
 
 
@@ -256,8 +381,9 @@ def _reference_losses(model, layer, chosen, candidates, x, y, batch_size, advanc
     return losses
 
 
-def _fast_losses(model, layer, chosen, candidates, x, y, batch_size, advance,
-                 candidate_batch) -> list[float]:
+def _fast_losses(
+    model, layer, chosen, candidates, x, y, batch_size, advance, candidate_batch
+) -> list[float]:
     names = model.layer_names
     i = names.index(layer)
     below = names[i - 1] if i > 0 else None
@@ -266,7 +392,7 @@ def _fast_losses(model, layer, chosen, candidates, x, y, batch_size, advance,
     linear = model.unit_layer(names[i + 1])
     # The next block is [Flatten,] linear part, nonlinearity [, pool or dropout].
     split = list(nxt).index(linear)
-    head, tail = nxt[:split], nxt[split + 1:]
+    head, tail = nxt[:split], nxt[split + 1 :]
 
     cands = torch.tensor(candidates, device=x.device)
     sums = torch.zeros(len(candidates), dtype=torch.float64, device=x.device)
@@ -276,11 +402,12 @@ def _fast_losses(model, layer, chosen, candidates, x, y, batch_size, advance,
             z = linear(head(a))
             chunk = candidate_batch or max(1, _CHUNK_ELEMENTS // z.numel())
             for start in range(0, len(candidates), chunk):
-                c = cands[start:start + chunk]
+                c = cands[start : start + chunk]
                 out = tail(_without_each(linear, a, z, c))
                 logits = model(out, start=above) if above else out
-                sums[start:start + chunk] += _losses(logits, yb.repeat(len(c))).view(
-                    len(c), -1).sum(1, dtype=torch.float64)
+                sums[start : start + chunk] += (
+                    _losses(logits, yb.repeat(len(c))).view(len(c), -1).sum(1, dtype=torch.float64)
+                )
                 advance(len(c) * len(xb) / len(x))
     return (sums / len(x)).tolist()
 
@@ -295,10 +422,18 @@ def _without_each(linear: nn.Module, a: torch.Tensor, z: torch.Tensor, c: torch.
         # W[:, c] (k, outputs): it lands in channels-last layout, which the layers above run
         # fastest in, so Z is brought into that layout too.
         positions = z.shape[2] * z.shape[3]
-        windows = F.unfold(a[:, c].flatten(0, 1).unsqueeze(1), linear.kernel_size,
-                           linear.dilation, linear.padding, linear.stride)
-        windows = windows.view(n, len(c), -1, positions).permute(1, 0, 3, 2).reshape(
-            len(c), n * positions, -1)
+        windows = F.unfold(
+            a[:, c].flatten(0, 1).unsqueeze(1),
+            linear.kernel_size,
+            linear.dilation,
+            linear.padding,
+            linear.stride,
+        )
+        windows = (
+            windows.view(n, len(c), -1, positions)
+            .permute(1, 0, 3, 2)
+            .reshape(len(c), n * positions, -1)
+        )
         rows = z.permute(0, 2, 3, 1).reshape(n * positions, outputs)
         w = linear.weight[:, c].flatten(2).permute(1, 2, 0)
         zc = torch.baddbmm(rows, windows, w, alpha=-1)

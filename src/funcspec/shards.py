@@ -6,6 +6,7 @@ memory-map, so training reads millions of images without a single per-image file
 `manifest.json` holds the class lists, shard hashes and skipped files; `manifest.csv` lists
 every image with its source path, class, split and content hash.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,8 +18,6 @@ import numpy as np
 
 from . import streams
 from .errors import FuncspecError
-
-SPLITS = ("train", "test", "heldout")
 
 
 def sha256_file(path) -> str:
@@ -55,8 +54,10 @@ class ShardWriter:
             self._flush()
         index = {name: i for i, name in enumerate(classes)}
         labels_file = f"{self.split}-labels.npy"
-        np.save(self.directory / labels_file,
-                np.array([index[c] for c in self.class_names], dtype=np.int64))
+        np.save(
+            self.directory / labels_file,
+            np.array([index[c] for c in self.class_names], dtype=np.int64),
+        )
         return {"count": len(self.class_names), "labels": labels_file, "shards": self.shards}
 
     def _shard_name(self, k: int) -> str:
@@ -65,8 +66,9 @@ class ShardWriter:
     def _flush(self) -> None:
         name = self._shard_name(len(self.shards))
         np.save(self.directory / name, np.stack(self._buffer))
-        self.shards.append({"file": name, "count": len(self._buffer),
-                            "sha256": sha256_file(self.directory / name)})
+        self.shards.append(
+            {"file": name, "count": len(self._buffer), "sha256": sha256_file(self.directory / name)}
+        )
         self._buffer = []
 
 
@@ -113,7 +115,9 @@ def open_split(prepared_dir, split: str) -> PreparedSplit:
     prepared_dir = Path(prepared_dir)
     manifest = read_manifest(prepared_dir)
     if split not in manifest["splits"]:
-        raise FuncspecError(f"{prepared_dir} has no split {split!r} (has {', '.join(manifest['splits'])})")
+        raise FuncspecError(
+            f"{prepared_dir} has no split {split!r} (has {', '.join(manifest['splits'])})"
+        )
     entry = manifest["splits"][split]
     classes = manifest["classes"]["heldout" if split == "heldout" else "trained"]
     return PreparedSplit(

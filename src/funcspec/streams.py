@@ -5,6 +5,7 @@ the purpose's number below and the keys (class index, epoch, greedy step, ...). 
 different purposes never share a generator, whatever their seeds and keys, and a new source of
 randomness is one more line here, not a number chosen where it is used.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -13,29 +14,29 @@ import numpy as np
 
 PURPOSES = {
     # generate: the drawing of generated images
-    "class_appearance": 1,      # a generated class's parameters (identity, shape, recipe)
-    "image": 2,                 # one generated image's pose, lighting, clutter, noise
+    "class_appearance": 1,  # a generated class's parameters (identity, shape, recipe)
+    "image": 2,  # one generated image's pose, lighting, clutter, noise
     # prepare: which classes and images a dataset contributes
-    "class_draw": 3,            # the order in which classes are drawn
-    "heldout_draw": 4,          # the order in which held-out classes are drawn
-    "class_images": 5,          # which images of a class go to train and test
-    "heldout_images": 6,        # which images of a held-out class are taken
+    "class_draw": 3,  # the order in which classes are drawn
+    "heldout_draw": 4,  # the order in which held-out classes are drawn
+    "class_images": 5,  # which images of a class go to train and test
+    "heldout_images": 6,  # which images of a held-out class are taken
     # probe and contact_sheet: which prepared images they look at
     "sample": 7,
     "probe_folds": 8,
     # train
-    "init": 9,                  # initial weights
+    "init": 9,  # initial weights
     "validation_split": 10,
     "epoch_order": 11,
-    "augmentation": 12,         # crops and greyscale draws
+    "augmentation": 12,  # crops and greyscale draws
     "dropout": 13,
     # evaluate, decode
     "bootstrap": 14,
     "decode_folds": 15,
     # relevance and lesion
-    "random_split": 16,         # the two mixed pseudo-tasks of the split control
-    "relevance_images": 17,     # the training images a greedy step is scored on
-    "random_lesion": 18,        # the random unit sets of the lesion control
+    "random_split": 16,  # the two mixed pseudo-tasks of the split control
+    "relevance_images": 17,  # the training images a greedy step is scored on
+    "random_lesion": 18,  # the random unit sets of the lesion control
 }
 
 
@@ -43,8 +44,11 @@ def _entropy(seed: int, purpose: str, keys) -> list[int]:
     if purpose not in PURPOSES:
         raise KeyError(f"no random stream for purpose {purpose!r}; streams: {', '.join(PURPOSES)}")
     # A text key (a class name, a domain) enters as its CRC-32: SeedSequence takes integers.
-    return [seed, PURPOSES[purpose],
-            *(zlib.crc32(k.encode()) if isinstance(k, str) else int(k) for k in keys)]
+    return [
+        seed,
+        PURPOSES[purpose],
+        *(zlib.crc32(k.encode()) if isinstance(k, str) else int(k) for k in keys),
+    ]
 
 
 def rng(purpose: str, seed: int, *keys) -> np.random.Generator:

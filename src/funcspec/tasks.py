@@ -4,6 +4,7 @@ The real tasks (faces, objects) or the two halves of a random class split: the c
 whether *any* partition of the classes would look segregated. Kept free of torch so the
 Snakefile can plan ranking jobs per task cheaply.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,7 +23,9 @@ def random_split(num_classes: int, seed: int) -> dict[str, np.ndarray]:
 
 def task_groups(saved: dict, split_seed: int | None) -> dict[str, np.ndarray]:
     """{group name: class labels}: the network's tasks, plus the random split when asked for."""
-    groups = {t["task"]: np.arange(t["offset"], t["offset"] + len(t["classes"])) for t in saved["tasks"]}
+    groups = {
+        t["task"]: np.arange(t["offset"], t["offset"] + len(t["classes"])) for t in saved["tasks"]
+    }
     if split_seed is not None:
         groups.update(random_split(saved["num_classes"], split_seed))
     return groups

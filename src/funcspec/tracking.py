@@ -7,6 +7,7 @@ dvc.lock pin the results. A partial run (a target, --until, --config overrides, 
 --configfile), or a results folder holding files this run did not make, is not recorded:
 dvc.lock would then claim results the tracked config never made.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,9 @@ def is_dvc_repository(root=".") -> bool:
     return (Path(root) / ".dvc").is_dir() and (Path(root) / "dvc.yaml").is_file()
 
 
-def why_not_recorded(*, targets, configfiles, overrides, partial: bool, touch: bool,
-                     root=".") -> str | None:
+def why_not_recorded(
+    *, targets, configfiles, overrides, partial: bool, touch: bool, root="."
+) -> str | None:
     """Why a successful Snakemake run of a DVC repository must not be committed to dvc.lock
     (None: commit it)."""
     if os.environ.get("DVC_STAGE"):
@@ -67,12 +69,16 @@ def stray_files(outputs, root=".") -> list[str]:
 
     def made(name: str) -> bool:
         parts = name.split("/")
-        return name in records or any("/".join(parts[:i]) in outputs
-                                      for i in range(1, len(parts) + 1))
+        return name in records or any(
+            "/".join(parts[:i]) in outputs for i in range(1, len(parts) + 1)
+        )
 
     root = Path(root)
-    return sorted(name for p in (root / RESULTS).rglob("*") if p.is_file()
-                  and not made(name := p.relative_to(root).as_posix()))
+    return sorted(
+        name
+        for p in (root / RESULTS).rglob("*")
+        if p.is_file() and not made(name := p.relative_to(root).as_posix())
+    )
 
 
 def record_run(root=".", *, outputs, **run) -> str:
@@ -86,8 +92,10 @@ def record_run(root=".", *, outputs, **run) -> str:
     if reason is None:
         stray = stray_files(outputs, root)
         if stray:
-            reason = (f"{len(stray)} files under results/ were not made by this run "
-                      f"(e.g. {', '.join(stray[:3])}); remove them")
+            reason = (
+                f"{len(stray)} files under results/ were not made by this run "
+                f"(e.g. {', '.join(stray[:3])}); remove them"
+            )
     if reason is not None:
         return f"DVC: results not recorded in dvc.lock: {reason}; {FALLBACK}."
     _dvc("commit", "--force", "--quiet", root=root)
@@ -115,8 +123,11 @@ def restore(pull: bool = True, remote: str | None = None, root=".") -> None:
     if pull:
         _dvc("pull", *(["--remote", remote] if remote else []), root=root)
     if json.loads(_dvc("status", "--json", root=root) or "{}"):
-        raise TrackingError("the results do not match dvc.lock (changed code, config or files); "
-                            f"rerun the pipeline instead:\n{_dvc('status', root=root)}")
+        raise TrackingError(
+            "the results do not match dvc.lock (changed code, config or files); "
+            f"rerun the pipeline instead:\n{_dvc('status', root=root)}"
+        )
     count = align_mtimes(root / RESULTS)
-    print(f"restored {count} files and folders under {root / RESULTS}; Snakemake sees them "
-          "up to date")
+    print(
+        f"restored {count} files and folders under {root / RESULTS}; Snakemake sees them up to date"
+    )

@@ -6,6 +6,7 @@ the last checkpoint and ends with the same weights as an uninterrupted run. The 
 fingerprint (funcspec.atomic) covers the spec, the content of the prepared data and the code, so
 only a job of the same inputs resumes it; any other starts afresh.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,11 +23,10 @@ from tqdm import tqdm
 from . import models, streams
 from .atomic import atomic_path, fingerprint, remove_leftovers, resumable, write_csv
 from .codedigest import code_digest
-from .provenance import software
-from .data import Pooled, augment, normalise, open_tasks, eval_batches, to_input
-from .shards import read_manifest, sha256_file
+from .data import Pooled, augment, eval_batches, normalise, open_tasks, to_input
 from .errors import FuncspecError
-
+from .provenance import software
+from .shards import read_manifest, sha256_file
 
 HISTORY_COLUMNS = ["epoch", "task", "split", "loss", "accuracy", "lr"]
 
@@ -37,18 +37,23 @@ def pick_device() -> torch.device:
 
 def _optimizer(params, cfg: dict):
     if cfg["name"] == "sgd":
-        return torch.optim.SGD(params, lr=cfg["lr"], momentum=cfg["momentum"],
-                               weight_decay=cfg["weight_decay"])
+        return torch.optim.SGD(
+            params, lr=cfg["lr"], momentum=cfg["momentum"], weight_decay=cfg["weight_decay"]
+        )
     return torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=cfg["weight_decay"])
 
 
 def _scheduler(optimizer, cfg: dict, epochs: int, steps_per_epoch: int):
     if cfg["name"] == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=optimizer.param_groups[0]["lr"],
-                                                   total_steps=max(1, epochs * steps_per_epoch))
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer,
+            max_lr=optimizer.param_groups[0]["lr"],
+            total_steps=max(1, epochs * steps_per_epoch),
+        )
     if cfg["name"] == "plateau":
-        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=cfg["factor"],
-                                                          patience=cfg["patience"])
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, factor=cfg["factor"], patience=cfg["patience"]
+        )
     return None
 
 
@@ -58,8 +63,9 @@ def prepared_digest(folder) -> str:
     folder = Path(folder)
     splits = read_manifest(folder)["splits"].values()
     files = ["manifest.json"] + sorted(split["labels"] for split in splits)
-    return hashlib.sha256("".join(f"{name} {sha256_file(folder / name)}\n" for name in files)
-                          .encode()).hexdigest()
+    return hashlib.sha256(
+        "".join(f"{name} {sha256_file(folder / name)}\n" for name in files).encode()
+    ).hexdigest()
 
 
 def data_digests(prepared: dict) -> list[list[str]]:
@@ -72,8 +78,10 @@ def _load(path, device):
     try:
         return torch.load(path, map_location=device, weights_only=True)
     except pickle.UnpicklingError as exc:
-        raise FuncspecError(f"{path} holds more than tensors and plain values: not loaded, "
-                         "since unpickling it could run code") from exc
+        raise FuncspecError(
+            f"{path} holds more than tensors and plain values: not loaded, "
+            "since unpickling it could run code"
+        ) from exc
 
 
 def load_model(path, device="cpu") -> tuple[models.VGG, dict]:
@@ -92,19 +100,28 @@ def load_network(model_path, data: dict, split: str, threads: int = 1):
     model, saved = load_model(model_path, device)
     expected = [t["task"] for t in saved["tasks"]]
     if split != "heldout" and list(data) != expected:
-        raise FuncspecError(f"{model_path} was trained on tasks {expected}; the data given are "
-                         f"{list(data)}")
+        raise FuncspecError(
+            f"{model_path} was trained on tasks {expected}; the data given are {list(data)}"
+        )
     return model, saved, Pooled(open_tasks(data, split)), device
 
 
 def _save_model(path, model, spec, tasks, num_classes):
     with atomic_path(path) as tmp:
-        torch.save({
-            "network": spec["name"], "arch": spec["arch"], "input_size": spec["arch"]["input_size"],
-            "num_classes": num_classes, "seed": spec["seed"],
-            "tasks": [{"task": t.task, "offset": t.offset, "classes": t.split.classes} for t in tasks],
-            "state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
-        }, tmp)
+        torch.save(
+            {
+                "network": spec["name"],
+                "arch": spec["arch"],
+                "input_size": spec["arch"]["input_size"],
+                "num_classes": num_classes,
+                "seed": spec["seed"],
+                "tasks": [
+                    {"task": t.task, "offset": t.offset, "classes": t.split.classes} for t in tasks
+                ],
+                "state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
+            },
+            tmp,
+        )
 
 
 def _evaluate_loss(model, pooled, indices, batch_size, size, device, n_tasks):
@@ -125,8 +142,15 @@ def _accumulate(sums, logits, y, task_of):
         sums[t] += (losses[mine].sum(), correct[mine].sum(), mine.sum())
 
 
-def train(spec: dict, prepared: dict, model_path, history_path, threads: int = 1,
-          progress: bool = True, on_epoch_end=None) -> None:
+def train(
+    spec: dict,
+    prepared: dict,
+    model_path,
+    history_path,
+    threads: int = 1,
+    progress: bool = True,
+    on_epoch_end=None,
+) -> None:
     """Train network `spec` on {task: prepared dir}; write the network and its history.
 
     The checkpoint lies beside the network while training runs. `on_epoch_end(epoch)` is called
@@ -154,8 +178,14 @@ def train(spec: dict, prepared: dict, model_path, history_path, threads: int = 1
     amp = cfg["amp"] and device.type == "cuda"
 
     checkpoint = model_path.with_name("checkpoint.pt")
-    made_from = fingerprint({"config": spec, "data": data_digests(prepared),
-                             "code": code_digest("train"), "software": software()})
+    made_from = fingerprint(
+        {
+            "config": spec,
+            "data": data_digests(prepared),
+            "code": code_digest("train"),
+            "software": software(),
+        }
+    )
     history, start, best, stale = [], 0, float("inf"), 0
     state = _checkpoint(checkpoint, made_from, device)
     if state is not None:
@@ -163,7 +193,12 @@ def train(spec: dict, prepared: dict, model_path, history_path, threads: int = 1
         optimizer.load_state_dict(state["optimizer"])
         if scheduler is not None:
             scheduler.load_state_dict(state["scheduler"])
-        history, start, best, stale = state["history"], state["epoch"] + 1, state["best"], state["stale"]
+        history, start, best, stale = (
+            state["history"],
+            state["epoch"] + 1,
+            state["best"],
+            state["stale"],
+        )
         print(f"resuming {spec['name']} after epoch {start}", file=sys.stderr)
 
     for epoch in range(start, cfg["epochs"]):
@@ -173,12 +208,18 @@ def train(spec: dict, prepared: dict, model_path, history_path, threads: int = 1
         epoch_order = streams.rng("epoch_order", seed, epoch).permutation(train_idx)
         sums = np.zeros((len(tasks), 3))
         began = time.perf_counter()
-        bar = tqdm(range(steps), desc=f"{spec['name']} epoch {epoch + 1}/{cfg['epochs']}",
-                   unit="batch", file=sys.stderr, disable=not progress)
+        bar = tqdm(
+            range(steps),
+            desc=f"{spec['name']} epoch {epoch + 1}/{cfg['epochs']}",
+            unit="batch",
+            file=sys.stderr,
+            disable=not progress,
+        )
         for step in bar:
-            idx = epoch_order[step * batch_size:(step + 1) * batch_size]
-            x = normalise(augment(to_input(pooled.images(idx), device), size,
-                                  cfg["greyscale_p"], generator))
+            idx = epoch_order[step * batch_size : (step + 1) * batch_size]
+            x = normalise(
+                augment(to_input(pooled.images(idx), device), size, cfg["greyscale_p"], generator)
+            )
             y = torch.from_numpy(pooled.labels[idx]).to(device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
                 logits = model(x)
@@ -189,40 +230,71 @@ def train(spec: dict, prepared: dict, model_path, history_path, threads: int = 1
             if isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR):
                 scheduler.step()
             _accumulate(sums, logits, y, pooled.task_of[idx])
-            bar.set_postfix(loss=f"{loss.item():.3f}",
-                            img_s=f"{sums[:, 2].sum() / (time.perf_counter() - began):.0f}")
+            bar.set_postfix(
+                loss=f"{loss.item():.3f}",
+                img_s=f"{sums[:, 2].sum() / (time.perf_counter() - began):.0f}",
+            )
         lr = optimizer.param_groups[0]["lr"]
         rows = [("train", sums)]
         if n_val:
-            rows.append(("validation", _evaluate_loss(model, pooled, val_idx, batch_size, size,
-                                                      device, len(tasks))))
+            rows.append(
+                (
+                    "validation",
+                    _evaluate_loss(model, pooled, val_idx, batch_size, size, device, len(tasks)),
+                )
+            )
         for split, s in rows:
             for t, task in enumerate(tasks):
                 # Plain floats, not numpy's: the checkpoint must load with weights_only=True.
-                history.append({"epoch": epoch + 1, "task": task.task, "split": split,
-                                "loss": float(s[t, 0] / max(1, s[t, 2])),
-                                "accuracy": float(s[t, 1] / max(1, s[t, 2])), "lr": lr})
+                history.append(
+                    {
+                        "epoch": epoch + 1,
+                        "task": task.task,
+                        "split": split,
+                        "loss": float(s[t, 0] / max(1, s[t, 2])),
+                        "accuracy": float(s[t, 1] / max(1, s[t, 2])),
+                        "lr": lr,
+                    }
+                )
         monitored = rows[-1][1]
         monitored_loss = float(monitored[:, 0].sum() / monitored[:, 2].sum())
         if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
             scheduler.step(monitored_loss)
         best, stale = (monitored_loss, 0) if monitored_loss < best else (best, stale + 1)
         with atomic_path(checkpoint) as tmp:
-            torch.save({"fingerprint": made_from, "epoch": epoch, "model": model.state_dict(),
-                        "optimizer": optimizer.state_dict(), "best": best, "stale": stale,
-                        "scheduler": scheduler.state_dict() if scheduler is not None else None,
-                        "history": history}, tmp)
+            torch.save(
+                {
+                    "fingerprint": made_from,
+                    "epoch": epoch,
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "best": best,
+                    "stale": stale,
+                    "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                    "history": history,
+                },
+                tmp,
+            )
         if on_epoch_end is not None:
             on_epoch_end(epoch)
         patience = cfg["stop_patience"]
         if patience is not None and stale >= patience:
-            print(f"{spec['name']}: stopping after epoch {epoch + 1}, no improvement in "
-                  f"{patience} epochs", file=sys.stderr)
+            print(
+                f"{spec['name']}: stopping after epoch {epoch + 1}, no improvement in "
+                f"{patience} epochs",
+                file=sys.stderr,
+            )
             break
 
     _save_model(model_path, model.eval(), spec, tasks, num_classes)
-    write_csv(history_path, [{k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
-                             for row in history], HISTORY_COLUMNS)
+    write_csv(
+        history_path,
+        [
+            {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
+            for row in history
+        ],
+        HISTORY_COLUMNS,
+    )
     checkpoint.unlink(missing_ok=True)
     # A checkpoint write killed in an earlier run left its temporary even if this run wrote none.
     remove_leftovers(checkpoint)
@@ -234,9 +306,7 @@ def _checkpoint(path: Path, made_from: dict, device) -> dict | None:
         return None
     try:
         state = _load(path, device)
-    except ValueError as exc:   # written before checkpoints held plain values only
+    except ValueError as exc:  # written before checkpoints held plain values only
         print(f"ignoring {exc}", file=sys.stderr)
         return None
     return state if resumable(path, state.get("fingerprint"), made_from) else None
-
-

@@ -65,7 +65,7 @@ def get_prepare_inputs(wildcards):
     for key in ("include", "exclude"):
         if spec["classes"].get(key):
             inputs[key] = spec["classes"][key]
-    if spec.get("layout_options", {}).get("val_labels"):   # labels of ImageNet's flat val/
+    if spec.get("layout_options", {}).get("val_labels"):  # labels of ImageNet's flat val/
         inputs["val_labels"] = spec["layout_options"]["val_labels"]
     return inputs
 

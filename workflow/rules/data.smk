@@ -5,16 +5,16 @@
 rule generate:
     output:
         directory("results/generate/{dataset}"),
+    log:
+        "logs/generate/{dataset}.log",
     wildcard_constraints:
         dataset="|".join(GENERATED) or "^$",
+    conda:
+        "../../envs/funcspec.yaml"
+    threads: 2
     params:
         code=code_digest("generate"),
         args=get_generate_args,
-    log:
-        "logs/generate/{dataset}.log",
-    threads: 2
-    conda:
-        "../../envs/funcspec.yaml"
     shell:
         "funcspec generate {params.args} --workers {threads} --out {output} 2> {log}"
 
@@ -24,16 +24,16 @@ rule prepare:
         unpack(get_prepare_inputs),
     output:
         directory("results/prepare/{dataset}"),
+    log:
+        "logs/prepare/{dataset}.log",
+    conda:
+        "../../envs/funcspec.yaml"
+    threads: 4
     params:
         code=code_digest("prepare"),
         spec=lambda wildcards: json.dumps(get_dataset(wildcards), sort_keys=True),
         raw=get_raw_arg,
         source=get_source_fingerprint,
-    log:
-        "logs/prepare/{dataset}.log",
-    threads: 4
-    conda:
-        "../../envs/funcspec.yaml"
     shell:
         "funcspec prepare --name {wildcards.dataset} --spec {params.spec:q} {params.raw} "
         "--workers {threads} --out {output} 2> {log}"
@@ -44,15 +44,15 @@ rule probe:
         expand("results/prepare/{dataset}", dataset=config["probe"]["datasets"]),
     output:
         "results/probe/probe.csv",
+    log:
+        "logs/probe/probe.log",
+    conda:
+        "../../envs/funcspec.yaml"
     params:
         code=code_digest("probe"),
         n=config["probe"]["images_per_dataset"],
         folds=config["probe"]["folds"],
         seed=config["probe"]["seed"],
-    log:
-        "logs/probe/probe.log",
-    conda:
-        "../../envs/funcspec.yaml"
     shell:
         "funcspec probe --datasets {input} --images-per-dataset {params.n} "
         "--folds {params.folds} --seed {params.seed} --out {output} 2> {log}"
@@ -67,14 +67,14 @@ rule contact_sheet:
             category="Datasets",
             caption="../report/contact_sheet.rst",
         ),
-    params:
-        code=code_digest("contact_sheet"),
-        columns=config["contact_sheet"]["columns"],
-        seed=config["contact_sheet"]["seed"],
     log:
         "logs/contact_sheet/contact_sheet.log",
     conda:
         "../../envs/funcspec.yaml"
+    params:
+        code=code_digest("contact_sheet"),
+        columns=config["contact_sheet"]["columns"],
+        seed=config["contact_sheet"]["seed"],
     shell:
         "funcspec contact_sheet --datasets {input} --columns {params.columns} "
         "--seed {params.seed} --out {output} 2> {log}"

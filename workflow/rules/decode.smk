@@ -7,19 +7,19 @@ rule decode:
         model=rules.train.output.model,
     output:
         "results/decode/{network}.csv",
+    log:
+        "logs/decode/{network}.log",
+    conda:
+        "../../envs/funcspec.yaml"
+    threads: 2
+    resources:
+        gpu=1,
     params:
         code=code_digest("decode"),
         data=get_decode_args,
         batch_size=config["decode"]["batch_size"],
         folds=config["decode"]["folds"],
         seed=config["decode"]["seed"],
-    log:
-        "logs/decode/{network}.log",
-    threads: 2
-    resources:
-        gpu=1,
-    conda:
-        "../../envs/funcspec.yaml"
     shell:
         "funcspec decode --model {input.model} --data {params.data} "
         "--batch-size {params.batch_size} --folds {params.folds} --seed {params.seed} "

@@ -8,19 +8,19 @@ rule evaluate:
     output:
         accuracy="results/evaluate/{network}/accuracy.csv",
         predictions="results/evaluate/{network}/predictions.csv",
+    log:
+        "logs/evaluate/{network}.log",
+    conda:
+        "../../envs/funcspec.yaml"
+    threads: 2
+    resources:
+        gpu=1,
     params:
         code=code_digest("evaluate"),
         data=get_data_args,
         batch_size=config["evaluate"]["batch_size"],
         bootstrap=config["evaluate"]["bootstrap"],
         seed=config["evaluate"]["seed"],
-    log:
-        "logs/evaluate/{network}.log",
-    threads: 2
-    resources:
-        gpu=1,
-    conda:
-        "../../envs/funcspec.yaml"
     shell:
         "funcspec evaluate --model {input.model} --data {params.data} "
         "--batch-size {params.batch_size} --bootstrap {params.bootstrap} --seed {params.seed} "

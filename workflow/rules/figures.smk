@@ -16,16 +16,16 @@ rule fig1:
         pdf="results/figures/fig1.pdf",
         png=report("results/figures/fig1.png", category="Figures", caption="../report/fig1.rst"),
         csv="results/figures/fig1.csv",
+    log:
+        "logs/fig1/fig1.log",
+    conda:
+        "../../envs/funcspec.yaml"
     params:
         code=code_digest("fig1"),
         prefix=figure_prefix,
         networks=FIG1_NETWORKS,
         face_task=FIG1["face_task"],
         object_task=FIG1["object_task"],
-    log:
-        "logs/fig1/fig1.log",
-    conda:
-        "../../envs/funcspec.yaml"
     shell:
         "funcspec fig1 --accuracy {input.accuracy} --decode {input.decode} "
         "--networks {params.networks:q} --face-task {params.face_task:q} "
@@ -39,6 +39,10 @@ rule fig2:
         pdf="results/figures/fig2.pdf",
         png=report("results/figures/fig2.png", category="Figures", caption="../report/fig2.rst"),
         csv="results/figures/fig2.csv",
+    log:
+        "logs/fig2/fig2.log",
+    conda:
+        "../../envs/funcspec.yaml"
     params:
         code=code_digest("fig2"),
         prefix=figure_prefix,
@@ -46,10 +50,6 @@ rule fig2:
         face_task=FIG2["face_task"],
         object_task=FIG2["object_task"],
         fraction=FIG2["fraction"],
-    log:
-        "logs/fig2/fig2.log",
-    conda:
-        "../../envs/funcspec.yaml"
     shell:
         "funcspec fig2 --lesion {input} --network {params.network:q} "
         "--face-task {params.face_task:q} --object-task {params.object_task:q} "
@@ -64,6 +64,10 @@ rule figS1:
         pdf="results/figures/figS1.pdf",
         png=report("results/figures/figS1.png", category="Figures", caption="../report/figS1.rst"),
         csv="results/figures/figS1.csv",
+    log:
+        "logs/figS1/figS1.log",
+    conda:
+        "../../envs/funcspec.yaml"
     params:
         code=code_digest("figS1"),
         prefix=figure_prefix,
@@ -71,10 +75,6 @@ rule figS1:
         face_task=FIG2["face_task"],
         object_task=FIG2["object_task"],
         fraction=FIG2["fraction"],
-    log:
-        "logs/figS1/figS1.log",
-    conda:
-        "../../envs/funcspec.yaml"
     shell:
         "funcspec figS1 --lesion {input.network} --controls {input.controls} "
         "--network {params.network:q} --face-task {params.face_task:q} "

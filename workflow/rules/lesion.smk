@@ -9,6 +9,13 @@ rule lesion:
         relevance=get_layer_relevance,
     output:
         "results/lesion/{network}/{layer}.csv",
+    log:
+        "logs/lesion/{network}/{layer}.log",
+    conda:
+        "../../envs/funcspec.yaml"
+    threads: 1
+    resources:
+        gpu=1,
     params:
         code=code_digest("lesion"),
         data=get_data_args,
@@ -17,13 +24,6 @@ rule lesion:
         draws=LESION["random_draws"],
         batch_size=LESION["batch_size"],
         seed=LESION["seed"],
-    log:
-        "logs/lesion/{network}/{layer}.log",
-    threads: 1
-    resources:
-        gpu=1,
-    conda:
-        "../../envs/funcspec.yaml"
     shell:
         "funcspec lesion --model {input.model} --data {params.data} --layer {wildcards.layer} "
         "--relevance {input.relevance} {params.split_seed} --fractions {params.fractions} "

@@ -10,13 +10,13 @@ rule metrics:
     output:
         headline="results/metrics/headline.json",
         training=expand("results/metrics/training/{network}.csv", network=NETWORKS),
-    params:
-        code=code_digest("metrics"),
-        fraction=FIG2["fraction"],
     log:
         "logs/metrics/metrics.log",
     conda:
         "../../envs/funcspec.yaml"
+    params:
+        code=code_digest("metrics"),
+        fraction=FIG2["fraction"],
     shell:
         "funcspec metrics --accuracy {input.accuracy} --decode {input.decode} "
         "--lesion {input.lesion} --histories {input.histories} --fraction {params.fraction} "

@@ -9,6 +9,13 @@ rule relevance:
         model=rules.train.output.model,
     output:
         "results/relevance/{network}/{task}/{layer}.json",
+    log:
+        "logs/relevance/{network}/{task}/{layer}.log",
+    conda:
+        "../../envs/funcspec.yaml"
+    threads: 1
+    resources:
+        gpu=1,
     params:
         code=code_digest("relevance"),
         data=get_data_args,
@@ -21,13 +28,6 @@ rule relevance:
         engine=RELEVANCE["engine"],
         batch_size=RELEVANCE["batch_size"],
         seed=RELEVANCE["seed"],
-    log:
-        "logs/relevance/{network}/{task}/{layer}.log",
-    threads: 1
-    resources:
-        gpu=1,
-    conda:
-        "../../envs/funcspec.yaml"
     shell:
         "funcspec relevance --model {input.model} --data {params.data} --task {wildcards.task} "
         "{params.split_seed} --layer {wildcards.layer} --fraction {params.fraction} "

@@ -7,17 +7,17 @@ rule train:
     output:
         model="results/train/{network}/model.pt",
         history="results/train/{network}/history.csv",
+    log:
+        "logs/train/{network}.log",
+    conda:
+        "../../envs/funcspec.yaml"
+    threads: 2
+    resources:
+        gpu=1,
     params:
         code=code_digest("train"),
         spec=get_network_spec,
         data=get_data_args,
-    log:
-        "logs/train/{network}.log",
-    threads: 2
-    resources:
-        gpu=1,
-    conda:
-        "../../envs/funcspec.yaml"
     shell:
         "funcspec train --spec {params.spec:q} --data {params.data} --threads {threads} "
         "--out {output.model} --history {output.history} 2> {log}"
@@ -32,11 +32,11 @@ rule history:
             category="Training",
             caption="../report/history.rst",
         ),
-    params:
-        code=code_digest("history"),
     log:
         "logs/history/{network}.log",
     conda:
         "../../envs/funcspec.yaml"
+    params:
+        code=code_digest("history"),
     shell:
         "funcspec history --history {input} --out {output} 2> {log}"

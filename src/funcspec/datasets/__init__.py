@@ -3,20 +3,28 @@
 They list images (path, label, split, optional crop box) and decode nothing: the prepare step
 reads pixels later, so listing a million-image set stays cheap.
 """
+
 from __future__ import annotations
 
 import hashlib
 import inspect
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
+from ..errors import FuncspecError
 from . import folder, food101, imagenet, split_folders, stanford_cars, vggface2
 from .common import IMAGE_EXTENSIONS, LayoutError, SourceImage
-from ..errors import FuncspecError
 
-__all__ = ["IMAGE_EXTENSIONS", "LAYOUTS", "LayoutError", "SourceImage", "layout_options",
-           "read_layout", "root_fingerprint"]
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "LAYOUTS",
+    "LayoutError",
+    "SourceImage",
+    "layout_options",
+    "read_layout",
+    "root_fingerprint",
+]
 
 LAYOUTS: dict[str, Callable[..., list[SourceImage]]] = {
     module.NAME: module.read
@@ -33,11 +41,11 @@ def root_fingerprint(root) -> str:
     """
     root = Path(root)
     lines = []
-    for folder, subfolders, files in os.walk(root, followlinks=True):
+    for parent, subfolders, files in os.walk(root, followlinks=True):
         subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
         for name in sorted(f for f in files if not f.startswith(".")):
-            stat = os.stat(os.path.join(folder, name))
-            relative = Path(folder, name).relative_to(root).as_posix()
+            stat = os.stat(os.path.join(parent, name))
+            relative = Path(parent, name).relative_to(root).as_posix()
             lines.append(f"{relative} {stat.st_size} {stat.st_mtime_ns}\n")
     return hashlib.sha256("".join(lines).encode()).hexdigest()
 
@@ -55,7 +63,9 @@ def read_layout(layout: str, root, **options) -> list[SourceImage]:
     the layout and the options it does accept, which is what a config author needs to see.
     """
     if layout not in LAYOUTS:
-        raise FuncspecError(f"unknown dataset layout {layout!r}; valid layouts: {', '.join(sorted(LAYOUTS))}")
+        raise FuncspecError(
+            f"unknown dataset layout {layout!r}; valid layouts: {', '.join(sorted(LAYOUTS))}"
+        )
     accepted = layout_options(layout)
     unknown = sorted(set(options) - set(accepted))
     if unknown:

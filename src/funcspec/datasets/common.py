@@ -1,4 +1,5 @@
 """What every layout reader shares: the record it returns, its error, and image listing."""
+
 from __future__ import annotations
 
 import os
@@ -16,7 +17,9 @@ class SourceImage:
     path: Path  # absolute path of the image file
     label: str  # class name as the layout spells it
     split: str | None  # "train" / "test" where the layout defines a split, else None
-    box: tuple[int, int, int, int] | None = None  # (left, top, right, bottom) when cropping is asked for
+    box: tuple[int, int, int, int] | None = (
+        None  # (left, top, right, bottom) when cropping is asked for
+    )
 
 
 class LayoutError(FuncspecError):
@@ -33,10 +36,12 @@ def layout_error(layout: str, sketch: str, path: Path, problem: str) -> LayoutEr
 
 
 def check_root(root, layout: str, sketch: str) -> Path:
-    """The root as an absolute path (symlinks kept, as users often link datasets in), or an error."""
+    """The root as an absolute path (symlinks kept: users often link datasets in), or an error."""
     root = Path(root).expanduser().absolute()
     if not root.is_dir():
-        problem = "dataset root is not a directory" if root.exists() else "dataset root does not exist"
+        problem = (
+            "dataset root is not a directory" if root.exists() else "dataset root does not exist"
+        )
         raise layout_error(layout, sketch, root, problem)
     return root
 
@@ -59,7 +64,9 @@ def list_images(directory: Path) -> list[Path]:
 def list_subdirs(directory: Path) -> list[Path]:
     """Non-hidden subdirectories, sorted (hidden ones are e.g. .ipynb_checkpoints, not classes)."""
     with os.scandir(directory) as entries:
-        return sorted(directory / e.name for e in entries if not e.name.startswith(".") and e.is_dir())
+        return sorted(
+            directory / e.name for e in entries if not e.name.startswith(".") and e.is_dir()
+        )
 
 
 def class_folder_images(directory: Path, split: str | None) -> list[SourceImage]:
@@ -75,7 +82,9 @@ def sort_images(images: list[SourceImage]) -> list[SourceImage]:
     return sorted(images, key=lambda im: (im.split or "", im.label, str(im.path)))
 
 
-def require_images(images: list[SourceImage], layout: str, sketch: str, root: Path) -> list[SourceImage]:
+def require_images(
+    images: list[SourceImage], layout: str, sketch: str, root: Path
+) -> list[SourceImage]:
     """Sorted images, or an error: an empty dataset is always a wrong root, never a valid input."""
     if not images:
         raise layout_error(layout, sketch, root, "no image files found")

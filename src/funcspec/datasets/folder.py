@@ -1,7 +1,15 @@
 """Any class-folder tree: the label is the folder name and there is no split."""
+
 from __future__ import annotations
 
-from .common import SourceImage, check_root, class_folder_images, layout_error, list_subdirs, require_images
+from .common import (
+    SourceImage,
+    check_root,
+    class_folder_images,
+    layout_error,
+    list_subdirs,
+    require_images,
+)
 
 NAME = "folder"
 SKETCH = """\

@@ -1,4 +1,5 @@
 """Food-101 as published: images/<class>/<id>.jpg, with the split given by meta/{train,test}.txt."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,10 +33,16 @@ def read(root) -> list[SourceImage]:
             label, _, image_id = entry.partition("/")
             if label not in on_disk:
                 class_dir = images_dir / label
-                on_disk[label] = {p.stem: p for p in list_images(class_dir)} if class_dir.is_dir() else {}
+                on_disk[label] = (
+                    {p.stem: p for p in list_images(class_dir)} if class_dir.is_dir() else {}
+                )
             path = on_disk[label].get(image_id)
             if not image_id or path is None:
-                raise layout_error(NAME, SKETCH, images_dir / f"{entry}.jpg",
-                                   f"image listed in {list_file} does not exist")
+                raise layout_error(
+                    NAME,
+                    SKETCH,
+                    images_dir / f"{entry}.jpg",
+                    f"image listed in {list_file} does not exist",
+                )
             images.append(SourceImage(path, label, split))
     return require_images(images, NAME, SKETCH, root)

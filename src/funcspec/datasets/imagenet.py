@@ -1,11 +1,18 @@
 """ImageNet (ILSVRC-2012 classification): wnid folders for train; val as folders or flat + CSV."""
+
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
 from .common import (
-    SourceImage, check_root, class_folder_images, layout_error, list_images, list_subdirs, require_images,
+    SourceImage,
+    check_root,
+    class_folder_images,
+    layout_error,
+    list_images,
+    list_subdirs,
+    require_images,
 )
 
 NAME = "imagenet"
@@ -27,7 +34,9 @@ def read(root, *, val_labels=None) -> list[SourceImage]:
         raise layout_error(NAME, SKETCH, root, "neither a 'train' nor a 'val' folder")
     images = class_folder_images(train, "train") if train.is_dir() else []
     if val.is_dir():
-        images += _read_val(val, Path(val_labels) if val_labels is not None else root / SOLUTION_CSV)
+        images += _read_val(
+            val, Path(val_labels) if val_labels is not None else root / SOLUTION_CSV
+        )
     return require_images(images, NAME, SKETCH, root)
 
 
@@ -50,16 +59,24 @@ def _read_val(val: Path, labels_csv: Path) -> list[SourceImage]:
 def _read_solution(labels_csv: Path) -> dict[str, str]:
     """ImageId -> wnid; the PredictionString's boxes all carry the one class, so its first word."""
     if not labels_csv.is_file():
-        raise layout_error(NAME, SKETCH, labels_csv, "val images are flat but the ground-truth CSV is missing")
+        raise layout_error(
+            NAME, SKETCH, labels_csv, "val images are flat but the ground-truth CSV is missing"
+        )
     with open(labels_csv, newline="") as f:
         rows = csv.DictReader(f)
         if not {"ImageId", "PredictionString"} <= set(rows.fieldnames or ()):
-            raise layout_error(NAME, SKETCH, labels_csv,
-                               f"header {rows.fieldnames} is not ImageId,PredictionString")
+            raise layout_error(
+                NAME,
+                SKETCH,
+                labels_csv,
+                f"header {rows.fieldnames} is not ImageId,PredictionString",
+            )
         labels = {}
         for row in rows:
             words = (row["PredictionString"] or "").split()
             if not words:
-                raise layout_error(NAME, SKETCH, labels_csv, f"empty PredictionString for {row['ImageId']!r}")
+                raise layout_error(
+                    NAME, SKETCH, labels_csv, f"empty PredictionString for {row['ImageId']!r}"
+                )
             labels[row["ImageId"]] = words[0]
     return labels

@@ -1,4 +1,5 @@
 """Class folders under train/ and test/, the usual re-release of a set (e.g. a car-model set)."""
+
 from __future__ import annotations
 
 from .common import SourceImage, check_root, class_folder_images, layout_error, require_images

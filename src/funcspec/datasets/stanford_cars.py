@@ -1,4 +1,5 @@
 """Stanford Cars, original release: flat image folders, labels and boxes in MATLAB .mat files."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,10 +29,14 @@ def read(root, *, crop: bool = False) -> list[SourceImage]:
     folders = {"train": root / "cars_train", "test": root / "cars_test"}
     if not any(d.is_dir() for d in folders.values()):
         raise layout_error(NAME, SKETCH, root, "neither a 'cars_train' nor a 'cars_test' folder")
-    class_names = [_unwrap(name, devkit / "cars_meta.mat", "class_names") for name in
-                   np.ravel(_load(devkit / "cars_meta.mat", "class_names"))]
-    annotation_files = {"train": devkit / "cars_train_annos.mat",
-                        "test": _find_test_labels(root, devkit)}
+    class_names = [
+        _unwrap(name, devkit / "cars_meta.mat", "class_names")
+        for name in np.ravel(_load(devkit / "cars_meta.mat", "class_names"))
+    ]
+    annotation_files = {
+        "train": devkit / "cars_train_annos.mat",
+        "test": _find_test_labels(root, devkit),
+    }
     images = []
     for split, folder in folders.items():
         if folder.is_dir():
@@ -46,8 +51,9 @@ def _find_test_labels(root: Path, devkit: Path) -> Path:
     return root / TEST_LABELS  # missing: _load reports it if cars_test is there to need it
 
 
-def _read_split(folder: Path, split: str, mat_path: Path, class_names: list[str],
-                crop: bool) -> list[SourceImage]:
+def _read_split(
+    folder: Path, split: str, mat_path: Path, class_names: list[str], crop: bool
+) -> list[SourceImage]:
     annotations = {}
     for record in np.ravel(_load(mat_path, "annotations")):
         fields = record.dtype.names or ()
@@ -57,14 +63,20 @@ def _read_split(folder: Path, split: str, mat_path: Path, class_names: list[str]
         values = {f: _unwrap(record[f], mat_path, f) for f in ANNOTATION_FIELDS}
         class_index = int(values["class"])  # 1-based, MATLAB style
         if not 1 <= class_index <= len(class_names):
-            raise layout_error(NAME, SKETCH, mat_path,
-                               f"class {class_index} of {values['fname']} is outside 1..{len(class_names)}")
+            raise layout_error(
+                NAME,
+                SKETCH,
+                mat_path,
+                f"class {class_index} of {values['fname']} is outside 1..{len(class_names)}",
+            )
         box = tuple(int(values[f]) for f in ANNOTATION_FIELDS[:4]) if crop else None
         annotations[str(values["fname"])] = (class_names[class_index - 1], box)
     on_disk = {path.name: path for path in list_images(folder)}
     for fname in annotations:
         if fname not in on_disk:
-            raise layout_error(NAME, SKETCH, folder / fname, f"image annotated in {mat_path} does not exist")
+            raise layout_error(
+                NAME, SKETCH, folder / fname, f"image annotated in {mat_path} does not exist"
+            )
     images = []
     for fname, path in on_disk.items():
         if fname not in annotations:
@@ -87,9 +99,11 @@ def _load(mat_path: Path, variable: str) -> np.ndarray:
 
 
 def _unwrap(value, mat_path: Path, field: str):
-    """The one scalar or string inside loadmat's nesting (e.g. array([[array(['x'])]], dtype=object))."""
+    """The one scalar or string inside loadmat's nesting, e.g. array([[array(['x'])]])."""
     while isinstance(value, np.ndarray):
         if value.size != 1:
-            raise layout_error(NAME, SKETCH, mat_path, f"field {field!r} holds {value.size} values, expected one")
+            raise layout_error(
+                NAME, SKETCH, mat_path, f"field {field!r} holds {value.size} values, expected one"
+            )
         value = value.flat[0]
     return str(value) if isinstance(value, str) else value

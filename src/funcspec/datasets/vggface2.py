@@ -1,11 +1,12 @@
 """VGGFace2 as published: identity folders per split, loose face boxes in bb_landmark/."""
+
 from __future__ import annotations
 
 import csv
 from pathlib import Path
 
-from .common import SourceImage, check_root, class_folder_images, layout_error, require_images
 from ..errors import FuncspecError
+from .common import SourceImage, check_root, class_folder_images, layout_error, require_images
 
 NAME = "vggface2"
 SPLITS = ("train", "test")
@@ -34,7 +35,9 @@ def read(root, *, crop: bool = False, crop_margin: float = 0.0) -> list[SourceIm
     return require_images(images, NAME, SKETCH, root)
 
 
-def _with_boxes(images: list[SourceImage], root: Path, split: str, margin: float) -> list[SourceImage]:
+def _with_boxes(
+    images: list[SourceImage], root: Path, split: str, margin: float
+) -> list[SourceImage]:
     csv_path = root / "bb_landmark" / f"loose_bb_{split}.csv"
     boxes = _read_boxes(csv_path)
     boxed = []
@@ -48,14 +51,21 @@ def _with_boxes(images: list[SourceImage], root: Path, split: str, margin: float
 
 def _read_boxes(csv_path: Path) -> dict[str, tuple[float, float, float, float]]:
     if not csv_path.is_file():
-        raise layout_error(NAME, SKETCH, csv_path, "crop asked for but the loose box file is missing")
+        raise layout_error(
+            NAME, SKETCH, csv_path, "crop asked for but the loose box file is missing"
+        )
     with open(csv_path, newline="") as f:
         rows = csv.DictReader(f)
         wanted = {"NAME_ID", "X", "Y", "W", "H"}
         if not wanted <= set(rows.fieldnames or ()):
-            raise layout_error(NAME, SKETCH, csv_path, f"header {rows.fieldnames} lacks {sorted(wanted)}")
+            raise layout_error(
+                NAME, SKETCH, csv_path, f"header {rows.fieldnames} lacks {sorted(wanted)}"
+            )
         try:
-            return {r["NAME_ID"]: (float(r["X"]), float(r["Y"]), float(r["W"]), float(r["H"])) for r in rows}
+            return {
+                r["NAME_ID"]: (float(r["X"]), float(r["Y"]), float(r["W"]), float(r["H"]))
+                for r in rows
+            }
         except (TypeError, ValueError) as e:
             raise layout_error(NAME, SKETCH, csv_path, f"unreadable box row ({e})") from None
 

@@ -1,1 +1,2 @@
-"""One module per figure of the study; each reads result tables and writes figN.pdf, .png and .csv."""
+"""One module per figure of the study; each reads result tables and writes figN.pdf, .png and
+.csv."""

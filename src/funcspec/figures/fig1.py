@@ -1,9 +1,11 @@
-"""Fig. 1B-C: held-out decoding from the penultimate layer, and top-1 accuracy of the face, object and dual nets.
+"""Fig. 1B-C: held-out decoding from the penultimate layer, and top-1 accuracy of the face,
+object and dual nets.
 
 Every number drawn is also written to fig1.csv as a tidy row (panel, network, task, value,
 err_low, err_high, chance), where err_low and err_high are the ends of the error bar: mean -+ SEM
 for panel B, the bootstrapped 95% CI for panel C.
 """
+
 from __future__ import annotations
 
 import csv
@@ -14,6 +16,7 @@ from matplotlib.figure import Figure
 
 from funcspec.figures.save import save_figure
 from funcspec.figures.style import colour, label
+
 from ..errors import FuncspecError
 
 COLUMNS = ["panel", "network", "task", "value", "err_low", "err_high", "chance"]
@@ -22,14 +25,26 @@ DECODE_COLUMNS = ["network", "task", "accuracy", "sem", "chance"]
 BASELINE = "untrained"
 
 
-def fig1(accuracy_csvs: list, decode_csvs: list, out_prefix, face_task: str = "faces",
-         object_task: str = "objects", networks=("face", "object", "dual")) -> list[dict]:
-    """Draw Fig. 1B-C from the per-network tables, write out_prefix.{pdf,png,csv}, return the CSV rows."""
+def fig1(
+    accuracy_csvs: list,
+    decode_csvs: list,
+    out_prefix,
+    face_task: str = "faces",
+    object_task: str = "objects",
+    networks=("face", "object", "dual"),
+) -> list[dict]:
+    """Draw Fig. 1B-C from the per-network tables, write out_prefix.{pdf,png,csv}; return the
+    CSV rows."""
     tasks = (face_task, object_task)
-    rows = (_panel_b(_read(decode_csvs, DECODE_COLUMNS), tasks, networks)
-            + _panel_c(_read(accuracy_csvs, ACCURACY_COLUMNS), tasks, networks))
-    _write(rows, Path(str(out_prefix)), {face_task: "Held-out identities", object_task: "Held-out objects"},
-           {face_task: "Faces", object_task: "Objects"})
+    rows = _panel_b(_read(decode_csvs, DECODE_COLUMNS), tasks, networks) + _panel_c(
+        _read(accuracy_csvs, ACCURACY_COLUMNS), tasks, networks
+    )
+    _write(
+        rows,
+        Path(str(out_prefix)),
+        {face_task: "Held-out identities", object_task: "Held-out objects"},
+        {face_task: "Faces", object_task: "Objects"},
+    )
     return rows
 
 
@@ -64,7 +79,9 @@ def _panel_b(rows, tasks, networks) -> list[dict]:
             row = by_key.get((network, task))
             if row is not None:
                 value, sem = float(row["accuracy"]), float(row["sem"])
-                tidy.append(_tidy("B", network, task, value, value - sem, value + sem, row["chance"]))
+                tidy.append(
+                    _tidy("B", network, task, value, value - sem, value + sem, row["chance"])
+                )
     if not tidy:
         raise FuncspecError(f"no decoding rows for networks {list(networks)} on {list(tasks)}")
     return tidy
@@ -72,18 +89,35 @@ def _panel_b(rows, tasks, networks) -> list[dict]:
 
 def _panel_c(rows, tasks, networks) -> list[dict]:
     by_key = _index(rows)
-    tidy = [_tidy("C", network, task, float(row["accuracy"]), float(row["ci_low"]),
-                  float(row["ci_high"]), row["chance"])
-            for task in tasks for network in networks
-            if (row := by_key.get((network, task))) is not None]
+    tidy = [
+        _tidy(
+            "C",
+            network,
+            task,
+            float(row["accuracy"]),
+            float(row["ci_low"]),
+            float(row["ci_high"]),
+            row["chance"],
+        )
+        for task in tasks
+        for network in networks
+        if (row := by_key.get((network, task))) is not None
+    ]
     if not tidy:
         raise FuncspecError(f"no accuracy rows for networks {list(networks)} on {list(tasks)}")
     return tidy
 
 
 def _tidy(panel, network, task, value, err_low, err_high, chance) -> dict:
-    return {"panel": panel, "network": network, "task": task, "value": value,
-            "err_low": err_low, "err_high": err_high, "chance": float(chance)}
+    return {
+        "panel": panel,
+        "network": network,
+        "task": task,
+        "value": value,
+        "err_low": err_low,
+        "err_high": err_high,
+        "chance": float(chance),
+    }
 
 
 def _draw_panel(ax, rows, tick_labels) -> None:
@@ -100,15 +134,37 @@ def _draw_panel(ax, rows, tick_labels) -> None:
         x = tasks.index(row["task"]) + (slots.index(row["network"]) - (len(slots) - 1) / 2) * width
         yerr = [[row["value"] - row["err_low"]], [row["err_high"] - row["value"]]]
         if row["network"] == BASELINE:
-            ax.errorbar(x, row["value"], yerr=yerr, fmt="D", markersize=4, color=colour(BASELINE),
-                        capsize=2, label=label(BASELINE))
+            ax.errorbar(
+                x,
+                row["value"],
+                yerr=yerr,
+                fmt="D",
+                markersize=4,
+                color=colour(BASELINE),
+                capsize=2,
+                label=label(BASELINE),
+            )
         else:
-            ax.bar(x, row["value"], width, yerr=yerr, color=colour(row["network"]), capsize=2,
-                   error_kw={"elinewidth": 0.8}, label=label(row["network"]))
+            ax.bar(
+                x,
+                row["value"],
+                width,
+                yerr=yerr,
+                color=colour(row["network"]),
+                capsize=2,
+                error_kw={"elinewidth": 0.8},
+                label=label(row["network"]),
+            )
         # Chance can differ between bars (the dual net chooses among more classes), so each
         # bar gets its own dash; adjacent dashes read as one line where they agree.
-        ax.hlines(row["chance"], x - width / 2, x + width / 2, colors="black", linestyles="--",
-                  linewidth=0.8)
+        ax.hlines(
+            row["chance"],
+            x - width / 2,
+            x + width / 2,
+            colors="black",
+            linestyles="--",
+            linewidth=0.8,
+        )
     ax.set_xticks(range(len(tasks)), [tick_labels.get(t, t) for t in tasks])
     ax.set_xlim(-0.6, len(tasks) - 0.4)
     ax.set_ylim(0, 1)
@@ -119,8 +175,9 @@ def _draw(rows, decoding_ticks, accuracy_ticks) -> Figure:
     FigureCanvasAgg(fig)
     ax_b, ax_c = fig.subplots(1, 2)
     for ax, panel, ticks, title, ylabel in [
-            (ax_b, "B", decoding_ticks, "Decoding held-out classes", "Decoding accuracy"),
-            (ax_c, "C", accuracy_ticks, "Top-1 accuracy", "Top-1 accuracy")]:
+        (ax_b, "B", decoding_ticks, "Decoding held-out classes", "Decoding accuracy"),
+        (ax_c, "C", accuracy_ticks, "Top-1 accuracy", "Top-1 accuracy"),
+    ]:
         _draw_panel(ax, [r for r in rows if r["panel"] == panel], ticks)
         ax.set_title(title)
         ax.set_ylabel(ylabel)
@@ -129,8 +186,13 @@ def _draw(rows, decoding_ticks, accuracy_ticks) -> Figure:
     for ax in (ax_b, ax_c):
         for handle, name in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(name, handle)
-    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=len(handles),
-               bbox_to_anchor=(0.5, -0.08))
+    fig.legend(
+        handles.values(),
+        handles.keys(),
+        loc="lower center",
+        ncol=len(handles),
+        bbox_to_anchor=(0.5, -0.08),
+    )
     fig.tight_layout()
     return fig
 

@@ -5,6 +5,7 @@ object filters; both with the random-lesion control (mean over draws, error bar 
 Panel C: segregation index against depth, with the random class split as its baseline.
 Every number drawn is a row of fig2.csv.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,26 +19,43 @@ from .save import save_figure
 from .style import colour, draw_line, label
 
 # baseline: "random split" for the rows of a network's random class split, else empty.
-COLUMNS = ["panel", "network", "baseline", "layer", "depth", "lesion", "task", "value", "err_low",
-           "err_high"]
+COLUMNS = [
+    "panel",
+    "network",
+    "baseline",
+    "layer",
+    "depth",
+    "lesion",
+    "task",
+    "value",
+    "err_low",
+    "err_high",
+]
 RANDOM_SPLIT = "random split"
 
 
-
-
-
-
 def _drops(rows, lesion, task, fraction):
-    return [r["drop"] for r in rows if r["lesion"] == lesion and r["task"] == task
-            and np.isclose(r["fraction"], fraction)]
+    return [
+        r["drop"]
+        for r in rows
+        if r["lesion"] == lesion and r["task"] == task and np.isclose(r["fraction"], fraction)
+    ]
 
 
 def _row(panel, network, layer, depth, lesion, task, values, baseline=""):
     values = np.asarray(values, dtype=float)
-    return {"panel": panel, "network": network, "baseline": baseline, "layer": layer,
-            "depth": depth, "lesion": lesion,
-            "task": task, "value": float(values.mean()),
-            "err_low": float(values.min()), "err_high": float(values.max())}
+    return {
+        "panel": panel,
+        "network": network,
+        "baseline": baseline,
+        "layer": layer,
+        "depth": depth,
+        "lesion": lesion,
+        "task": task,
+        "value": float(values.mean()),
+        "err_low": float(values.min()),
+        "err_high": float(values.max()),
+    }
 
 
 def lesion_rows(network, layers: dict, tasks, fraction) -> list[dict]:
@@ -47,8 +65,17 @@ def lesion_rows(network, layers: dict, tasks, fraction) -> list[dict]:
         table = layers[layer]
         for panel, lesion in zip("AB", tasks):
             for task in tasks:
-                rows.append(_row(panel, network, layer, depth, lesion, task,
-                                 _drops(table, lesion, task, fraction)))
+                rows.append(
+                    _row(
+                        panel,
+                        network,
+                        layer,
+                        depth,
+                        lesion,
+                        task,
+                        _drops(table, lesion, task, fraction),
+                    )
+                )
                 random = _drops(table, "random", task, fraction)
                 if random:
                     rows.append(_row(panel, network, layer, depth, "random", task, random))
@@ -64,17 +91,15 @@ def segregation_rows(panel, network, layers: dict, tasks, fraction) -> list[dict
         for depth, layer in enumerate(depth_order(layers), 1):
             s = segregation(layers[layer], *pair, fraction)
             for task, key in (("segregation_index", "index"), ("segregation_ratio", "ratio")):
-                rows.append(_row(panel, network, layer, depth, "+".join(pair), task, [s[key]],
-                                 baseline))
+                rows.append(
+                    _row(panel, network, layer, depth, "+".join(pair), task, [s[key]], baseline)
+                )
     return rows
 
 
-
-
-
-
-def fig2(lesion_csvs, out_prefix, network="dual", face_task="faces", object_task="objects",
-         fraction=0.2) -> list[dict]:
+def fig2(
+    lesion_csvs, out_prefix, network="dual", face_task="faces", object_task="objects", fraction=0.2
+) -> list[dict]:
     """Draw Fig. 2 from the network's lesion tables, write out_prefix.{pdf,png,csv}."""
     layers = read_tables(lesion_csvs)[network]
     tasks = (face_task, object_task)
@@ -84,8 +109,6 @@ def fig2(lesion_csvs, out_prefix, network="dual", face_task="faces", object_task
     return rows
 
 
-
-
 def _draw_fig2(rows, network, tasks) -> Figure:
     fig = Figure(figsize=(10, 3.2))
     FigureCanvasAgg(fig)
@@ -93,9 +116,21 @@ def _draw_fig2(rows, network, tasks) -> Figure:
     task_colour = {tasks[0]: colour("face"), tasks[1]: colour("object")}
     for ax, panel, lesion in zip(axes, "AB", tasks):
         for task in tasks:
-            draw_line(ax, [r for r in rows if r["panel"] == panel and r["lesion"] == lesion
-                       and r["task"] == task], f"{task} test", task_colour[task])
-            random = [r for r in rows if r["panel"] == panel and r["lesion"] == "random" and r["task"] == task]
+            draw_line(
+                ax,
+                [
+                    r
+                    for r in rows
+                    if r["panel"] == panel and r["lesion"] == lesion and r["task"] == task
+                ],
+                f"{task} test",
+                task_colour[task],
+            )
+            random = [
+                r
+                for r in rows
+                if r["panel"] == panel and r["lesion"] == "random" and r["task"] == task
+            ]
             if random:
                 draw_line(ax, random, f"{task}, random lesion", task_colour[task], ":")
         ax.set_title(f"{panel}  Lesion of top {lesion} filters ({label(network)})")
@@ -104,10 +139,19 @@ def _draw_fig2(rows, network, tasks) -> Figure:
         ax.legend()
     ax = axes[2]
     for baseline in sorted({r["baseline"] for r in rows if r["panel"] == "C"}):
-        draw_line(ax, [r for r in rows if r["panel"] == "C" and r["baseline"] == baseline
-                   and r["task"] == "segregation_index"],
-              f"{network} ({baseline})" if baseline else network,
-              "0.5" if baseline else colour(network), ":" if baseline else "-")
+        draw_line(
+            ax,
+            [
+                r
+                for r in rows
+                if r["panel"] == "C"
+                and r["baseline"] == baseline
+                and r["task"] == "segregation_index"
+            ],
+            f"{network} ({baseline})" if baseline else network,
+            "0.5" if baseline else colour(network),
+            ":" if baseline else "-",
+        )
     ax.set_title("C  Segregation index by depth")
     ax.set_ylabel("segregation index")
     ax.axhline(0, color="0.7", lw=0.5)

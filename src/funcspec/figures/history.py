@@ -1,4 +1,5 @@
 """Training curves: loss and top-1 accuracy per epoch, one line per task and split."""
+
 from __future__ import annotations
 
 import csv

@@ -1,10 +1,10 @@
 """Writing a figure: PDF, PNG and the tidy CSV of every number drawn, each atomically."""
+
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
-from ..atomic import atomic_path
+from ..atomic import atomic_path, write_csv
 from .style import figure_style
 
 
@@ -18,8 +18,4 @@ def save_figure(draw, rows: list[dict], columns: list[str], out_prefix) -> None:
             fig.savefig(tmp, format="pdf", metadata={"CreationDate": None})
         with atomic_path(out_prefix.with_name(out_prefix.name + ".png")) as tmp:
             fig.savefig(tmp, format="png", dpi=150, metadata={"Software": None})
-    with atomic_path(out_prefix.with_name(out_prefix.name + ".csv")) as tmp:
-        with open(tmp, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
+    write_csv(out_prefix.with_name(out_prefix.name + ".csv"), rows, columns)

@@ -1,4 +1,5 @@
 """The look shared by every figure: one colour and one label per network, and the rcParams."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -59,5 +60,7 @@ def draw_line(ax, rows, key_label, color, style="-"):
     y = np.array([r["value"] for r in rows])
     lo = y - np.array([r["err_low"] for r in rows])
     hi = np.array([r["err_high"] for r in rows]) - y
-    ax.errorbar(x, y, yerr=[lo, hi], marker="o", ms=3, ls=style, color=color, label=key_label, capsize=2)
+    ax.errorbar(
+        x, y, yerr=[lo, hi], marker="o", ms=3, ls=style, color=color, label=key_label, capsize=2
+    )
     ax.set_xticks(x, [r["layer"] for r in rows], rotation=60)

@@ -2,9 +2,10 @@
 
 Every image is a pure function of (domain, seed, class_index, index, size, greyscale):
 class parameters come from the `class_appearance` stream of (seed, domain, class_index) and the
-image's own nuisance from the `image` stream of (seed, domain, class_index, index) (funcspec.streams), so any image can be
-regenerated alone, in any order, with identical pixels.
+image's own nuisance from the `image` stream of (seed, domain, class_index, index)
+(funcspec.streams), so any image can be regenerated alone, in any order, with identical pixels.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,8 @@ from PIL import Image
 from tqdm import tqdm
 
 from .. import streams
-from . import cars, faces, food, objects, scene
 from ..errors import FuncspecError
+from . import cars, faces, food, objects, scene
 
 DOMAINS = ("faces", "objects", "cars", "food")
 _MODULES = {"faces": faces, "objects": objects, "cars": cars, "food": food}
@@ -50,8 +51,9 @@ def _class_params(domain: str, seed: int, class_index: int) -> dict:
     return _MODULES[domain].class_params(rng)
 
 
-def render(domain: str, seed: int, class_index: int, index: int, size: int,
-           greyscale: bool = False) -> np.ndarray:
+def render(
+    domain: str, seed: int, class_index: int, index: int, size: int, greyscale: bool = False
+) -> np.ndarray:
     """One image as uint8 (size, size, 3); greyscale gives three equal luminance channels."""
     _check_domain(domain)
     _check_count("seed", seed, 0)
@@ -79,13 +81,24 @@ def _generate_class(job: tuple) -> None:
     partial.mkdir(parents=True)
     for index in range(images_per_class):
         img = render(domain, seed, class_index, index, size, greyscale)
-        Image.fromarray(img).save(partial / f"{index:04d}.png", format="PNG", compress_level=_PNG_COMPRESS_LEVEL)
+        Image.fromarray(img).save(
+            partial / f"{index:04d}.png", format="PNG", compress_level=_PNG_COMPRESS_LEVEL
+        )
     shutil.rmtree(final, ignore_errors=True)
     os.replace(partial, final)
 
 
-def generate(domain: str, out_dir, n_classes: int, images_per_class: int, size: int, seed: int,
-             greyscale: bool = False, workers: int = 1, progress: bool = True) -> None:
+def generate(
+    domain: str,
+    out_dir,
+    n_classes: int,
+    images_per_class: int,
+    size: int,
+    seed: int,
+    greyscale: bool = False,
+    workers: int = 1,
+    progress: bool = True,
+) -> None:
     """Write out_dir/<class_name>/<index:04d>.png for every class and image index."""
     _check_domain(domain)
     _check_count("n_classes", n_classes)
@@ -93,7 +106,9 @@ def generate(domain: str, out_dir, n_classes: int, images_per_class: int, size: 
     _check_count("size", size)
     _check_count("seed", seed, 0)
     _check_count("workers", workers)
-    jobs = [(domain, str(out_dir), c, images_per_class, size, seed, greyscale) for c in range(n_classes)]
+    jobs = [
+        (domain, str(out_dir), c, images_per_class, size, seed, greyscale) for c in range(n_classes)
+    ]
     bar = tqdm(total=n_classes, desc=f"generate {domain}", unit="class", disable=not progress)
     with bar:
         if workers == 1:

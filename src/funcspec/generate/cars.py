@@ -5,6 +5,7 @@ slopes, hood and trunk drops, overhangs and wheel size (body styles: sedan, hatc
 pickup, coupe). Colour, livery and facing direction vary per image, as with photographs of
 one model.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,12 +32,21 @@ def class_params(rng: np.random.Generator) -> dict:
     style = list(_STYLES)[int(rng.integers(len(_STYLES)))]
     rear, front, cabin_h, rear_slope, screen = (float(rng.uniform(*r)) for r in _STYLES[style])
     return {
-        "style": style, "length": float(rng.uniform(0.68, 0.86)), "body_h": float(rng.uniform(0.13, 0.24)),
-        "clearance": float(rng.uniform(0.0, 0.07)), "wheel_r": float(rng.uniform(0.10, 0.16)),
-        "front_overhang": float(rng.uniform(0.12, 0.26)), "rear_overhang": float(rng.uniform(0.12, 0.26)),
-        "hood_drop": float(rng.uniform(0.0, 0.07)), "trunk_drop": float(rng.uniform(0.0, 0.07)),
-        "nose_run": float(rng.uniform(0.03, 0.14)), "rear_cabin": rear, "front_cabin": front,
-        "cabin_h": cabin_h, "rear_slope": rear_slope, "screen": screen,
+        "style": style,
+        "length": float(rng.uniform(0.68, 0.86)),
+        "body_h": float(rng.uniform(0.13, 0.24)),
+        "clearance": float(rng.uniform(0.0, 0.07)),
+        "wheel_r": float(rng.uniform(0.10, 0.16)),
+        "front_overhang": float(rng.uniform(0.12, 0.26)),
+        "rear_overhang": float(rng.uniform(0.12, 0.26)),
+        "hood_drop": float(rng.uniform(0.0, 0.07)),
+        "trunk_drop": float(rng.uniform(0.0, 0.07)),
+        "nose_run": float(rng.uniform(0.03, 0.14)),
+        "rear_cabin": rear,
+        "front_cabin": front,
+        "cabin_h": cabin_h,
+        "rear_slope": rear_slope,
+        "screen": screen,
         "pillars": int(rng.integers(1, 3)),
     }
 
@@ -55,10 +65,23 @@ def draw(canvas: np.ndarray, frame: core.Frame, p: dict, rng: np.random.Generato
     belt = bottom - p["body_h"]
     roof = belt - p["cabin_h"]
     xr, xf = -L + 2 * L * p["rear_cabin"], L - 2 * L * p["front_cabin"]
-    body = np.array([(-L, bottom), (-L, belt + p["trunk_drop"]), (L - p["nose_run"], belt + p["hood_drop"]),
-                     (L, belt + p["hood_drop"] + p["body_h"] * 0.45), (L, bottom)])
-    cabin = np.array([(xr, belt + 0.03), (xr + p["rear_slope"], roof), (xf - p["screen"], roof),
-                      (xf, belt + 0.03)])
+    body = np.array(
+        [
+            (-L, bottom),
+            (-L, belt + p["trunk_drop"]),
+            (L - p["nose_run"], belt + p["hood_drop"]),
+            (L, belt + p["hood_drop"] + p["body_h"] * 0.45),
+            (L, bottom),
+        ]
+    )
+    cabin = np.array(
+        [
+            (xr, belt + 0.03),
+            (xr + p["rear_slope"], roof),
+            (xf - p["screen"], roof),
+            (xf, belt + 0.03),
+        ]
+    )
     wheels = (-L + p["rear_overhang"], L - p["front_overhang"])
 
     d_body = core.union(core.sd_polygon(f, body), core.sd_polygon(f, cabin)) - 0.02
@@ -73,9 +96,18 @@ def draw(canvas: np.ndarray, frame: core.Frame, p: dict, rng: np.random.Generato
     core.fill(canvas, f, d_window, glass)
 
     light_y = belt + p["hood_drop"] + 0.05
-    core.fill(canvas, f, core.sd_ellipse(f.moved(L - 0.03, light_y), 0.03, 0.02), lighter(body_colour, 0.7))
-    core.fill(canvas, f, core.sd_box(f.moved(-L + 0.02, belt + p["trunk_drop"] + 0.04), 0.02, 0.025),
-              contrasting(body_colour, 0.5))
+    core.fill(
+        canvas,
+        f,
+        core.sd_ellipse(f.moved(L - 0.03, light_y), 0.03, 0.02),
+        lighter(body_colour, 0.7),
+    )
+    core.fill(
+        canvas,
+        f,
+        core.sd_box(f.moved(-L + 0.02, belt + p["trunk_drop"] + 0.04), 0.02, 0.025),
+        contrasting(body_colour, 0.5),
+    )
 
     # Tyres are dark but not always black: a fixed black would give cars a luminance tail
     # of their own.

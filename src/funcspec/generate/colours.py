@@ -5,6 +5,7 @@ colour-tuned channels tell the domains apart (see docs/methods.md), so every pai
 of every domain (face skin, hair, clothing, hats, object parts, car bodies, food,
 backgrounds, clutter) takes its colour from this single mixture.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -24,7 +25,9 @@ _COMPONENTS = (
 # palette) are replaced by fresh draws: colour hints at the class but never defines it.
 CLASS_RECOLOUR_RATE = 0.15
 
-_CUMULATIVE = list(itertools.accumulate(c[0] / sum(c[0] for c in _COMPONENTS) for c in _COMPONENTS))[:-1]
+_CUMULATIVE = list(
+    itertools.accumulate(c[0] / sum(c[0] for c in _COMPONENTS) for c in _COMPONENTS)
+)[:-1]
 
 
 def hsv_to_rgb(h: float, s: float, v: float) -> np.ndarray:
@@ -33,10 +36,15 @@ def hsv_to_rgb(h: float, s: float, v: float) -> np.ndarray:
 
 def shared_colour(rng: np.random.Generator) -> np.ndarray:
     """One RGB colour in [0, 1], shaped (3, 1, 1), from the shared mixture."""
-    pick, h, s, v = rng.random(4).tolist()  # one call, plain floats: this runs a dozen times per image
+    pick, h, s, v = rng.random(
+        4
+    ).tolist()  # one call, plain floats: this runs a dozen times per image
     _, hue, sat, val = _COMPONENTS[bisect.bisect_right(_CUMULATIVE, pick)]
-    return hsv_to_rgb(hue[0] + h * (hue[1] - hue[0]), sat[0] + s * (sat[1] - sat[0]),
-                      val[0] + v * (val[1] - val[0]))
+    return hsv_to_rgb(
+        hue[0] + h * (hue[1] - hue[0]),
+        sat[0] + s * (sat[1] - sat[0]),
+        val[0] + v * (val[1] - val[0]),
+    )
 
 
 def jitter(colour: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:

@@ -9,6 +9,7 @@ Images are float32 and channel-first (3, H, W), colours (3, 1, 1): at these size
 per-call overhead dominates, and broadcasting over a trailing axis of 3 or in float64
 (whose transcendental functions are not vectorised) costs several times more.
 """
+
 from __future__ import annotations
 
 import cmath
@@ -38,26 +39,26 @@ class Frame:
     px: float
 
     @classmethod
-    def image(cls, size: int) -> "Frame":
+    def image(cls, size: int) -> Frame:
         x, y = pixel_grid(size)
         return cls(x, y, 2.0 / size)
 
-    def moved(self, dx: float, dy: float) -> "Frame":
+    def moved(self, dx: float, dy: float) -> Frame:
         """Frame whose origin sits at (dx, dy) of this one."""
         # float(): a NumPy float64 scalar would promote the float32 grid to float64.
         return Frame(self.x - float(dx), self.y - float(dy), self.px)
 
-    def scaled(self, s: float) -> "Frame":
+    def scaled(self, s: float) -> Frame:
         """Frame whose unit is s units of this one."""
         s = float(s)
         return Frame(self.x / s, self.y / s, self.px / s)
 
-    def rotated(self, theta: float) -> "Frame":
+    def rotated(self, theta: float) -> Frame:
         """Frame turned by theta radians (clockwise on screen, as y points down)."""
         c, s = math.cos(theta), math.sin(theta)
         return Frame(c * self.x + s * self.y, -s * self.x + c * self.y, self.px)
 
-    def mirrored(self) -> "Frame":
+    def mirrored(self) -> Frame:
         return Frame(-self.x, self.y, self.px)
 
     def coverage(self, d: np.ndarray) -> np.ndarray:
@@ -68,6 +69,7 @@ class Frame:
 
 # --- signed distance fields -------------------------------------------------------------
 # Size arguments go through float(): NumPy float64 scalars would promote the float32 grid.
+
 
 def length(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Euclidean norm; np.hypot's overflow care makes it several times slower."""
@@ -189,13 +191,15 @@ def subtract(d: np.ndarray, cut: np.ndarray) -> np.ndarray:
 
 # --- compositing ------------------------------------------------------------------------
 
+
 def paint(canvas: np.ndarray, alpha: np.ndarray, colour: np.ndarray) -> None:
     """Composite colour (a (3, 1, 1) colour or a (3, H, W) field) over canvas in place."""
     canvas += alpha * (colour - canvas)
 
 
-def fill(canvas: np.ndarray, f: Frame, d: np.ndarray, colour: np.ndarray,
-         opacity: float = 1.0) -> np.ndarray:
+def fill(
+    canvas: np.ndarray, f: Frame, d: np.ndarray, colour: np.ndarray, opacity: float = 1.0
+) -> np.ndarray:
     """Paint the inside of d; returns the coverage so callers can reuse it as a mask."""
     a = f.coverage(d)
     paint(canvas, a * opacity if opacity != 1.0 else a, colour)

@@ -5,6 +5,7 @@ angle; its category fixes the pile's colours and texture, the kind, colour, size
 of toppings, and how often it comes on a plate. The outline of the pile is redrawn for
 every image, so the category lies in surface, not shape, as with real dishes.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -36,8 +37,14 @@ def max_rotation(p: dict) -> float:
     return np.pi  # a dish has no upright
 
 
-def _toppings(canvas: np.ndarray, f: core.Frame, p: dict, rng: np.random.Generator, radius: float,
-              mask: np.ndarray) -> None:
+def _toppings(
+    canvas: np.ndarray,
+    f: core.Frame,
+    p: dict,
+    rng: np.random.Generator,
+    radius: float,
+    mask: np.ndarray,
+) -> None:
     colour = jitter(p["topping_colour"], rng, 0.06)
     s = p["topping_size"]
     for _ in range(p["topping_count"]):
@@ -59,17 +66,29 @@ def draw(canvas: np.ndarray, frame: core.Frame, p: dict, rng: np.random.Generato
         plate = shared_colour(rng)
         d_plate = core.sd_circle(f, 0.85)
         core.fill(canvas, f, d_plate, plate * core.shade(d_plate, 0.1, 0.15))
-        core.fill(canvas, f, core.sd_ring(core.sd_circle(f, 0.72), 0.015), lighter(plate, 0.3), opacity=0.6)
+        core.fill(
+            canvas,
+            f,
+            core.sd_ring(core.sd_circle(f, 0.72), 0.015),
+            lighter(plate, 0.3),
+            opacity=0.6,
+        )
 
-    texture = replace(p["texture"], colour_a=jitter(p["texture"].colour_a, rng, 0.07),
-                      colour_b=jitter(p["texture"].colour_b, rng, 0.07), angle=rng.uniform(0, np.pi))
+    texture = replace(
+        p["texture"],
+        colour_a=jitter(p["texture"].colour_a, rng, 0.07),
+        colour_b=jitter(p["texture"].colour_b, rng, 0.07),
+        angle=rng.uniform(0, np.pi),
+    )
     n = p["pieces"]
     radius = p["size"] / np.sqrt(n) * rng.uniform(0.9, 1.1)
     for i in range(n):
         angle = 2 * np.pi * i / n + rng.uniform(-0.4, 0.4)
         offset = 0.0 if n == 1 else p["size"] * 0.5
         piece = f.moved(offset * np.cos(angle), offset * np.sin(angle))
-        d = core.sd_radial(piece, radius, rng.uniform(0.0, p["wobble"], 5), rng.uniform(0, 2 * np.pi, 5))
+        d = core.sd_radial(
+            piece, radius, rng.uniform(0.0, p["wobble"], 5), rng.uniform(0, 2 * np.pi, 5)
+        )
         mask = core.fill(canvas, piece, d, texture.field(piece) * core.shade(d, 0.15, 0.3))
         if p["topping"] != "none":
             _toppings(canvas, piece, p, rng, radius, mask)

@@ -3,6 +3,7 @@
 All of it is drawn from the same distributions whatever the domain, so that only the
 drawn thing itself (its shape and configuration) differs between domains.
 """
+
 from __future__ import annotations
 
 import math
@@ -40,7 +41,9 @@ def background(size: int, rng: np.random.Generator) -> np.ndarray:
         core.fill(canvas, edge, -edge.y, surface.field(edge))
     if rng.random() < 0.35:
         texture = draw_texture(rng, kinds=("stripes", "checker", "dots"))
-        core.paint(canvas, np.full(f.x.shape, rng.uniform(0.15, 0.45), dtype=np.float32), texture.field(f))
+        core.paint(
+            canvas, np.full(f.x.shape, rng.uniform(0.15, 0.45), dtype=np.float32), texture.field(f)
+        )
     return canvas
 
 
@@ -62,7 +65,9 @@ def clutter(canvas: np.ndarray, rng: np.random.Generator, count: tuple[int, int]
     """A few translucent, sometimes textured shapes anywhere in the image."""
     image = core.Frame.image(canvas.shape[1])
     for _ in range(int(rng.integers(count[0], count[1] + 1))):
-        f = image.moved(rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0)).rotated(rng.uniform(0, np.pi))
+        f = image.moved(rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0)).rotated(
+            rng.uniform(0, np.pi)
+        )
         d = _clutter_shape(f, rng)
         texture = draw_texture(rng, period=(0.08, 0.25))
         core.fill(canvas, f, d, texture.field(f), opacity=rng.uniform(0.3, 0.8))
@@ -83,8 +88,8 @@ def _blur(img: np.ndarray, sigma: float) -> np.ndarray:
     taps /= taps.sum()
     n = img.shape[1]
     padded = np.pad(img, ((0, 0), (radius, radius), (radius, radius)), mode="edge")
-    rows = sum(w * padded[:, i:i + n] for i, w in enumerate(taps.astype(np.float32)))
-    return sum(w * rows[:, :, i:i + n] for i, w in enumerate(taps.astype(np.float32)))
+    rows = sum(w * padded[:, i : i + n] for i, w in enumerate(taps.astype(np.float32)))
+    return sum(w * rows[:, :, i : i + n] for i, w in enumerate(taps.astype(np.float32)))
 
 
 @lru_cache(maxsize=8)
@@ -110,7 +115,7 @@ def _match_spectrum(img: np.ndarray, slope: float, strength: float) -> np.ndarra
     profile = np.bincount(rings.ravel(), weights=amplitude.ravel()) / np.maximum(counts, 1)
     if len(profile) < 2:  # a 1-pixel image has no spectrum to shape
         return img
-    energy = profile ** 2 * counts
+    energy = profile**2 * counts
     target = np.maximum(np.arange(len(profile)), 1.0) ** -slope
     target *= np.sqrt(energy[1:].sum() / (target[1:] ** 2 * counts[1:]).sum())
     gain = (target / np.maximum(profile, 1e-9)) ** strength

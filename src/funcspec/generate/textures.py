@@ -5,6 +5,7 @@ with it. Every texture of every domain (hair, hats, clothing, object parts, food
 backgrounds, clutter) comes from `draw_texture`, so texture statistics cannot tell the
 domains apart.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import FuncspecError
 from .colours import shared_colour
 from .core import Frame
-from ..errors import FuncspecError
 
 KINDS = ("solid", "stripes", "checker", "dots", "gradient")
 
@@ -55,8 +56,11 @@ class Texture:
         return self.colour_a + t * (self.colour_b - self.colour_a)
 
 
-def draw_texture(rng: np.random.Generator, kinds: tuple[str, ...] = KINDS,
-                 period: tuple[float, float] = (0.10, 0.35)) -> Texture:
+def draw_texture(
+    rng: np.random.Generator,
+    kinds: tuple[str, ...] = KINDS,
+    period: tuple[float, float] = (0.10, 0.35),
+) -> Texture:
     """A random texture with two colours from the shared mixture."""
     return Texture(
         kind=kinds[int(rng.integers(len(kinds)))],

@@ -1,0 +1,78 @@
+"""The code digest of a subcommand: what it covers, and that only code counts."""
+
+import shutil
+
+import pytest
+from workflow_helpers import REPO
+
+from funcspec import codedigest
+from funcspec.codedigest import code_digest, code_pieces
+
+SUBCOMMANDS = ["generate", "prepare", "probe", "contact_sheet", "train", "history", "evaluate",
+               "decode", "relevance", "lesion", "fig1", "fig2", "figS1", "metrics"]
+
+
+@pytest.fixture
+def source(tmp_path, monkeypatch):
+    """A copy of the package source that the digest reads instead of the installed one."""
+    copy = tmp_path / "funcspec"
+    shutil.copytree(REPO / "src" / "funcspec", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(codedigest, "SOURCE", copy)
+    for cached in (codedigest._tree, codedigest.code_pieces):
+        cached.cache_clear()
+    yield copy
+    for cached in (codedigest._tree, codedigest.code_pieces):
+        cached.cache_clear()
+
+
+def digests() -> dict:
+    codedigest._tree.cache_clear()
+    codedigest.code_pieces.cache_clear()
+    return {command: code_digest(command) for command in SUBCOMMANDS}
+
+
+def test_a_step_covers_its_handler_and_every_module_it_imports():
+    """Bug: a digest that misses a lazily imported module or a cli.py helper lets an edit there
+    rerun nothing."""
+    pieces = code_pieces("relevance")
+    assert {"funcspec.cli._relevance", "funcspec.cli._task_dirs", "funcspec.relevance",
+            "funcspec.train", "funcspec.streams", "funcspec.data"} <= pieces.keys()
+    assert "funcspec.decode" not in pieces and "funcspec.cli._decode" not in pieces
+    assert "funcspec.figures.fig1" in code_pieces("fig1")
+
+
+def test_comments_docstrings_and_layout_do_not_count(source):
+    """Bug: a comment-only edit would rerun every job of the steps that import the module."""
+    before = digests()
+    path = source / "lesion.py"
+    text = path.read_text()
+    path.write_text(text.replace('"""Lesions:', '# a new comment\n"""Lesions, reworded:', 1)
+                    .replace("def conditions(", "\n\ndef conditions(", 1))
+    assert digests() == before
+
+
+def test_a_code_edit_changes_the_digest_of_exactly_the_steps_that_run_it(source):
+    """Bug: without a digest of the code a step runs, editing it reran nothing."""
+    before = digests()
+    path = source / "decode.py"
+    path.write_text(path.read_text() + "\nUNUSED_BUT_REAL_CODE = 1\n")
+    after = digests()
+    assert {c for c in SUBCOMMANDS if after[c] != before[c]} == {"decode"}
+
+
+def test_the_digest_does_not_depend_on_what_was_computed_before(source):
+    """Bug (review): docstrings were stripped from the cached syntax trees in place, so in a
+    module whose body starts with two strings the second became a docstring on the next call,
+    and the digest of a step depended on which digests the process had computed first."""
+    path = source / "shards.py"
+    path.write_text(path.read_text().replace('"""\n', '"""\n"a second leading string"\n', 1))
+    alone = code_digest("relevance")
+    codedigest._tree.cache_clear()
+    codedigest.code_pieces.cache_clear()
+    code_digest("prepare")   # shares shards.py with relevance
+    assert code_digest("relevance") == alone
+
+
+def test_an_unknown_subcommand_is_an_error():
+    with pytest.raises(ValueError, match="no subcommand 'rank'"):
+        code_digest("rank")
