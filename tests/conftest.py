@@ -1,4 +1,6 @@
-"""Shared fixtures: one smoke-config run of the whole workflow, reused by every test that needs it."""
+"""Shared fixtures: one smoke-config run of the whole workflow, reused by every test that
+needs it."""
+
 import pytest
 from workflow_helpers import snakemake, workdir
 

@@ -4,6 +4,7 @@ Each fabricate_<layout>(root, ...) writes real (tiny, decodable) images named as
 release names them, plus the published metadata files, and returns root. Every image has its
 own pixels (noise seeded by its relative path), so content hashes differ and are reproducible.
 """
+
 from __future__ import annotations
 
 import csv
@@ -14,10 +15,21 @@ import numpy as np
 import scipy.io
 from PIL import Image
 
-FOOD_CLASSES = ["apple_pie", "baby_back_ribs", "baklava", "beef_carpaccio", "beef_tartare", "beet_salad"]
+FOOD_CLASSES = [
+    "apple_pie",
+    "baby_back_ribs",
+    "baklava",
+    "beef_carpaccio",
+    "beef_tartare",
+    "beet_salad",
+]
 CAR_CLASSES = [
-    "AM General Hummer SUV 2000", "Acura RL Sedan 2012", "Acura TL Sedan 2012",
-    "Acura TL Type-S 2008", "Acura TSX Sedan 2012", "Acura Integra Type R 2001",
+    "AM General Hummer SUV 2000",
+    "Acura RL Sedan 2012",
+    "Acura TL Sedan 2012",
+    "Acura TL Type-S 2008",
+    "Acura TSX Sedan 2012",
+    "Acura Integra Type R 2001",
 ]
 
 
@@ -48,13 +60,17 @@ def vggface2_box(index: int, size: tuple[int, int]) -> tuple[int, int, int, int]
     return (index + 1, 2, size[0] // 2, size[1] // 2)
 
 
-def fabricate_vggface2(root, n_classes=3, per_class=4, size=(40, 32), n_test_classes=2,
-                       test_per_class=2) -> Path:
+def fabricate_vggface2(
+    root, n_classes=3, per_class=4, size=(40, 32), n_test_classes=2, test_per_class=2
+) -> Path:
     """train/n000001.. and test/ identities (disjoint, as published), images NNNN_01.jpg,
     bb_landmark/loose_bb_{train,test}.csv with a box row for every image."""
     root = Path(root)
     identity = 0
-    for split, classes, per in (("train", n_classes, per_class), ("test", n_test_classes, test_per_class)):
+    for split, classes, per in (
+        ("train", n_classes, per_class),
+        ("test", n_test_classes, test_per_class),
+    ):
         rows = []
         for _ in range(classes):
             identity += 1
@@ -64,7 +80,9 @@ def fabricate_vggface2(root, n_classes=3, per_class=4, size=(40, 32), n_test_cla
                 rows.append([f"{name}/{j + 1:04d}_01", *vggface2_box(j, size)])
         (root / "bb_landmark").mkdir(parents=True, exist_ok=True)
         with open(root / "bb_landmark" / f"loose_bb_{split}.csv", "w", newline="") as f:
-            writer = csv.writer(f, quoting=csv.QUOTE_NONNUMERIC)  # published: quoted header, bare numbers
+            writer = csv.writer(
+                f, quoting=csv.QUOTE_NONNUMERIC
+            )  # published: quoted header, bare numbers
             writer.writerow(["NAME_ID", "X", "Y", "W", "H"])
             writer.writerows(rows)
     return root
@@ -74,8 +92,9 @@ def imagenet_wnid(index: int) -> str:
     return f"n{1440764 + index:08d}"
 
 
-def fabricate_imagenet(root, n_classes=3, per_class=4, size=(40, 32), val_per_class=2, flat_val=True,
-                       labels_csv=None) -> Path:
+def fabricate_imagenet(
+    root, n_classes=3, per_class=4, size=(40, 32), val_per_class=2, flat_val=True, labels_csv=None
+) -> Path:
     """train/<wnid>/<wnid>_N.JPEG; val/ flat ILSVRC2012_val_NNNNNNNN.JPEG labelled by
     LOC_val_solution.csv (at root, or at labels_csv), or val/<wnid>/ folders if not flat_val."""
     root = Path(root)
@@ -89,7 +108,9 @@ def fabricate_imagenet(root, n_classes=3, per_class=4, size=(40, 32), val_per_cl
             image_id = f"ILSVRC2012_val_{val_index:08d}"
             val_dir = root / "val" if flat_val else root / "val" / wnid
             write_image(val_dir / f"{image_id}.JPEG", root, size)
-            rows.append([image_id, f"{wnid} 1 2 20 30 {wnid} 3 4 25 28 "])  # published: trailing space
+            rows.append(
+                [image_id, f"{wnid} 1 2 20 30 {wnid} 3 4 25 28 "]
+            )  # published: trailing space
     if flat_val:
         labels_csv = Path(labels_csv) if labels_csv is not None else root / "LOC_val_solution.csv"
         labels_csv.parent.mkdir(parents=True, exist_ok=True)
@@ -111,7 +132,9 @@ def fabricate_food101(root, n_classes=3, per_class=4, size=(40, 32), test_per_cl
     (root / "meta").mkdir(parents=True, exist_ok=True)
     for split, entries in lines.items():
         (root / "meta" / f"{split}.txt").write_text("\n".join(entries) + "\n")
-    (root / "meta" / "classes.txt").write_text("\n".join(class_names(FOOD_CLASSES, n_classes, "food")) + "\n")
+    (root / "meta" / "classes.txt").write_text(
+        "\n".join(class_names(FOOD_CLASSES, n_classes, "food")) + "\n"
+    )
     return root
 
 
@@ -120,10 +143,13 @@ def cars_bbox(index: int, size: tuple[int, int]) -> tuple[int, int, int, int]:
     return (1 + index % 3, 2, size[0] - 2, size[1] - 1 - index % 2)
 
 
-def _cars_annotations(entries: list[tuple[str, int, tuple[int, int, int, int]]],
-                      with_class: bool) -> np.ndarray:
+def _cars_annotations(
+    entries: list[tuple[str, int, tuple[int, int, int, int]]], with_class: bool
+) -> np.ndarray:
     """A 1xN MATLAB struct array shaped as published: every field a 1x1 matrix or a string."""
-    fields = ["bbox_x1", "bbox_y1", "bbox_x2", "bbox_y2"] + (["class"] if with_class else []) + ["fname"]
+    fields = (
+        ["bbox_x1", "bbox_y1", "bbox_x2", "bbox_y2"] + (["class"] if with_class else []) + ["fname"]
+    )
     annotations = np.empty((1, len(entries)), dtype=[(f, object) for f in fields])
     for k, (fname, class_index, box) in enumerate(entries):
         values = [np.array([[v]], dtype=np.uint16) for v in box]
@@ -133,11 +159,13 @@ def _cars_annotations(entries: list[tuple[str, int, tuple[int, int, int, int]]],
     return annotations
 
 
-def fabricate_stanford_cars(root, n_classes=3, per_class=4, size=(40, 32), test_per_class=2,
-                            test_labels_in="root") -> Path:
+def fabricate_stanford_cars(
+    root, n_classes=3, per_class=4, size=(40, 32), test_per_class=2, test_labels_in="root"
+) -> Path:
     """cars_train/, cars_test/ (NNNNN.jpg), devkit/cars_meta.mat, devkit/cars_train_annos.mat,
     devkit/cars_test_annos.mat (unlabelled, as published) and cars_test_annos_withlabels.mat in
-    root/ or root/devkit/ (test_labels_in="root" or "devkit"). Classes interleave over file numbers."""
+    root/ or root/devkit/ (test_labels_in="root" or "devkit"). Classes interleave over file
+    numbers."""
     root = Path(root)
     devkit = root / "devkit"
     devkit.mkdir(parents=True, exist_ok=True)
@@ -153,15 +181,25 @@ def fabricate_stanford_cars(root, n_classes=3, per_class=4, size=(40, 32), test_
     names = np.empty((1, n_classes), dtype=object)
     names[0, :] = class_names(CAR_CLASSES, n_classes, "Car Model")
     scipy.io.savemat(devkit / "cars_meta.mat", {"class_names": names})
-    scipy.io.savemat(devkit / "cars_train_annos.mat", {"annotations": _cars_annotations(annotations["train"], True)})
-    scipy.io.savemat(devkit / "cars_test_annos.mat", {"annotations": _cars_annotations(annotations["test"], False)})
+    scipy.io.savemat(
+        devkit / "cars_train_annos.mat",
+        {"annotations": _cars_annotations(annotations["train"], True)},
+    )
+    scipy.io.savemat(
+        devkit / "cars_test_annos.mat",
+        {"annotations": _cars_annotations(annotations["test"], False)},
+    )
     labelled_dir = {"root": root, "devkit": devkit}[test_labels_in]
-    scipy.io.savemat(labelled_dir / "cars_test_annos_withlabels.mat",
-                     {"annotations": _cars_annotations(annotations["test"], True)})
+    scipy.io.savemat(
+        labelled_dir / "cars_test_annos_withlabels.mat",
+        {"annotations": _cars_annotations(annotations["test"], True)},
+    )
     return root
 
 
-def fabricate_split_folders(root, n_classes=3, per_class=4, size=(40, 32), test_per_class=2) -> Path:
+def fabricate_split_folders(
+    root, n_classes=3, per_class=4, size=(40, 32), test_per_class=2
+) -> Path:
     """train/<class>/NNNN.png and test/<class>/NNNN.png."""
     root = Path(root)
     for split, per in (("train", per_class), ("test", test_per_class)):

@@ -14,6 +14,7 @@ SLURM's own record of what each job asked for (accounting, hence `sacct`, is off
 Needs root and Debian's slurmctld, slurmd, slurm-client and munge (.ci/install-slurm.sh).
 Where they are missing the fixture skips, except under CI (env CI set), where it fails.
 """
+
 from __future__ import annotations
 
 import os
@@ -60,8 +61,9 @@ def _mem_total_mb() -> int:
 def _slurmd_hardware() -> dict:
     """{'CPUs': n, 'RealMemory': mb} from `slurmd -C`, or {} if it cannot tell."""
     try:
-        out = subprocess.run([_which("slurmd"), "-C"], capture_output=True, text=True,
-                             timeout=30).stdout
+        out = subprocess.run(
+            [_which("slurmd"), "-C"], capture_output=True, text=True, timeout=30
+        ).stdout
     except (OSError, subprocess.SubprocessError, TypeError):
         return {}
     return {k: int(v) for k, v in re.findall(r"\b(CPUs|RealMemory)=(\d+)", out)}
@@ -98,8 +100,13 @@ def parse_show_job(text: str) -> list[dict]:
 class SlurmCluster:
     """A single-node cluster: write_config(), start(), then client commands with `env`."""
 
-    def __init__(self, root: Path, conf_dir: Path = CONF_DIR,
-                 cpu_partition: str = "testcpu", gpu_partition: str = "testgpu"):
+    def __init__(
+        self,
+        root: Path,
+        conf_dir: Path = CONF_DIR,
+        cpu_partition: str = "testcpu",
+        gpu_partition: str = "testgpu",
+    ):
         self.root = root
         self.conf_dir = conf_dir
         self.conf = conf_dir / "slurm.conf"
@@ -123,8 +130,9 @@ class SlurmCluster:
         return env
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run(list(args), env=self.env, capture_output=True, text=True,
-                              check=check, timeout=60)
+        return subprocess.run(
+            list(args), env=self.env, capture_output=True, text=True, check=check, timeout=60
+        )
 
     # ---------------------------------------------------------------- configuration
     def write_config(self) -> None:
@@ -170,13 +178,15 @@ ReturnToService=2
 # keep finished jobs in slurmctld (scontrol show job) for an hour: tests read them back
 MinJobAge=3600
 GresTypes=gpu
-NodeName={self.host} NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={self.mem_mb} Gres=gpu:1 State=UNKNOWN
+NodeName={self.host} NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={self.mem_mb} \
+Gres=gpu:1 State=UNKNOWN
 PartitionName={self.cpu_partition} Nodes={self.host} Default=YES MaxTime=INFINITE State=UP
 PartitionName={self.gpu_partition} Nodes={self.host} MaxTime=INFINITE State=UP
 """)
         # a stand-in GPU: SLURM schedules and records it; the jobs themselves run on CPU
         (self.conf_dir / "gres.conf").write_text(
-            f"{MARKER}\nNodeName={self.host} Name=gpu File=/dev/null\n")
+            f"{MARKER}\nNodeName={self.host} Name=gpu File=/dev/null\n"
+        )
 
     def remove_config(self) -> None:
         for name in ("slurm.conf", "gres.conf"):
@@ -186,26 +196,43 @@ PartitionName={self.gpu_partition} Nodes={self.host} MaxTime=INFINITE State=UP
     # ---------------------------------------------------------------- daemons
     def _start(self, name: str, *cmd: str) -> None:
         with open(self.logs / f"{name}.out", "wb") as log:
-            proc = subprocess.Popen(list(cmd), env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            proc = subprocess.Popen(
+                list(cmd),
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         self._procs.append((name, proc))
 
     def start(self, timeout: float = 90) -> None:
         m = self.root / "munge"
-        self._start("munged", _which("munged"), "--foreground", "--force",
-                    f"--socket={self.munge_socket}", f"--key-file={m / 'munge.key'}",
-                    f"--pid-file={m / 'munged.pid'}", f"--seed-file={m / 'munged.seed'}",
-                    f"--log-file={self.logs / 'munged.log'}")
+        self._start(
+            "munged",
+            _which("munged"),
+            "--foreground",
+            "--force",
+            f"--socket={self.munge_socket}",
+            f"--key-file={m / 'munge.key'}",
+            f"--pid-file={m / 'munged.pid'}",
+            f"--seed-file={m / 'munged.seed'}",
+            f"--log-file={self.logs / 'munged.log'}",
+        )
         self._wait(self.munge_socket.exists, 20, "munged to create its socket")
         self._start("slurmctld", _which("slurmctld"), "-D", "-i", "-f", str(self.conf))
-        self._wait(lambda: "UP" in self.run("scontrol", "ping", check=False).stdout,
-                   30, "slurmctld to answer scontrol ping")
+        self._wait(
+            lambda: "UP" in self.run("scontrol", "ping", check=False).stdout,
+            30,
+            "slurmctld to answer scontrol ping",
+        )
         self._start("slurmd", _which("slurmd"), "-D", "-f", str(self.conf), "-N", self.host)
         self._wait(self._node_idle, timeout, f"node {self.host} to be idle in sinfo")
 
     def _node_idle(self) -> bool:
-        states = set(self.run("sinfo", "-h", "-N", "-n", self.host, "-o", "%T",
-                              check=False).stdout.split())
+        states = set(
+            self.run("sinfo", "-h", "-N", "-n", self.host, "-o", "%T", check=False).stdout.split()
+        )
         if states & {"down", "down*", "drained", "drained*", "draining"}:
             self.run("scontrol", "update", f"nodename={self.host}", "state=resume", check=False)
         return bool(states) and states <= {"idle"}
@@ -215,23 +242,31 @@ PartitionName={self.gpu_partition} Nodes={self.host} MaxTime=INFINITE State=UP
         while time.monotonic() < deadline:
             for name, proc in self._procs:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"{name} exited with {proc.returncode} while waiting for "
-                                       f"{what}\n{self.log_tail()}")
+                    raise RuntimeError(
+                        f"{name} exited with {proc.returncode} while waiting for "
+                        f"{what}\n{self.log_tail()}"
+                    )
             if ready():
                 return
             time.sleep(0.5)
         raise RuntimeError(f"timed out after {timeout}s waiting for {what}\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 30) -> str:
-        return "\n".join(f"--- {log.name}\n" + "\n".join(
-            log.read_text(errors="replace").splitlines()[-lines:])
-            for log in sorted(self.logs.glob("*")))
+        return "\n".join(
+            f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+            for log in sorted(self.logs.glob("*"))
+        )
 
     def stop(self) -> None:
         """Cancel what is left of the jobs, then stop the daemons this object started."""
         if any(name == "slurmctld" and p.poll() is None for name, p in self._procs):
-            self.run("scancel", "--full", "--partition",
-                     f"{self.cpu_partition},{self.gpu_partition}", check=False)
+            self.run(
+                "scancel",
+                "--full",
+                "--partition",
+                f"{self.cpu_partition},{self.gpu_partition}",
+                check=False,
+            )
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
                 queue = self.run("squeue", "-h", "-t", "PD,R,CG,CF,S", "-o", "%i", check=False)

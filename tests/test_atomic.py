@@ -1,4 +1,5 @@
 """Writes that survive a kill: leftovers of killed writes, fingerprints of partial results."""
+
 import os
 
 from funcspec.atomic import atomic_path, fingerprint, resumable
@@ -11,8 +12,13 @@ def test_writing_a_path_removes_the_leftovers_of_its_killed_writes(tmp_path, cap
     (tmp_path / ".faces.tmp31685").mkdir()
     (tmp_path / ".faces.tmp31685" / "train-000.npy").write_bytes(b"half")
     (tmp_path / ".faces.tmp31686").write_bytes(b"half")
-    others = [".faces_large.tmp31687", ".faces.lock", ".faces.tmpdir", "faces.tmp31688",
-              ".faces.csv.tmp31689"]
+    others = [
+        ".faces_large.tmp31687",
+        ".faces.lock",
+        ".faces.tmpdir",
+        "faces.tmp31688",
+        ".faces.csv.tmp31689",
+    ]
     for name in others:
         (tmp_path / name).write_bytes(b"not ours")
     with atomic_path(tmp_path / "faces") as tmp:
@@ -25,8 +31,9 @@ def test_writing_a_path_removes_the_leftovers_of_its_killed_writes(tmp_path, cap
 
 def test_a_partial_result_resumes_only_under_its_own_fingerprint(capsys):
     made = fingerprint({"config": {"seed": 0, "lr": 0.1}, "data": [["faces", "ab"]], "code": "c1"})
-    assert made == fingerprint({"code": "c1", "data": [["faces", "ab"]],
-                                "config": {"lr": 0.1, "seed": 0}})
+    assert made == fingerprint(
+        {"code": "c1", "data": [["faces", "ab"]], "config": {"lr": 0.1, "seed": 0}}
+    )
     assert resumable("ckpt", made, made) and capsys.readouterr().err == ""
     other = fingerprint({"config": {"seed": 1, "lr": 0.1}, "data": [["faces", "ab"]], "code": "c2"})
     assert not resumable("ckpt", made, other)

@@ -8,8 +8,22 @@ from workflow_helpers import REPO
 from funcspec import codedigest
 from funcspec.codedigest import code_digest, code_pieces
 
-SUBCOMMANDS = ["generate", "prepare", "probe", "contact_sheet", "train", "history", "evaluate",
-               "decode", "relevance", "lesion", "fig1", "fig2", "figS1", "metrics"]
+SUBCOMMANDS = [
+    "generate",
+    "prepare",
+    "probe",
+    "contact_sheet",
+    "train",
+    "history",
+    "evaluate",
+    "decode",
+    "relevance",
+    "lesion",
+    "fig1",
+    "fig2",
+    "figS1",
+    "metrics",
+]
 
 
 @pytest.fixture
@@ -35,8 +49,14 @@ def test_a_step_covers_its_handler_and_every_module_it_imports():
     """Bug: a digest that misses a lazily imported module or a cli.py helper lets an edit there
     rerun nothing."""
     pieces = code_pieces("relevance")
-    assert {"funcspec.cli._relevance", "funcspec.cli._task_dirs", "funcspec.relevance",
-            "funcspec.train", "funcspec.streams", "funcspec.data"} <= pieces.keys()
+    assert {
+        "funcspec.cli._relevance",
+        "funcspec.cli._task_dirs",
+        "funcspec.relevance",
+        "funcspec.train",
+        "funcspec.streams",
+        "funcspec.data",
+    } <= pieces.keys()
     assert "funcspec.decode" not in pieces and "funcspec.cli._decode" not in pieces
     assert "funcspec.figures.fig1" in code_pieces("fig1")
 
@@ -46,8 +66,11 @@ def test_comments_docstrings_and_layout_do_not_count(source):
     before = digests()
     path = source / "lesion.py"
     text = path.read_text()
-    path.write_text(text.replace('"""Lesions:', '# a new comment\n"""Lesions, reworded:', 1)
-                    .replace("def conditions(", "\n\ndef conditions(", 1))
+    path.write_text(
+        text.replace('"""Lesions:', '# a new comment\n"""Lesions, reworded:', 1).replace(
+            "def conditions(", "\n\ndef conditions(", 1
+        )
+    )
     assert digests() == before
 
 
@@ -69,7 +92,7 @@ def test_the_digest_does_not_depend_on_what_was_computed_before(source):
     alone = code_digest("relevance")
     codedigest._tree.cache_clear()
     codedigest.code_pieces.cache_clear()
-    code_digest("prepare")   # shares shards.py with relevance
+    code_digest("prepare")  # shares shards.py with relevance
     assert code_digest("relevance") == alone
 
 

@@ -1,4 +1,5 @@
 """Readers of published dataset layouts, checked on fabricated trees in those exact layouts."""
+
 from __future__ import annotations
 
 import csv
@@ -8,12 +9,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.io
+from fabricate import (
+    fabricate_corrupt_image,
+    fabricate_folder,
+    fabricate_food101,
+    fabricate_imagenet,
+    fabricate_split_folders,
+    fabricate_stanford_cars,
+    fabricate_vggface2,
+    write_image,
+)
 from PIL import Image
 
-from fabricate import (
-    fabricate_corrupt_image, fabricate_folder, fabricate_food101, fabricate_imagenet,
-    fabricate_split_folders, fabricate_stanford_cars, fabricate_vggface2, write_image,
-)
 from funcspec.datasets import LAYOUTS, LayoutError, SourceImage, read_layout
 from funcspec.errors import FuncspecError
 
@@ -24,7 +31,10 @@ def summary(images: list[SourceImage], root: Path) -> set[tuple]:
     """(relative path, label, split, box) of each image, after checking the list's invariants."""
     assert all(im.path.is_absolute() and im.path.is_file() for im in images)
     assert images == sorted(images, key=lambda im: (im.split or "", im.label, str(im.path)))
-    rows = {(im.path.relative_to(root.absolute()).as_posix(), im.label, im.split, im.box) for im in images}
+    rows = {
+        (im.path.relative_to(root.absolute()).as_posix(), im.label, im.split, im.box)
+        for im in images
+    }
     assert len(rows) == len(images), "an image was listed twice"
     return rows
 
@@ -48,8 +58,11 @@ def assert_layout_error(excinfo, path: Path, layout: str) -> None:
 
 # --- vggface2 ---------------------------------------------------------------------------------
 
+
 def small_vggface2(tmp_path: Path) -> Path:
-    return fabricate_vggface2(tmp_path / "vgg", n_classes=2, per_class=2, n_test_classes=1, test_per_class=1)
+    return fabricate_vggface2(
+        tmp_path / "vgg", n_classes=2, per_class=2, n_test_classes=1, test_per_class=1
+    )
 
 
 def test_vggface2_lists_both_splits_and_skips_junk(tmp_path):
@@ -82,7 +95,8 @@ def test_vggface2_crop_margin_enlarges_and_clamps_left_top_only(tmp_path):
     write_image(root / "train" / "n000009" / "0001_01.jpg", root, SIZE)
     (root / "bb_landmark").mkdir()
     (root / "bb_landmark" / "loose_bb_train.csv").write_text(
-        '"NAME_ID","X","Y","W","H"\n"n000009/0001_01",-3,10,20,40\n')
+        '"NAME_ID","X","Y","W","H"\n"n000009/0001_01",-3,10,20,40\n'
+    )
     [image] = read_layout("vggface2", root, crop=True, crop_margin=0.25)
     # x: -3 - 5 -> clamped 0, right 17 + 5; y: 10 - 10, bottom 50 + 10 (beyond the image: kept)
     assert image.box == (0, 0, 22, 60)
@@ -151,15 +165,22 @@ def test_imagenet_flat_val_labelled_by_solution_csv(tmp_path):
 
 def test_imagenet_val_labels_option(tmp_path):
     labels = tmp_path / "kaggle" / "LOC_val_solution.csv"
-    root = fabricate_imagenet(tmp_path / "in", n_classes=2, per_class=2, val_per_class=1, labels_csv=labels)
-    assert summary(read_layout("imagenet", root, val_labels=labels), root) == IMAGENET_EXPECTED | IMAGENET_FLAT_VAL
+    root = fabricate_imagenet(
+        tmp_path / "in", n_classes=2, per_class=2, val_per_class=1, labels_csv=labels
+    )
+    assert (
+        summary(read_layout("imagenet", root, val_labels=labels), root)
+        == IMAGENET_EXPECTED | IMAGENET_FLAT_VAL
+    )
     with pytest.raises(LayoutError) as excinfo:  # not at root/, so the default lookup fails
         read_layout("imagenet", root)
     assert_layout_error(excinfo, root / "LOC_val_solution.csv", "imagenet")
 
 
 def test_imagenet_val_as_class_folders(tmp_path):
-    root = fabricate_imagenet(tmp_path / "in", n_classes=2, per_class=2, val_per_class=1, flat_val=False)
+    root = fabricate_imagenet(
+        tmp_path / "in", n_classes=2, per_class=2, val_per_class=1, flat_val=False
+    )
     assert not (root / "LOC_val_solution.csv").exists()
     assert summary(read_layout("imagenet", root), root) == IMAGENET_EXPECTED | {
         ("val/n01440764/ILSVRC2012_val_00000001.JPEG", "n01440764", "test", None),
@@ -194,10 +215,13 @@ def test_imagenet_without_train_or_val_fails(tmp_path):
 
 # --- food101 ----------------------------------------------------------------------------------
 
+
 def test_food101_split_comes_from_meta(tmp_path):
     root = fabricate_food101(tmp_path / "food", n_classes=2, per_class=2, test_per_class=1)
     add_junk(root / "images" / "apple_pie")
-    write_image(root / "images" / "apple_pie" / "999.jpg", root, SIZE)  # unlisted: not in the dataset
+    write_image(
+        root / "images" / "apple_pie" / "999.jpg", root, SIZE
+    )  # unlisted: not in the dataset
     assert summary(read_layout("food101", root), root) == {
         ("images/apple_pie/100000.jpg", "apple_pie", "train", None),
         ("images/apple_pie/100001.jpg", "apple_pie", "train", None),
@@ -246,8 +270,9 @@ def no_boxes(rows: set[tuple]) -> set[tuple]:
 
 @pytest.mark.parametrize("test_labels_in", ["root", "devkit"])
 def test_stanford_cars_reads_mat_files(tmp_path, test_labels_in):
-    root = fabricate_stanford_cars(tmp_path / "cars", n_classes=2, per_class=2, test_per_class=1,
-                                   test_labels_in=test_labels_in)
+    root = fabricate_stanford_cars(
+        tmp_path / "cars", n_classes=2, per_class=2, test_per_class=1, test_labels_in=test_labels_in
+    )
     add_junk(root / "cars_train")
     assert summary(read_layout("stanford_cars", root, crop=True), root) == CARS_EXPECTED
     assert summary(read_layout("stanford_cars", root), root) == no_boxes(CARS_EXPECTED)
@@ -262,13 +287,20 @@ def test_stanford_cars_single_annotation_struct(tmp_path):
     }
 
 
-@pytest.mark.parametrize("missing", [
-    "devkit/cars_meta.mat", "devkit/cars_train_annos.mat", "cars_test_annos_withlabels.mat",
-])
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "devkit/cars_meta.mat",
+        "devkit/cars_train_annos.mat",
+        "cars_test_annos_withlabels.mat",
+    ],
+)
 def test_stanford_cars_missing_mat_fails(tmp_path, missing):
     root = fabricate_stanford_cars(tmp_path / "cars", n_classes=2, per_class=1, test_per_class=1)
     (root / missing).unlink()
-    assert (root / "devkit" / "cars_test_annos.mat").is_file()  # unlabelled: must not be used instead
+    assert (
+        root / "devkit" / "cars_test_annos.mat"
+    ).is_file()  # unlabelled: must not be used instead
     with pytest.raises(LayoutError) as excinfo:
         read_layout("stanford_cars", root)
     assert_layout_error(excinfo, root / missing, "stanford_cars")
@@ -312,6 +344,7 @@ def test_stanford_cars_missing_field_fails(tmp_path):
 
 
 # --- split_folders and folder -----------------------------------------------------------------
+
 
 def test_split_folders(tmp_path):
     root = fabricate_split_folders(tmp_path / "sf", n_classes=2, per_class=2, test_per_class=1)
@@ -372,6 +405,7 @@ def test_corrupt_image_is_listed_not_decoded(tmp_path):
 
 # --- read_layout dispatch ---------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 def test_missing_root_names_path_and_layout(tmp_path, layout):
     with pytest.raises(LayoutError) as excinfo:
@@ -395,7 +429,9 @@ def test_unknown_layout_lists_valid_ones(tmp_path):
         assert layout in str(excinfo.value)
 
 
-@pytest.mark.parametrize("layout, option", [("folder", "crop"), ("food101", "crop"), ("vggface2", "val_labels")])
+@pytest.mark.parametrize(
+    "layout, option", [("folder", "crop"), ("food101", "crop"), ("vggface2", "val_labels")]
+)
 def test_unknown_option_is_named(tmp_path, layout, option):
     with pytest.raises(FuncspecError) as excinfo:
         read_layout(layout, tmp_path, **{option: True})
@@ -403,7 +439,9 @@ def test_unknown_option_is_named(tmp_path, layout, option):
 
 
 def test_fabricated_vggface2_box_file_has_published_format(tmp_path):
-    root = fabricate_vggface2(tmp_path / "vgg", n_classes=1, per_class=1, n_test_classes=1, test_per_class=1)
+    root = fabricate_vggface2(
+        tmp_path / "vgg", n_classes=1, per_class=1, n_test_classes=1, test_per_class=1
+    )
     lines = (root / "bb_landmark" / "loose_bb_train.csv").read_text().splitlines()
     assert lines[0] == '"NAME_ID","X","Y","W","H"'
     assert lines[1] == '"n000001/0001_01",1,2,20,16'

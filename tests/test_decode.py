@@ -1,7 +1,12 @@
 """Held-out linear decoding with per-fold standardisation."""
+
 import numpy as np
 import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.preprocessing import StandardScaler
 
+from funcspec import streams
 from funcspec.decode import cross_validated
 
 
@@ -20,7 +25,12 @@ def test_separable_features_decode_perfectly():
     assert result["accuracy"] == pytest.approx(1.0)
     assert result["fold_accuracies"] == [1.0] * 5
     assert result["sem"] == 0.0
-    assert (result["chance"], result["folds"], result["n_images"], result["n_classes"]) == (0.25, 5, 80, 4)
+    assert (result["chance"], result["folds"], result["n_images"], result["n_classes"]) == (
+        0.25,
+        5,
+        80,
+        4,
+    )
 
 
 def test_random_labels_decode_near_chance():
@@ -34,7 +44,9 @@ def test_random_labels_decode_near_chance():
 
 def test_summary_matches_the_folds():
     features, labels = separable(per_class=10, seed=2)
-    features = features + np.random.default_rng(3).normal(0, 3e3, features.shape)  # make folds disagree
+    features = features + np.random.default_rng(3).normal(
+        0, 3e3, features.shape
+    )  # make folds disagree
     result = cross_validated(features, labels, folds=5)
     folds = np.array(result["fold_accuracies"])
     assert len(folds) == 5
@@ -47,7 +59,10 @@ def test_decoding_is_deterministic_per_seed():
     features = rng.normal(size=(60, 8))
     labels = np.repeat(np.arange(3), 20)
     assert cross_validated(features, labels, seed=7) == cross_validated(features, labels, seed=7)
-    assert cross_validated(features, labels, seed=7)["fold_accuracies"] != cross_validated(features, labels, seed=8)["fold_accuracies"]
+    assert (
+        cross_validated(features, labels, seed=7)["fold_accuracies"]
+        != cross_validated(features, labels, seed=8)["fold_accuracies"]
+    )
 
 
 def test_class_with_fewer_images_than_folds_is_named():
@@ -56,3 +71,47 @@ def test_class_with_fewer_images_than_folds_is_named():
     features = np.vstack([features, features[:3]])
     with pytest.raises(ValueError, match=r"'7': 3"):
         cross_validated(features, labels, folds=5)
+
+
+def decode_folds(labels, folds, seed):
+    """The (train, test) index pairs cross_validated uses: its fold seed is derived from `seed`."""
+    splitter = StratifiedKFold(
+        n_splits=folds, shuffle=True, random_state=streams.seed_of("decode_folds", seed)
+    )
+    return list(splitter.split(np.zeros((labels.size, 1)), labels))
+
+
+def by_hand(features, labels, folds, seed, scaler_sees):
+    """Fold accuracies with the scaler fit on `scaler_sees(train, test)`'s rows."""
+    accuracies = []
+    for train, test in decode_folds(labels, folds, seed):
+        scaler = StandardScaler().fit(features[scaler_sees(train, test)])
+        readout = LogisticRegression(max_iter=1000).fit(
+            scaler.transform(features[train]), labels[train]
+        )
+        accuracies.append(float(readout.score(scaler.transform(features[test]), labels[test])))
+    return accuracies
+
+
+def test_standardisation_never_sees_the_test_fold():
+    """Bug guarded: standardising with statistics that include the test fold (a scaler fit on
+    all images, or fit once outside the folds), which leaks the test images into the readout.
+
+    Feature 0 separates two classes (means -1.5, +1.5, noise sd 1), features 1-5 are noise. In
+    the first fold's test images feature 0 is 1000x larger. Fit on the training part only, the
+    scaler leaves feature 0 informative and the scaled-up test images keep their sign: fold 0
+    decodes well. Fit on all images, feature 0's standard deviation is inflated ~500x by the
+    test images, its training values shrink to ~0.002 sd, the L2-penalised readout cannot use
+    them and fold 0 falls to chance. The result must equal the per-fold computation."""
+    folds, seed = 3, 5
+    rng = np.random.default_rng(2)
+    labels = np.repeat(np.arange(2), 30)
+    features = rng.normal(0, 1, (labels.size, 6))
+    features[:, 0] += np.where(labels == 1, 1.5, -1.5)
+    first_test = decode_folds(labels, folds, seed)[0][1]
+    features[first_test, 0] *= 1000
+
+    honest = by_hand(features, labels, folds, seed, lambda train, test: train)
+    leaky = by_hand(features, labels, folds, seed, lambda train, test: np.arange(labels.size))
+    assert honest[0] >= 0.8 and leaky[0] <= 0.6  # the data tell the two apart
+    assert cross_validated(features, labels, folds=folds, seed=seed)["fold_accuracies"] == honest

@@ -4,6 +4,7 @@ The repository is a copy of this one whose tracked config (config/config.yaml) i
 config. One complete run is shared by the tests, which run in file order: record, no-op reruns,
 a parameter change, a second change through `dvc repro`, push, clone, pull, verify.
 """
+
 import hashlib
 import json
 import os
@@ -22,14 +23,22 @@ BIN = Path(sys.executable).parent
 def sh(cwd, *args, check=True) -> subprocess.CompletedProcess:
     home = cwd.parent / "home"
     home.mkdir(exist_ok=True)
-    env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(home), "DVC_NO_ANALYTICS": "1",
-           "DVC_SITE_CACHE_DIR": str(home / "dvc-site"), "GIT_AUTHOR_NAME": "test",
-           "GIT_AUTHOR_EMAIL": "test@invalid", "GIT_COMMITTER_NAME": "test",
-           "GIT_COMMITTER_EMAIL": "test@invalid"}
+    env = {
+        "PATH": f"{BIN}:/usr/bin:/bin",
+        "HOME": str(home),
+        "DVC_NO_ANALYTICS": "1",
+        "DVC_SITE_CACHE_DIR": str(home / "dvc-site"),
+        "GIT_AUTHOR_NAME": "test",
+        "GIT_AUTHOR_EMAIL": "test@invalid",
+        "GIT_COMMITTER_NAME": "test",
+        "GIT_COMMITTER_EMAIL": "test@invalid",
+    }
     args = [*SNAKEMAKE, *args[1:]] if args[0] == "snakemake" else list(args)
     result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
     if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"{' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 
@@ -40,8 +49,12 @@ def executed_rules(result) -> set:
 def dvc_diff(repo, *revs) -> set:
     """Files under results/ that DVC reports as added, deleted or modified."""
     changes = json.loads(sh(repo, "dvc", "diff", "--json", *revs).stdout or "{}")
-    return {e["path"] for kind in ("added", "deleted", "modified") for e in changes.get(kind, [])
-            if e["path"].startswith("results/") and not e["path"].endswith("/")}
+    return {
+        e["path"]
+        for kind in ("added", "deleted", "modified")
+        for e in changes.get(kind, [])
+        if e["path"].startswith("results/") and not e["path"].endswith("/")
+    }
 
 
 def edit_config(repo, change) -> None:
@@ -107,9 +120,12 @@ def test_a_parameter_change_reruns_only_the_jobs_that_read_it(origin):
     changed = {f"results/{name}" for name in changed_files(before, tree_bytes(repo / "results"))}
     assert dvc_diff(repo, "HEAD") == changed
     assert {n for n in changed if not n.startswith("results/provenance/")} >= {
-        "results/lesion/dual/conv1.csv", "results/lesion/dual/fc3.csv"}
-    assert all(re.match(r"results/(provenance/)?(lesion|figures/fig[2S]|metrics)", n)
-               for n in changed), changed
+        "results/lesion/dual/conv1.csv",
+        "results/lesion/dual/fc3.csv",
+    }
+    assert all(
+        re.match(r"results/(provenance/)?(lesion|figures/fig[2S]|metrics)", n) for n in changed
+    ), changed
     params = sh(repo, "dvc", "params", "diff", "HEAD").stdout
     assert "lesion.random_draws" in params
     sh(repo, "git", "commit", "-qam", "two random lesion draws")
@@ -152,8 +168,13 @@ def test_a_fresh_clone_pulls_identical_results_with_nothing_to_rerun(origin, clo
     assert "Data and pipelines are up to date" in sh(clone, "dvc", "status").stdout
     # Snakemake's metadata came along: a changed parameter still reaches its jobs
     edit_config(clone, lambda c: c["lesion"].update(random_draws=5))
-    assert executed_rules(sh(clone, "snakemake", "-n")) == {"lesion", "fig2", "figS1", "metrics",
-                                                           "all"}
+    assert executed_rules(sh(clone, "snakemake", "-n")) == {
+        "lesion",
+        "fig2",
+        "figS1",
+        "metrics",
+        "all",
+    }
     sh(clone, "git", "checkout", "config/config.yaml")
 
 
@@ -175,8 +196,12 @@ def test_provenance_verify_passes_then_names_the_changed_file(clone):
     clone, _ = clone
     artifact = "results/figures/fig2.csv"
     lineage = sh(clone, "funcspec", "provenance", artifact).stdout
-    for ancestor in ("results/lesion/dual/conv1.csv", "results/train/dual/model.pt",
-                     "results/prepare/faces", "results/generate/faces"):
+    for ancestor in (
+        "results/lesion/dual/conv1.csv",
+        "results/train/dual/model.pt",
+        "results/prepare/faces",
+        "results/generate/faces",
+    ):
         assert ancestor in lineage
     assert "<- generate" in lineage
     assert sh(clone, "funcspec", "provenance", "--verify", artifact).returncode == 0
@@ -189,4 +214,4 @@ def test_provenance_verify_passes_then_names_the_changed_file(clone):
     failed = sh(clone, "funcspec", "provenance", "--verify", artifact, check=False)
     assert failed.returncode != 0
     assert "MISMATCH results/train/dual/model.pt: content changed" in failed.stdout
-    assert "results/prepare/faces" not in failed.stdout   # only what changed is named
+    assert "results/prepare/faces" not in failed.stdout  # only what changed is named

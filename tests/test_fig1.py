@@ -1,4 +1,5 @@
 """Fig. 1B-C: the figure files, and a tidy table holding exactly the numbers it was given."""
+
 import csv
 
 import pytest
@@ -8,12 +9,18 @@ from funcspec.figures.fig1 import fig1
 ACCURACY = {  # network -> rows of (task, n_images, n_classes, accuracy, ci_low, ci_high, chance)
     "face": [("faces", 100, 10, 0.81, 0.77, 0.85, 0.1)],
     "object": [("objects", 80, 8, 0.66, 0.6, 0.71, 0.125)],
-    "dual": [("faces", 100, 10, 0.79, 0.74, 0.83, 1 / 18), ("objects", 80, 8, 0.63, 0.58, 0.69, 1 / 18)],
+    "dual": [
+        ("faces", 100, 10, 0.79, 0.74, 0.83, 1 / 18),
+        ("objects", 80, 8, 0.63, 0.58, 0.69, 1 / 18),
+    ],
 }
 DECODING = {  # network -> rows of (task, accuracy, sem, chance, folds, n_images, n_classes)
     "face": [("faces", 0.9, 0.02, 0.2, 5, 50, 5), ("objects", 0.41, 0.03, 0.25, 5, 40, 4)],
-    "object": [("faces", 0.55, 0.04, 0.2, 5, 50, 5), ("objects", 0.77, 0.025, 0.25, 5, 40, 4),
-               ("cars", 0.5, 0.01, 0.5, 5, 20, 2)],  # a dataset Fig. 1 does not show
+    "object": [
+        ("faces", 0.55, 0.04, 0.2, 5, 50, 5),
+        ("objects", 0.77, 0.025, 0.25, 5, 40, 4),
+        ("cars", 0.5, 0.01, 0.5, 5, 20, 2),
+    ],  # a dataset Fig. 1 does not show
     "untrained": [("faces", 0.3, 0.05, 0.2, 5, 50, 5), ("objects", 0.33, 0.01, 0.25, 5, 40, 4)],
 }
 
@@ -32,27 +39,43 @@ def write_tables(folder, tables, header):
 
 @pytest.fixture
 def inputs(tmp_path):
-    acc = write_tables(tmp_path, ACCURACY, ["network", "task", "n_images", "n_classes", "accuracy",
-                                            "ci_low", "ci_high", "chance"])
+    acc = write_tables(
+        tmp_path,
+        ACCURACY,
+        ["network", "task", "n_images", "n_classes", "accuracy", "ci_low", "ci_high", "chance"],
+    )
     (tmp_path / "dec").mkdir()
-    dec = write_tables(tmp_path / "dec", DECODING, ["network", "task", "accuracy", "sem", "chance",
-                                                    "folds", "n_images", "n_classes"])
+    dec = write_tables(
+        tmp_path / "dec",
+        DECODING,
+        ["network", "task", "accuracy", "sem", "chance", "folds", "n_images", "n_classes"],
+    )
     return acc, dec
 
 
 def read_rows(path):
     with open(path, newline="") as f:
-        return [{k: (v if k in ("panel", "network", "task") else float(v)) for k, v in row.items()}
-                for row in csv.DictReader(f)]
+        return [
+            {k: (v if k in ("panel", "network", "task") else float(v)) for k, v in row.items()}
+            for row in csv.DictReader(f)
+        ]
 
 
 def expected_rows():
-    b = [("B", net, task, acc, acc - sem, acc + sem, chance)
-         for task in ("faces", "objects") for net in ("face", "object", "dual", "untrained")
-         for (t, acc, sem, chance, *_) in DECODING.get(net, []) if t == task]
-    c = [("C", net, task, acc, low, high, chance)
-         for task in ("faces", "objects") for net in ("face", "object", "dual")
-         for (t, _, _, acc, low, high, chance) in ACCURACY[net] if t == task]
+    b = [
+        ("B", net, task, acc, acc - sem, acc + sem, chance)
+        for task in ("faces", "objects")
+        for net in ("face", "object", "dual", "untrained")
+        for (t, acc, sem, chance, *_) in DECODING.get(net, [])
+        if t == task
+    ]
+    c = [
+        ("C", net, task, acc, low, high, chance)
+        for task in ("faces", "objects")
+        for net in ("face", "object", "dual")
+        for (t, _, _, acc, low, high, chance) in ACCURACY[net]
+        if t == task
+    ]
     keys = ["panel", "network", "task", "value", "err_low", "err_high", "chance"]
     return [dict(zip(keys, row)) for row in b + c]
 
@@ -62,7 +85,11 @@ def test_writes_pdf_png_and_a_csv_of_exactly_the_inputs(inputs, tmp_path):
     rows = fig1(*inputs, out)
     assert (tmp_path / "figures" / "fig1.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "figures" / "fig1.png").read_bytes().startswith(b"\x89PNG")
-    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["fig1.csv", "fig1.pdf", "fig1.png"]
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == [
+        "fig1.csv",
+        "fig1.pdf",
+        "fig1.png",
+    ]
     assert read_rows(tmp_path / "figures" / "fig1.csv") == expected_rows() == rows
     assert len(rows) == 6 + 4  # B: face, object, untrained on 2 datasets (no dual); C: 4 bars
     assert not any(r["task"] == "cars" for r in rows)
@@ -78,14 +105,22 @@ def test_outputs_are_byte_identical_across_runs_and_input_order(inputs, tmp_path
 
 
 def test_dual_decoding_and_custom_task_names(tmp_path):
-    acc = write_tables(tmp_path, {"face": [("vgg", 10, 2, 0.5, 0.4, 0.6, 0.5)]},
-                       ["network", "task", "n_images", "n_classes", "accuracy", "ci_low", "ci_high", "chance"])
+    acc = write_tables(
+        tmp_path,
+        {"face": [("vgg", 10, 2, 0.5, 0.4, 0.6, 0.5)]},
+        ["network", "task", "n_images", "n_classes", "accuracy", "ci_low", "ci_high", "chance"],
+    )
     (tmp_path / "dec").mkdir()
-    dec = write_tables(tmp_path / "dec", {"dual": [("imnet", 0.7, 0.1, 0.5, 5, 10, 2)]},
-                       ["network", "task", "accuracy", "sem", "chance", "folds", "n_images", "n_classes"])
+    dec = write_tables(
+        tmp_path / "dec",
+        {"dual": [("imnet", 0.7, 0.1, 0.5, 5, 10, 2)]},
+        ["network", "task", "accuracy", "sem", "chance", "folds", "n_images", "n_classes"],
+    )
     rows = fig1(acc, dec, tmp_path / "f", face_task="vgg", object_task="imnet")
     assert [(r["panel"], r["network"], r["task"], r["value"]) for r in rows] == [
-        ("B", "dual", "imnet", 0.7), ("C", "face", "vgg", 0.5)]
+        ("B", "dual", "imnet", 0.7),
+        ("C", "face", "vgg", 0.5),
+    ]
 
 
 def test_missing_column_is_reported(inputs, tmp_path):

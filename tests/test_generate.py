@@ -1,4 +1,5 @@
 """The synthetic generators: determinism, variation, file layout and argument checks."""
+
 from __future__ import annotations
 
 import hashlib
@@ -14,8 +15,11 @@ SIZE = 24
 
 
 def _tree_digest(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.mark.parametrize("domain", generate.DOMAINS)
@@ -39,8 +43,11 @@ def test_render_is_deterministic_and_order_independent(domain):
 @pytest.mark.parametrize("domain", generate.DOMAINS)
 def test_images_differ_across_classes_images_and_seeds(domain):
     base = generate.render(domain, 0, 0, 0, SIZE).astype(int)
-    others = [generate.render(domain, 0, 1, 0, SIZE), generate.render(domain, 0, 0, 1, SIZE),
-              generate.render(domain, 1, 0, 0, SIZE)]
+    others = [
+        generate.render(domain, 0, 1, 0, SIZE),
+        generate.render(domain, 0, 0, 1, SIZE),
+        generate.render(domain, 1, 0, 0, SIZE),
+    ]
     for other in others:
         assert np.abs(base - other.astype(int)).mean() > 5
 
@@ -53,14 +60,36 @@ def test_classes_share_parameters_across_their_images():
 
 
 def test_identities_are_decodable_from_pixels_but_not_trivially():
+    """Bugs guarded, with the reference each bound is measured against:
+
+    - identity not drawn from the class (class parameters keyed by anything but the class, so
+      images of one identity share nothing): nearest-centroid decoding of raw pixels falls to
+      what it reaches with the labels shuffled. Lower bound: the best of 20 label shuffles run
+      here through the same classifier and folds (a permutation test at p < 1/21; these
+      shuffles score 0.075-0.155 against chance 0.1, the real labels ~0.45).
+    - identity readable off the pixels (per-image pose, lighting, clutter and noise not drawn,
+      or drawn from the class's stream, so every image of a class is the same picture, which
+      this classifier decodes at 1.0): the task would be template matching, not recognition.
+      Upper bound: at least one test image in ten misclassified.
+    """
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.neighbors import NearestCentroid
 
-    x = np.stack([generate.render("faces", 0, c, i, 32).ravel() for c in range(10) for i in range(20)]) / 255.0
+    x = (
+        np.stack(
+            [generate.render("faces", 0, c, i, 32).ravel() for c in range(10) for i in range(20)]
+        )
+        / 255.0
+    )
     y = np.repeat(np.arange(10), 20)
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
     accuracy = cross_val_score(NearestCentroid(), x, y, cv=cv).mean()
-    assert 0.17 < accuracy < 0.9  # chance is 0.1; identity must not be readable off the pixels
+    rng = np.random.default_rng(0)
+    shuffled = [
+        cross_val_score(NearestCentroid(), x, rng.permutation(y), cv=cv).mean() for _ in range(20)
+    ]
+    assert accuracy > max(shuffled), (accuracy, sorted(shuffled))
+    assert accuracy < 0.9
 
 
 @pytest.mark.parametrize("domain", generate.DOMAINS)
@@ -95,23 +124,41 @@ def test_generate_writes_tree_with_identical_bytes(tmp_path):
 
 
 def test_generate_greyscale(tmp_path):
-    generate.generate("food", tmp_path, n_classes=1, images_per_class=1, size=SIZE, seed=0,
-                   greyscale=True, progress=False)
+    generate.generate(
+        "food",
+        tmp_path,
+        n_classes=1,
+        images_per_class=1,
+        size=SIZE,
+        seed=0,
+        greyscale=True,
+        progress=False,
+    )
     png = np.asarray(Image.open(tmp_path / "food0000" / "0000.png").convert("RGB"))
     np.testing.assert_array_equal(png, generate.render("food", 0, 0, 0, SIZE, greyscale=True))
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(domain="animals"), "animals.*faces, objects, cars, food"),
-    (dict(n_classes=0), "n_classes"),
-    (dict(images_per_class=0), "images_per_class"),
-    (dict(size=0), "size"),
-    (dict(workers=0), "workers"),
-    (dict(seed=-1), "seed"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(domain="animals"), "animals.*faces, objects, cars, food"),
+        (dict(n_classes=0), "n_classes"),
+        (dict(images_per_class=0), "images_per_class"),
+        (dict(size=0), "size"),
+        (dict(workers=0), "workers"),
+        (dict(seed=-1), "seed"),
+    ],
+)
 def test_generate_rejects_bad_arguments(tmp_path, kwargs, message):
-    args = dict(domain="faces", out_dir=tmp_path, n_classes=1, images_per_class=1, size=SIZE, seed=0,
-                progress=False)
+    args = dict(
+        domain="faces",
+        out_dir=tmp_path,
+        n_classes=1,
+        images_per_class=1,
+        size=SIZE,
+        seed=0,
+        progress=False,
+    )
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         generate.generate(**args)

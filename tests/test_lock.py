@@ -1,4 +1,5 @@
 """One writer per artifact: the lock a job holds beside its output."""
+
 import os
 import re
 import socket
@@ -35,8 +36,9 @@ def test_the_lock_lies_beside_its_output_and_goes_with_its_holder(tmp_path):
 def test_a_second_writer_fails_at_once_naming_the_first(tmp_path):
     """Bug: an orphaned job of a killed Snakemake and the rerun's job wrote one artifact at
     once; the second writer must stop at once, saying which process (pid, host) writes it."""
-    first = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path / "model")],
-                             stdout=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(tmp_path / "model")], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert first.stdout.readline() == "held\n"
         with pytest.raises(Locked, match=re.escape(f"pid {first.pid} on {socket.gethostname()}")):

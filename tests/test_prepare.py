@@ -1,11 +1,16 @@
 """The prepare step: class selection, seeded subsets, shards, manifests, bad input."""
+
 import csv
 import json
 
 import numpy as np
 import pytest
-from fabricate import (fabricate_corrupt_image, fabricate_folder, fabricate_food101,
-                       fabricate_imagenet)
+from fabricate import (
+    fabricate_corrupt_image,
+    fabricate_folder,
+    fabricate_food101,
+    fabricate_imagenet,
+)
 
 from funcspec.prepare import PrepareError, prepare
 from funcspec.shards import open_split, read_manifest
@@ -13,11 +18,19 @@ from funcspec.shards import open_split, read_manifest
 
 def spec_for(root, layout="folder", **overrides):
     spec = {
-        "layout": layout, "root": str(root), "layout_options": {}, "split": "pooled",
-        "classes": {"count": 3}, "train_per_class": 4, "test_per_class": 2,
+        "layout": layout,
+        "root": str(root),
+        "layout_options": {},
+        "split": "pooled",
+        "classes": {"count": 3},
+        "train_per_class": 4,
+        "test_per_class": 2,
         "heldout": {"count": 1, "images_per_class": 5},
-        "image": {"resize": 24, "crop": 24}, "shard_size": 5,
-        "on_bad_image": "error", "on_small_class": "error", "seed": 3,
+        "image": {"resize": 24, "crop": 24},
+        "shard_size": 5,
+        "on_bad_image": "error",
+        "on_small_class": "error",
+        "seed": 3,
     }
     spec.update(overrides)
     return spec
@@ -48,7 +61,9 @@ def test_prepare_writes_consistent_shards_and_manifest(tree, tmp_path):
     sources = [r["source"] for r in rows]
     assert len(set(sources)) == len(sources), "an image was used twice"
     for r in rows:
-        class_name = manifest["classes"]["heldout" if r["split"] == "heldout" else "trained"][int(r["label"])]
+        class_name = manifest["classes"]["heldout" if r["split"] == "heldout" else "trained"][
+            int(r["label"])
+        ]
         assert r["class"] == class_name and r["source"].startswith(class_name + "/")
         assert len(r["sha256"]) == 64
 
@@ -65,7 +80,9 @@ def test_prepare_is_byte_identical_across_runs(tree, tmp_path):
 def test_seed_changes_the_draw(tree, tmp_path):
     a = prepare("toy", spec_for(tree), tmp_path / "a")
     b = prepare("toy", spec_for(tree, seed=4), tmp_path / "b")
-    assert (tmp_path / "a" / "manifest.csv").read_text() != (tmp_path / "b" / "manifest.csv").read_text()
+    assert (tmp_path / "a" / "manifest.csv").read_text() != (
+        tmp_path / "b" / "manifest.csv"
+    ).read_text()
     assert a["classes"] != b["classes"] or a["splits"] != b["splits"]
 
 
@@ -76,16 +93,25 @@ def test_resize_shorter_side_then_centre_crop(tree, tmp_path):
 
 def test_corrupt_image_is_an_error_naming_the_file(tree, tmp_path):
     bad = fabricate_corrupt_image(tree / "class_0" / "zz_broken.jpg")
-    spec = spec_for(tree, classes={"count": "all"}, heldout={"count": 0, "images_per_class": 1},
-                    train_per_class=6, test_per_class=2)   # uses every file of class_0
+    spec = spec_for(
+        tree,
+        classes={"count": "all"},
+        heldout={"count": 0, "images_per_class": 1},
+        train_per_class=6,
+        test_per_class=2,
+    )  # uses every file of class_0
     with pytest.raises(PrepareError, match="zz_broken.jpg"):
         prepare("toy", spec, tmp_path / "out")
     assert not (tmp_path / "out").exists(), "a failed job must not leave a partial output"
     spec["on_bad_image"] = "skip"
     manifest = prepare("toy", spec, tmp_path / "out")
     # the literal text: comparing the reason with itself would accept any reason at all
-    assert manifest["skipped"] == [{"source": "class_0/zz_broken.jpg",
-                                    "reason": "not a readable image (UnidentifiedImageError)"}]
+    assert manifest["skipped"] == [
+        {
+            "source": "class_0/zz_broken.jpg",
+            "reason": "not a readable image (UnidentifiedImageError)",
+        }
+    ]
     assert "zz_broken" not in (tmp_path / "out" / "manifest.csv").read_text()
     assert bad.exists()
 
@@ -95,19 +121,27 @@ def test_skip_reason_is_the_same_text_in_every_run(tree, tmp_path):
     a BytesIO object with its memory address ("<_io.BytesIO object at 0x7f...>"), so two
     identical prepare runs wrote different manifest.json files."""
     fabricate_corrupt_image(tree / "class_0" / "zz_broken.jpg")
-    spec = spec_for(tree, classes={"count": "all"}, heldout={"count": 0, "images_per_class": 1},
-                    on_bad_image="skip", train_per_class=6, test_per_class=2)
+    spec = spec_for(
+        tree,
+        classes={"count": "all"},
+        heldout={"count": 0, "images_per_class": 1},
+        on_bad_image="skip",
+        train_per_class=6,
+        test_per_class=2,
+    )
     manifest = prepare("toy", spec, tmp_path / "a")
     prepare("toy", spec, tmp_path / "b", workers=2)
     reason = manifest["skipped"][0]["reason"]
     assert "0x" not in reason and " object at " not in reason, reason
-    assert (tmp_path / "a" / "manifest.json").read_bytes() == (tmp_path / "b" / "manifest.json").read_bytes()
+    assert (tmp_path / "a" / "manifest.json").read_bytes() == (
+        tmp_path / "b" / "manifest.json"
+    ).read_bytes()
 
 
 def test_small_class_is_an_error_or_dropped(tmp_path):
     tree = fabricate_folder(tmp_path / "raw", n_classes=4, per_class=8)
     for extra in sorted((tree / "class_1").iterdir())[5:]:
-        extra.unlink()   # class_1 keeps 5 images; 4 + 2 are needed
+        extra.unlink()  # class_1 keeps 5 images; 4 + 2 are needed
     spec = spec_for(tree, classes={"count": "all"}, heldout={"count": 0, "images_per_class": 1})
     with pytest.raises(PrepareError, match=r"class_1 has 5 usable images, 4 train \+ 2 test"):
         prepare("toy", spec, tmp_path / "out")
@@ -125,9 +159,13 @@ def test_count_all_with_drop_keeps_every_class_with_enough_images(tmp_path, caps
     must keep the classes with enough images and list the dropped ones."""
     tree = fabricate_folder(tmp_path / "raw", n_classes=4, per_class=8)
     for extra in sorted((tree / "class_1").iterdir())[5:]:
-        extra.unlink()   # class_1 keeps 5 images; 4 + 2 are needed
-    spec = spec_for(tree, classes={"count": "all"}, on_small_class="drop",
-                    heldout={"count": 0, "images_per_class": 1})
+        extra.unlink()  # class_1 keeps 5 images; 4 + 2 are needed
+    spec = spec_for(
+        tree,
+        classes={"count": "all"},
+        on_small_class="drop",
+        heldout={"count": 0, "images_per_class": 1},
+    )
     manifest = prepare("toy", spec, tmp_path / "out")
     assert manifest["classes"]["trained"] == ["class_0", "class_2", "class_3"]
     on_disk = json.loads((tmp_path / "out" / "manifest.json").read_text())
@@ -149,7 +187,9 @@ def test_include_and_exclude_lists(tree, tmp_path):
     include.write_text("# wanted\nclass_0\nclass_2\nclass_4\n")
     exclude = tmp_path / "exclude.txt"
     exclude.write_text("class_2\n")
-    spec = spec_for(tree, classes={"count": "all", "include": str(include), "exclude": str(exclude)})
+    spec = spec_for(
+        tree, classes={"count": "all", "include": str(include), "exclude": str(exclude)}
+    )
     manifest = prepare("toy", spec, tmp_path / "out")
     assert manifest["classes"]["trained"] == ["class_0", "class_4"]
     include.write_text("class_0\nnot_a_class\n")
@@ -162,8 +202,14 @@ def test_include_and_exclude_lists(tree, tmp_path):
 
 def test_published_split_draws_test_images_from_the_test_split(tmp_path):
     root = fabricate_food101(tmp_path / "food", n_classes=3, per_class=6, test_per_class=3)
-    spec = spec_for(root, layout="food101", split="published", train_per_class=4,
-                    test_per_class=3, heldout={"count": 0, "images_per_class": 1})
+    spec = spec_for(
+        root,
+        layout="food101",
+        split="published",
+        train_per_class=4,
+        test_per_class=3,
+        heldout={"count": 0, "images_per_class": 1},
+    )
     prepare("food", spec, tmp_path / "out")
     meta_test = {line.strip() for line in (root / "meta" / "test.txt").read_text().splitlines()}
     with open(tmp_path / "out" / "manifest.csv") as f:
@@ -179,11 +225,22 @@ def test_published_split_needs_a_layout_with_splits(tree, tmp_path):
 
 def test_imagenet_flat_val_feeds_the_test_split(tmp_path):
     root = fabricate_imagenet(tmp_path / "in", n_classes=3, per_class=5, val_per_class=2)
-    spec = spec_for(root, layout="imagenet", split="published", train_per_class=5,
-                    test_per_class=2, heldout={"count": 0, "images_per_class": 1})
+    spec = spec_for(
+        root,
+        layout="imagenet",
+        split="published",
+        train_per_class=5,
+        test_per_class=2,
+        heldout={"count": 0, "images_per_class": 1},
+    )
     manifest = prepare("objects", spec, tmp_path / "out")
     assert manifest["splits"]["test"]["count"] == 6
     with open(tmp_path / "out" / "manifest.csv") as f:
-        assert {r["source"].split("/")[0] for r in csv.DictReader(f) if r["split"] == "test"} == {"val"}
-    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["source"]["layout"] == "imagenet"
+        assert {r["source"].split("/")[0] for r in csv.DictReader(f) if r["split"] == "test"} == {
+            "val"
+        }
+    assert (
+        json.loads((tmp_path / "out" / "manifest.json").read_text())["source"]["layout"]
+        == "imagenet"
+    )
     assert read_manifest(tmp_path / "out")["dataset"] == "objects"

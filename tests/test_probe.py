@@ -1,4 +1,5 @@
 """The low-level shortcut probe and the contact sheet."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,8 +34,9 @@ def test_probe_separates_red_from_blue_and_not_a_set_from_itself():
     red, blue = _noise(rng, 60, 16, (255, 0, 0)), _noise(rng, 60, 16, (0, 0, 255))
     same_a, same_b = _noise(rng, 60, 16, (128, 128, 128)), _noise(rng, 60, 16, (128, 128, 128))
     rows = domain_probe({"red": red, "blue": blue}, folds=4)
-    assert [(r["domain_a"], r["domain_b"], r["features"]) for r in rows] == \
-        [("blue", "red", name) for name in FEATURE_SETS]
+    assert [(r["domain_a"], r["domain_b"], r["features"]) for r in rows] == [
+        ("blue", "red", name) for name in FEATURE_SETS
+    ]
     by_set = {r["features"]: r for r in rows}
     assert by_set["colour_histogram"]["accuracy"] > 0.95
     assert by_set["all"]["accuracy"] > 0.95
@@ -45,8 +47,11 @@ def test_probe_separates_red_from_blue_and_not_a_set_from_itself():
 
 def test_probe_balances_and_is_deterministic():
     rng = np.random.default_rng(2)
-    data = {"x": _noise(rng, 40, 12, (200, 50, 50)), "y": _noise(rng, 25, 12, (50, 50, 200)),
-            "z": _noise(rng, 30, 12, (50, 200, 50))}
+    data = {
+        "x": _noise(rng, 40, 12, (200, 50, 50)),
+        "y": _noise(rng, 25, 12, (50, 50, 200)),
+        "z": _noise(rng, 30, 12, (50, 200, 50)),
+    }
     rows = domain_probe(data, folds=5, seed=3)
     assert len(rows) == 3 * len(FEATURE_SETS)
     assert {r["n_per_domain"] for r in rows if {r["domain_a"], r["domain_b"]} == {"x", "y"}} == {25}

@@ -1,8 +1,8 @@
 """Provenance records, lineage and verification; DVC recording rules; headline metrics."""
+
 import csv
 import json
 import os
-
 from pathlib import Path
 
 import pytest
@@ -24,15 +24,26 @@ def chain(tmp_path, monkeypatch):
     raw.mkdir(parents=True)
     (raw / "one.txt").write_text("1")
     (raw / "two.txt").write_text("2")
-    provenance.write_record(rule="make", command="funcspec make", parameters={"seed": 3},
-                            inputs=[], outputs=["results/generate/x"], started=provenance.now(),
-                            external={"data/set": {"note": "a dataset on disk",
-                                                   "fingerprint": root_fingerprint("data/set")}})
+    provenance.write_record(
+        rule="make",
+        command="funcspec make",
+        parameters={"seed": 3},
+        inputs=[],
+        outputs=["results/generate/x"],
+        started=provenance.now(),
+        external={
+            "data/set": {"note": "a dataset on disk", "fingerprint": root_fingerprint("data/set")}
+        },
+    )
     (tmp_path / "results" / "used.csv").write_text("a,b\n")
-    provenance.write_record(rule="use", command="funcspec use",
-                            parameters={"spec": {"seed": 4, "synthetic": {"seed": 5}}},
-                            inputs=["results/generate/x", "classes.txt"], outputs=["results/used.csv"],
-                            started=provenance.now())
+    provenance.write_record(
+        rule="use",
+        command="funcspec use",
+        parameters={"spec": {"seed": 4, "synthetic": {"seed": 5}}},
+        inputs=["results/generate/x", "classes.txt"],
+        outputs=["results/used.csv"],
+        started=provenance.now(),
+    )
     return tmp_path
 
 
@@ -61,24 +72,34 @@ def test_recording_trusts_an_unchanged_stat_and_verify_does_not(chain):
     one = chain / "results" / "generate" / "x" / "one.txt"
     stat = one.stat()
     known = provenance.recorded_files(["results/generate/x"])
-    assert provenance.hash_path("results/generate/x", known) == provenance.hash_path("results/generate/x")
-    one.write_text("9")                        # same size, and the old mtime put back
+    assert provenance.hash_path("results/generate/x", known) == provenance.hash_path(
+        "results/generate/x"
+    )
+    one.write_text("9")  # same size, and the old mtime put back
     os.utime(one, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert provenance.hash_path("results/generate/x", known) != provenance.hash_path("results/generate/x")
-    assert any(p.startswith("results/generate/x/one.txt: content changed")
-               for p in provenance.verify("results/used.csv"))
-    os.utime(one)                              # a new mtime: read again
-    assert provenance.hash_path("results/generate/x", known) == provenance.hash_path("results/generate/x")
+    assert provenance.hash_path("results/generate/x", known) != provenance.hash_path(
+        "results/generate/x"
+    )
+    assert any(
+        p.startswith("results/generate/x/one.txt: content changed")
+        for p in provenance.verify("results/used.csv")
+    )
+    os.utime(one)  # a new mtime: read again
+    assert provenance.hash_path("results/generate/x", known) == provenance.hash_path(
+        "results/generate/x"
+    )
 
 
 def test_lineage_is_a_tree_down_to_files_no_job_wrote(chain):
     lines = provenance.lineage("results/used.csv")
     assert lines[0].startswith("results/used.csv  sha256:") and "<- use" in lines[0]
-    assert any("results/generate/x" in line and "(folder, 2 files)" in line and "<- make" in line
-               for line in lines)
+    assert any(
+        "results/generate/x" in line and "(folder, 2 files)" in line and "<- make" in line
+        for line in lines
+    )
     assert any("classes.txt" in line and "not written by the pipeline" in line for line in lines)
     assert any("data/set  external: a dataset on disk" in line for line in lines)
-    os.chdir(chain / "results")   # the same lineage from elsewhere, by an absolute path
+    os.chdir(chain / "results")  # the same lineage from elsewhere, by an absolute path
     assert provenance.lineage(chain / "results" / "used.csv") == lines
 
 
@@ -90,18 +111,27 @@ def test_verify_names_a_changed_a_missing_and_a_stale_file(chain):
     (chain / "results" / "used.csv").write_text("a,b\n")
 
     (chain / "results" / "generate" / "x" / "two.txt").unlink()
-    assert any(p.startswith("results/generate/x/two.txt: missing") for p in provenance.verify("results/used.csv"))
+    assert any(
+        p.startswith("results/generate/x/two.txt: missing")
+        for p in provenance.verify("results/used.csv")
+    )
     (chain / "results" / "generate" / "x" / "two.txt").write_text("2")
 
-    (chain / "classes.txt").write_text("a\n")   # an input no job wrote
+    (chain / "classes.txt").write_text("a\n")  # an input no job wrote
     (problem,) = provenance.verify("results/used.csv")
     assert problem.startswith("classes.txt: use read sha256:")
     (chain / "classes.txt").write_text("a\nb\n")
 
     # `make` reran with new output, `use` did not: its record shows it read the old folder
     (chain / "results" / "generate" / "x" / "one.txt").write_text("changed")
-    provenance.write_record(rule="make", command="funcspec make", parameters={}, inputs=[],
-                            outputs=["results/generate/x"], started=provenance.now())
+    provenance.write_record(
+        rule="make",
+        command="funcspec make",
+        parameters={},
+        inputs=[],
+        outputs=["results/generate/x"],
+        started=provenance.now(),
+    )
     (problem,) = provenance.verify("results/used.csv")
     assert problem.startswith("results/generate/x: use read sha256:")
 
@@ -113,9 +143,26 @@ def test_an_artifact_without_a_record_is_an_error(chain):
 
 def test_the_command_line_records_every_command_that_writes(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert cli.main(["generate", "--domain", "faces", "--classes",
-                     "2", "--images-per-class", "2", "--size", "16", "--seed", "7", "--out",
-                     "results/generate/faces"]) == 0
+    assert (
+        cli.main(
+            [
+                "generate",
+                "--domain",
+                "faces",
+                "--classes",
+                "2",
+                "--images-per-class",
+                "2",
+                "--size",
+                "16",
+                "--seed",
+                "7",
+                "--out",
+                "results/generate/faces",
+            ]
+        )
+        == 0
+    )
     record = json.loads((tmp_path / "results/provenance/generate/faces.json").read_text())
     assert record["rule"] == "generate" and record["seeds"] == {"seed": 7}
     assert record["command"].startswith("funcspec generate --domain")
@@ -123,14 +170,22 @@ def test_the_command_line_records_every_command_that_writes(tmp_path, monkeypatc
     assert cli.main(["provenance", "--verify", "results/generate/faces"]) == 0
     (tmp_path / "results/generate/faces/face0000/0000.png").write_bytes(b"not a png")
     assert cli.main(["provenance", "--verify", "results/generate/faces"]) == 1
-    assert "MISMATCH results/generate/faces/face0000/0000.png: content changed" in capsys.readouterr().out
+    assert (
+        "MISMATCH results/generate/faces/face0000/0000.png: content changed"
+        in capsys.readouterr().out
+    )
 
 
 def run_settings(*args, **config) -> dict:
     """What the Snakefile's onsuccess hands to record_run, from Snakemake's own settings."""
     settings = ConfigSettings(configfiles=[Path(a) for a in args], config=config)
-    return dict(targets=set(), configfiles=settings.configfiles, partial=False, touch=False,
-                overrides=list(settings.config))
+    return dict(
+        targets=set(),
+        configfiles=settings.configfiles,
+        partial=False,
+        touch=False,
+        overrides=list(settings.config),
+    )
 
 
 def test_only_a_complete_run_of_the_tracked_config_is_recorded(tmp_path, monkeypatch):
@@ -139,31 +194,43 @@ def test_only_a_complete_run_of_the_tracked_config_is_recorded(tmp_path, monkeyp
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "config.yaml").write_text("a: 1\n")
     (tmp_path / "config" / "smoke.yaml").write_text("a: 2\n")
-    assert tracking.record_run(outputs=[], **run_settings()) == ""   # not a DVC repository
+    assert tracking.record_run(outputs=[], **run_settings()) == ""  # not a DVC repository
     assert tracking.why_not_recorded(**run_settings()) is None
     assert tracking.why_not_recorded(**run_settings("config/config.yaml")) is None
     assert tracking.why_not_recorded(**{**run_settings(), "targets": {"all"}}) is None
-    for settings, says in ((run_settings("config/smoke.yaml"), "config/smoke.yaml"),
-                           (run_settings(a="3"), "--config overrides (a)"),
-                           ({**run_settings(), "targets": {"fig1"}}, "only part"),
-                           ({**run_settings(), "partial": True}, "only part"),
-                           ({**run_settings(), "touch": True}, "--touch")):
+    for settings, says in (
+        (run_settings("config/smoke.yaml"), "config/smoke.yaml"),
+        (run_settings(a="3"), "--config overrides (a)"),
+        ({**run_settings(), "targets": {"fig1"}}, "only part"),
+        ({**run_settings(), "partial": True}, "only part"),
+        ({**run_settings(), "touch": True}, "--touch"),
+    ):
         assert says in tracking.why_not_recorded(**settings), says
     monkeypatch.setenv("DVC_STAGE", "pipeline")
     assert "dvc repro" in tracking.why_not_recorded(**run_settings())
 
 
 def test_files_no_job_of_the_run_wrote_are_stray(tmp_path):
-    for name in ("results/prepare/faces/train-000.npy", "results/prepare/faces/.snakemake_timestamp",
-                 "results/evaluate/face/accuracy.csv", "results/provenance/evaluate/face/accuracy.csv.json",
-                 "results/provenance/prepare/faces.json", "results/prepare/old/manifest.json",
-                 "results/provenance/evaluate/old/accuracy.csv.json"):
+    for name in (
+        "results/prepare/faces/train-000.npy",
+        "results/prepare/faces/.snakemake_timestamp",
+        "results/evaluate/face/accuracy.csv",
+        "results/provenance/evaluate/face/accuracy.csv.json",
+        "results/provenance/prepare/faces.json",
+        "results/prepare/old/manifest.json",
+        "results/provenance/evaluate/old/accuracy.csv.json",
+    ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).touch()
-    outputs = ["results/prepare/faces", "results/evaluate/face/accuracy.csv",
-               "results/evaluate/face/predictions.csv"]
+    outputs = [
+        "results/prepare/faces",
+        "results/evaluate/face/accuracy.csv",
+        "results/evaluate/face/predictions.csv",
+    ]
     assert tracking.stray_files(outputs, tmp_path) == [
-        "results/prepare/old/manifest.json", "results/provenance/evaluate/old/accuracy.csv.json"]
+        "results/prepare/old/manifest.json",
+        "results/provenance/evaluate/old/accuracy.csv.json",
+    ]
 
 
 def test_aligned_mtimes_leave_no_file_newer_than_another(tmp_path):
@@ -188,15 +255,22 @@ def test_headline_metrics_match_the_tables_they_summarise(smoke_run):
         decoded = {r["task"]: float(r["accuracy"]) for r in csv.DictReader(f)}
     assert headline["decode"]["object"] == decoded
     with open(results / "figures" / "fig2.csv") as f:
-        drawn = {(r["baseline"], r["layer"]): float(r["value"]) for r in csv.DictReader(f)
-                 if r["task"] == "segregation_index"}
+        drawn = {
+            (r["baseline"], r["layer"]): float(r["value"])
+            for r in csv.DictReader(f)
+            if r["task"] == "segregation_index"
+        }
     for layer in ("conv1", "conv2", "fc3"):
         with open(results / "lesion" / "dual" / f"{layer}.csv") as f:
-            drop = {(r["lesion"], r["task"]): float(r["drop"]) for r in csv.DictReader(f)
-                    if r["draw"] == "0" and float(r["fraction"]) == 0.2}
-        for key, (a, b), baseline in (("segregation_index", ("faces", "objects"), ""),
-                                      ("segregation_index_random_split", ("split_a", "split_b"),
-                                       "random split")):
+            drop = {
+                (r["lesion"], r["task"]): float(r["drop"])
+                for r in csv.DictReader(f)
+                if r["draw"] == "0" and float(r["fraction"]) == 0.2
+            }
+        for key, (a, b), baseline in (
+            ("segregation_index", ("faces", "objects"), ""),
+            ("segregation_index_random_split", ("split_a", "split_b"), "random split"),
+        ):
             index = ((drop[a, a] - drop[b, a]) + (drop[b, b] - drop[a, b])) / 2
             assert headline[key]["dual"][layer] == pytest.approx(index, abs=1e-12)
             assert drawn[baseline, layer] == pytest.approx(index, abs=1e-12)
@@ -207,14 +281,34 @@ def test_verify_flags_a_record_of_unknown_code_or_other_software(tmp_path, monke
     """Bug (review): a record written before code digests, or by other package versions,
     passed --verify as clean against any code and any software."""
     monkeypatch.chdir(tmp_path)
-    assert cli.main(["generate", "--domain", "faces", "--classes", "1", "--images-per-class", "1",
-                     "--size", "16", "--seed", "0", "--out", "results/generate/faces"]) == 0
+    assert (
+        cli.main(
+            [
+                "generate",
+                "--domain",
+                "faces",
+                "--classes",
+                "1",
+                "--images-per-class",
+                "1",
+                "--size",
+                "16",
+                "--seed",
+                "0",
+                "--out",
+                "results/generate/faces",
+            ]
+        )
+        == 0
+    )
     assert provenance.verify("results/generate/faces") == []
     record_file = tmp_path / "results/provenance/generate/faces.json"
     record = json.loads(record_file.read_text())
 
-    old = {**record, "code": {k: v for k, v in record["code"].items()
-                              if k not in ("subcommand", "digest")}}
+    old = {
+        **record,
+        "code": {k: v for k, v in record["code"].items() if k not in ("subcommand", "digest")},
+    }
     record_file.write_text(json.dumps(old))
     (problem,) = provenance.verify("results/generate/faces")
     assert "made by code of unknown digest" in problem
@@ -230,10 +324,15 @@ def test_a_record_of_a_dataset_root_lists_its_label_file_and_fingerprint(tmp_pat
     input of the prepare job nor in its record, so editing it went unseen."""
     root = tmp_path / "imagenet"
     root.mkdir()
-    spec = {"layout": "imagenet", "root": str(root), "classes": {"count": "all"},
-            "layout_options": {"val_labels": str(tmp_path / "labels.csv")}}
-    args = cli.build_parser().parse_args(["prepare", "--name", "objects", "--spec",
-                                          json.dumps(spec), "--out", "x"])
+    spec = {
+        "layout": "imagenet",
+        "root": str(root),
+        "classes": {"count": "all"},
+        "layout_options": {"val_labels": str(tmp_path / "labels.csv")},
+    }
+    args = cli.build_parser().parse_args(
+        ["prepare", "--name", "objects", "--spec", json.dumps(spec), "--out", "x"]
+    )
     inputs, external = cli._inputs(args)
     assert inputs == [str(tmp_path / "labels.csv")]
     assert external[str(root)]["fingerprint"] == root_fingerprint(root)

@@ -1,6 +1,8 @@
 """The lesion primitive and the greedy ranking: the fast engine equals the naive reference."""
+
 import json
 
+import numpy as np
 import pytest
 import torch
 from fabricate import fabricate_folder
@@ -8,7 +10,7 @@ from fabricate import fabricate_folder
 from funcspec import cli, models, relevance
 from funcspec.ablation import ablate_, ablated
 from funcspec.prepare import prepare
-from funcspec.relevance import disagreement, group_size, rank_fast, rank_reference
+from funcspec.relevance import disagreement, group_size, image_sampler, rank_fast, rank_reference
 from funcspec.train import train
 
 torch.set_num_threads(1)
@@ -32,19 +34,26 @@ def net(seed, input_size=8):
 
 def sampler(seed, input_size=8, n=48, fresh=True):
     """images(step): a fresh random batch per step, or the same batch at every step."""
+
     def images(step):
         g = torch.Generator().manual_seed(seed * 1000 + (step if fresh else 0))
-        return (torch.randn(n, 3, input_size, input_size, generator=g),
-                torch.randint(0, CLASSES, (n,), generator=g))
+        return (
+            torch.randn(n, 3, input_size, input_size, generator=g),
+            torch.randint(0, CLASSES, (n,), generator=g),
+        )
+
     return images
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize("group_fraction, fresh, input_size", [
-    (0.016, False, 8),   # k = 1, fixed images
-    (0.25, True, 8),     # k = 1, 1, 2, 2, 3
-    (0.34, True, 16),    # k = 1, 2, 2, 3, 4; conv3 -> fc3 flattens 4x4 maps
-])
+@pytest.mark.parametrize(
+    "group_fraction, fresh, input_size",
+    [
+        (0.016, False, 8),  # k = 1, fixed images
+        (0.25, True, 8),  # k = 1, 1, 2, 2, 3
+        (0.34, True, 16),  # k = 1, 2, 2, 3, 4; conv3 -> fc3 flattens 4x4 maps
+    ],
+)
 def test_fast_ranking_equals_reference_for_every_layer(seed, group_fraction, fresh, input_size):
     model = net(seed, input_size)
     before = {k: v.clone() for k, v in model.state_dict().items()}
@@ -83,15 +92,77 @@ def test_disagreement_ignores_ties_only():
     assert disagreement(tied, swapped) is None
 
 
-def test_max_steps_grows_the_group_to_reach_the_fraction(capsys):
-    model = net(0)   # fc4 has 12 units: 0.5 * 12 = 6 must be passed in 2 steps -> groups of 4
-    result = rank_fast(model, "fc4", sampler(0), fraction=0.5, group_fraction=0.1, max_steps=2,
-                       progress=True)
+def test_max_steps_grows_the_group_to_reach_the_fraction():
+    """Bug guarded: a max_steps cap that truncates the ranking instead of growing the group
+    (fewer units than the fraction, or more steps than allowed), or a grown group that re-picks
+    chosen units or is not the greedy choice the reference engine makes with the same cap."""
+    model = net(0)  # fc4 has 12 units: 0.5 * 12 = 6 must be passed in 2 steps -> groups of 4
+    kwargs = dict(fraction=0.5, group_fraction=0.1, max_steps=2)
+    result = rank_fast(model, "fc4", sampler(0), **kwargs)
     assert [s["step"] for s in result["steps"]] == [0, 1]
     assert result["group_size"] == 4 and len(result["order"]) == 8
-    assert "20/20 candidates" in capsys.readouterr().err   # 12 + 8 candidates
+    added = [s["added"] for s in result["steps"]]
+    assert [len(a) for a in added] == [4, 4] and result["order"] == added[0] + added[1]
+    assert len(set(result["order"])) == 8  # step 1 chose among the 8 units step 0 left
+    for s in result["steps"]:  # each group is taken in descending loss order
+        assert s["losses"] == sorted(s["losses"], reverse=True)
+    assert disagreement(rank_reference(model, "fc4", sampler(0), **kwargs), result) is None
     assert group_size(256, 0.2, 0.016, max_steps=4) == 13 and group_size(256, 0.2, 0.016) == 4
-    assert group_size(2000, 0.2, 0.016, max_steps=100) == 32   # the paper's k when it suffices
+    assert group_size(2000, 0.2, 0.016, max_steps=100) == 32  # the paper's k when it suffices
+
+
+POOL = np.arange(100, 160, 3)  # 20 image indices, not 0..19, so positions are not indices
+
+
+def test_image_sampler_draws_n_sorted_images_of_the_pool():
+    """Bug guarded: a greedy step scored on images outside the task's pool (positions taken for
+    indices), on duplicates, on the wrong number of images, or unsorted (a shuffled batch
+    reads a memory-mapped shard out of order)."""
+    step_images = image_sampler(POOL, 8, seed=0, fresh=True)
+    for step in range(5):
+        idx = step_images(step)
+        assert len(idx) == 8 and len(set(idx.tolist())) == 8
+        assert set(idx.tolist()) <= set(POOL.tolist())
+        assert idx.tolist() == sorted(idx.tolist())
+
+
+def test_image_sampler_draws_afresh_per_step_only_when_fresh():
+    """Bug guarded: `fresh_images` ignored: every step scored on the same images when fresh
+    (or steps' draws repeating), or a fixed sample that changes from step to step."""
+    fresh = image_sampler(POOL, 8, seed=0, fresh=True)
+    draws = {tuple(fresh(step).tolist()) for step in range(6)}
+    assert len(draws) == 6
+    fixed = image_sampler(POOL, 8, seed=0, fresh=False)
+    assert {tuple(fixed(step).tolist()) for step in range(6)} == {tuple(fixed(0).tolist())}
+    # ... and the fixed sample is a draw, seeded like the rest.
+    assert fixed(0).tolist() != image_sampler(POOL, 8, seed=1, fresh=False)(0).tolist()
+
+
+@pytest.mark.parametrize("fresh", [True, False])
+@pytest.mark.parametrize("n", [20, 50])
+def test_image_sampler_takes_the_whole_pool_when_n_is_not_smaller(n, fresh):
+    """Bug guarded: n >= len(pool) raising (a draw without replacement of more than there is)
+    or drawing with replacement: every step then sees the whole pool, once each, sorted."""
+    step_images = image_sampler(POOL, n, seed=3, fresh=fresh)
+    for step in range(3):
+        assert step_images(step).tolist() == POOL.tolist()
+
+
+def test_image_sampler_draw_depends_on_seed_and_step_only():
+    """Bug guarded: a sampler with state (one generator advanced per call, a draw depending on
+    how many steps were asked before): a ranking resumed at step 3 would score steps 3.. on
+    other images than the uninterrupted ranking did. Two samplers asked in different orders,
+    and a fresh one asked for a single late step, give every step the same images."""
+    forward = image_sampler(POOL, 8, seed=4, fresh=True)
+    backward = image_sampler(POOL, 8, seed=4, fresh=True)
+    steps = [0, 1, 2, 3, 4, 5]
+    first = {step: forward(step).tolist() for step in steps}
+    second = {step: backward(step).tolist() for step in reversed(steps)}
+    assert first == second
+    assert image_sampler(POOL, 8, seed=4, fresh=True)(3).tolist() == first[3]  # a resumed run
+    assert forward(2).tolist() == first[2]  # asking again does not advance anything
+    other_seed = image_sampler(POOL, 8, seed=5, fresh=True)
+    assert any(other_seed(step).tolist() != first[step] for step in steps)
 
 
 def test_empty_ablation_is_bit_identical_and_exceptions_restore():
@@ -136,7 +207,7 @@ def test_ablate_in_place_zeroes_weights_and_bias():
 def test_killed_ranking_resumes_to_the_uninterrupted_result(tmp_path):
     model = net(2)
     images = sampler(2)
-    kwargs = dict(fraction=0.5, group_fraction=0.016)   # conv3: 8 units, 1 per step, 5 steps
+    kwargs = dict(fraction=0.5, group_fraction=0.016)  # conv3: 8 units, 1 per step, 5 steps
     uninterrupted = rank_fast(model, "conv3", images, **kwargs)
     checkpoint = tmp_path / "conv3.json"
 
@@ -144,6 +215,7 @@ def test_killed_ranking_resumes_to_the_uninterrupted_result(tmp_path):
         if step == 2:
             raise KeyboardInterrupt
         return images(step)
+
     with pytest.raises(KeyboardInterrupt):
         rank_fast(model, "conv3", dies_at_step_2, checkpoint=checkpoint, **kwargs)
     assert len(json.loads(checkpoint.read_text())["steps"]) == 2
@@ -153,16 +225,20 @@ def test_killed_ranking_resumes_to_the_uninterrupted_result(tmp_path):
     def recording(step):
         asked.append(step)
         return images(step)
+
     resumed = rank_fast(model, "conv3", recording, checkpoint=checkpoint, **kwargs)
     assert asked == [2, 3, 4]
     assert resumed == uninterrupted
     # The checkpoint is method-independent: the reference continues a finished fast run as is.
-    assert rank_reference(model, "conv3", recording, checkpoint=checkpoint, **kwargs)["order"] == \
-        uninterrupted["order"]
+    assert (
+        rank_reference(model, "conv3", recording, checkpoint=checkpoint, **kwargs)["order"]
+        == uninterrupted["order"]
+    )
     # Other parameters: the checkpoint is not used.
     other = dict(fraction=0.3, group_fraction=0.016)
-    assert rank_fast(model, "conv3", images, checkpoint=checkpoint, **other) == \
-        rank_fast(model, "conv3", images, **other)
+    assert rank_fast(model, "conv3", images, checkpoint=checkpoint, **other) == rank_fast(
+        model, "conv3", images, **other
+    )
 
 
 def test_class_layer_is_rejected():
@@ -177,27 +253,65 @@ def saved_net(tmp_path_factory):
     """(model.pt, prepared dir): a one-task network as `train` saves it, and its data."""
     root = tmp_path_factory.mktemp("saved_net")
     raw = fabricate_folder(root / "raw", n_classes=3, per_class=8, size=(20, 20))
-    prepare("faces", {"classes": {"count": "all"}, "train_per_class": 6, "test_per_class": 2,
-                      "heldout": {"count": 0, "images_per_class": 1},
-                      "image": {"resize": 20, "crop": 20}, "split": "pooled", "shard_size": 7,
-                      "on_bad_image": "error", "on_small_class": "error", "seed": 0,
-                      "generate": {}}, root / "faces", raw_root=raw)
-    spec = {"name": "faces_net", "tasks": ["faces"], "seed": 3,
-            "arch": {"stages": [[4], [8]], "fc": [16], "dropout": 0.3, "input_size": 16},
-            "train": {"epochs": 1, "batch_size": 6, "greyscale_p": 0.0,
-                         "optimizer": {"name": "adamw", "lr": 3e-3, "weight_decay": 1e-4},
-                         "schedule": {"name": "onecycle"}, "validation_fraction": 0.0,
-                         "stop_patience": None, "amp": False, "in_memory": True}}
-    train(spec, {"faces": root / "faces"}, root / "net" / "model.pt", root / "net" / "history.csv",
-          progress=False)
+    prepare(
+        "faces",
+        {
+            "classes": {"count": "all"},
+            "train_per_class": 6,
+            "test_per_class": 2,
+            "heldout": {"count": 0, "images_per_class": 1},
+            "image": {"resize": 20, "crop": 20},
+            "split": "pooled",
+            "shard_size": 7,
+            "on_bad_image": "error",
+            "on_small_class": "error",
+            "seed": 0,
+            "generate": {},
+        },
+        root / "faces",
+        raw_root=raw,
+    )
+    spec = {
+        "name": "faces_net",
+        "tasks": ["faces"],
+        "seed": 3,
+        "arch": {"stages": [[4], [8]], "fc": [16], "dropout": 0.3, "input_size": 16},
+        "train": {
+            "epochs": 1,
+            "batch_size": 6,
+            "greyscale_p": 0.0,
+            "optimizer": {"name": "adamw", "lr": 3e-3, "weight_decay": 1e-4},
+            "schedule": {"name": "onecycle"},
+            "validation_fraction": 0.0,
+            "stop_patience": None,
+            "amp": False,
+            "in_memory": True,
+        },
+    }
+    train(
+        spec,
+        {"faces": root / "faces"},
+        root / "net" / "model.pt",
+        root / "net" / "history.csv",
+        progress=False,
+    )
     return root / "net" / "model.pt", root / "faces"
 
 
 def rank_argv(saved_net, out, **settings) -> list[str]:
     """`funcspec rank` of conv2 (8 units, one per step, 5 steps), `settings` overriding."""
     model, data = saved_net
-    settings = {"task": "faces", "layer": "conv2", "fraction": 0.5, "group_fraction": 0.016,
-                "images": 8, "seed": 0, "batch_size": 4, "engine": "fast", **settings}
+    settings = {
+        "task": "faces",
+        "layer": "conv2",
+        "fraction": 0.5,
+        "group_fraction": 0.016,
+        "images": 8,
+        "seed": 0,
+        "batch_size": 4,
+        "engine": "fast",
+        **settings,
+    }
     argv = ["relevance", "--model", str(model), "--data", f"faces={data}", "--out", str(out)]
     for name, value in settings.items():
         flag = "--" + name.replace("_", "-")
@@ -205,8 +319,9 @@ def rank_argv(saved_net, out, **settings) -> list[str]:
     return argv
 
 
-def test_a_partial_ranking_made_with_another_seed_is_not_resumed(saved_net, tmp_path,
-                                                                 monkeypatch, capsys):
+def test_a_partial_ranking_made_with_another_seed_is_not_resumed(
+    saved_net, tmp_path, monkeypatch, capsys
+):
     """Bug: a killed ranking's partial file was matched on the ranking parameters alone, so a
     rerun with another --seed (or model, data, image count, engine, task...) kept the steps the
     old seed had made."""
@@ -217,6 +332,7 @@ def test_a_partial_ranking_made_with_another_seed_is_not_resumed(saved_net, tmp_
         save(checkpoint, *args)
         if len(json.loads(checkpoint.read_text())["steps"]) == 2:
             raise KeyboardInterrupt
+
     with monkeypatch.context() as patch:
         patch.setattr(relevance, "_save", dies_after_2_steps)
         with pytest.raises(KeyboardInterrupt):
@@ -234,9 +350,19 @@ def test_a_partial_ranking_made_with_another_seed_is_not_resumed(saved_net, tmp_
 def test_a_ranking_records_every_setting_that_shaped_it(saved_net, tmp_path):
     """Bug: fraction, group_fraction and max_steps lived only in the partial file, deleted at
     the end, so the ranking JSON did not say how it was made."""
-    settings = {"task": "faces", "layer": "conv2", "fraction": 0.5, "group_fraction": 0.1,
-                "max_steps": 3, "images": 8, "fresh_images": True, "seed": 4,
-                "engine": "reference", "batch_size": 5, "split_seed": 7}
+    settings = {
+        "task": "faces",
+        "layer": "conv2",
+        "fraction": 0.5,
+        "group_fraction": 0.1,
+        "max_steps": 3,
+        "images": 8,
+        "fresh_images": True,
+        "seed": 4,
+        "engine": "reference",
+        "batch_size": 5,
+        "split_seed": 7,
+    }
     assert cli.main(rank_argv(saved_net, tmp_path / "conv2.json", **settings)) == 0
     result = json.loads((tmp_path / "conv2.json").read_text())
     expected = {**settings, "method": "reference", "images_per_step": 8, "network": "faces_net"}

@@ -1,5 +1,6 @@
 """What a change reruns, and what `funcspec provenance --verify` says about it: code edits,
 real-dataset edits and config strings that try to reach the shell."""
+
 import shutil
 import subprocess
 import sys
@@ -40,8 +41,13 @@ def verify(work: Path, *args, pythonpath=None):
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
-    return subprocess.run([sys.executable, "-m", "funcspec.cli", "provenance", "--verify", *args],
-                          cwd=work, capture_output=True, text=True, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "funcspec.cli", "provenance", "--verify", *args],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
 
 
 def test_verify_in_a_fresh_clone_flags_an_artifact_made_by_other_code(smoke_run, tmp_path):
@@ -55,9 +61,10 @@ def test_verify_in_a_fresh_clone_flags_an_artifact_made_by_other_code(smoke_run,
     code = edited_source(tmp_path, "decode.py", changed_code)
     result = verify(clone, artifact, pythonpath=code)
     assert result.returncode == 1
-    assert (f"{artifact}: made by other code: `funcspec decode` was sha256:"
-            in result.stdout), result.stdout
-    assert result.stdout.count("made by other code") == 1   # training's code did not change
+    assert f"{artifact}: made by other code: `funcspec decode` was sha256:" in result.stdout, (
+        result.stdout
+    )
+    assert result.stdout.count("made by other code") == 1  # training's code did not change
 
 
 def real_faces_config(work: Path, root: Path) -> Path:
@@ -87,7 +94,7 @@ def test_a_changed_source_image_reruns_preparation_and_fails_verify(tmp_path):
     images = sorted(root.rglob("*.png"))
     listed = (work / artifact / "manifest.csv").read_text()
     used = [p for p in images if p.relative_to(root).as_posix() in listed]
-    used[0].write_bytes(used[1].read_bytes())   # overwritten with another image's bytes
+    used[0].write_bytes(used[1].read_bytes())  # overwritten with another image's bytes
     used[2].unlink()
     out = snakemake(work, "-n", artifact, "--configfile", config).stdout
     assert planned_jobs(out) == {"prepare": 1}

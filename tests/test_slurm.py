@@ -7,6 +7,7 @@ has. Checks: every artifact equals a local `--cores` run byte for byte (provenan
 for their times, host and code version), DVC recorded the run in dvc.lock, and SLURM's own
 job records show each rule in its partition, the GPU rules with a GPU and the CPU rules without.
 """
+
 import os
 import re
 import subprocess
@@ -48,8 +49,11 @@ def profile_partitions() -> tuple[str, str]:
 def gpu_routed_rules() -> set:
     """Rules the profile sends to its GPU partition."""
     _, gpu = profile_partitions()
-    return {k.split(":")[0] for k, v in map(key_value, profile_args()["set-resources"])
-            if k.endswith(":slurm_partition") and v == gpu}
+    return {
+        k.split(":")[0]
+        for k, v in map(key_value, profile_args()["set-resources"])
+        if k.endswith(":slurm_partition") and v == gpu
+    }
 
 
 def site_overrides(cluster) -> list:
@@ -71,8 +75,12 @@ def site_overrides(cluster) -> list:
         return f"{key}={value}"
 
     args = profile_args()
-    return ["--default-resources", *map(site, args["default-resources"]),
-            "--set-resources", *map(site, args["set-resources"])]
+    return [
+        "--default-resources",
+        *map(site, args["default-resources"]),
+        "--set-resources",
+        *map(site, args["set-resources"]),
+    ]
 
 
 def run(work: Path, *args: str, extra_env=None, timeout=1800) -> str:
@@ -81,15 +89,24 @@ def run(work: Path, *args: str, extra_env=None, timeout=1800) -> str:
     if "PYTHONPATH" in os.environ:
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     env.update(extra_env or {})
-    result = subprocess.run([*SNAKEMAKE, *args], cwd=work, env=env, capture_output=True,
-                            text=True, timeout=timeout)
+    result = subprocess.run(
+        [*SNAKEMAKE, *args], cwd=work, env=env, capture_output=True, text=True, timeout=timeout
+    )
     if result.returncode != 0:
-        logs = "\n".join(f"--- {p.relative_to(work)}\n{p.read_text(errors='replace')[-3000:]}"
-                         for p in sorted([*(work / ".snakemake" / "slurm_logs").rglob("*.log"),
-                                          *(work / "logs").rglob("*.log")])
-                         if re.search(r"Error|Traceback", p.read_text(errors="replace")))
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-5000:]}\n"
-                             f"{result.stderr[-10000:]}\n{logs}")
+        logs = "\n".join(
+            f"--- {p.relative_to(work)}\n{p.read_text(errors='replace')[-3000:]}"
+            for p in sorted(
+                [
+                    *(work / ".snakemake" / "slurm_logs").rglob("*.log"),
+                    *(work / "logs").rglob("*.log"),
+                ]
+            )
+            if re.search(r"Error|Traceback", p.read_text(errors="replace"))
+        )
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed:\n{result.stdout[-5000:]}\n"
+            f"{result.stderr[-10000:]}\n{logs}"
+        )
     return result.stdout + result.stderr
 
 
@@ -97,7 +114,7 @@ def job_rule(job: dict) -> str:
     """The rule of a job from the comment the plugin sets: rule_<name>[_wildcards_<values>]."""
     comment = job.get("Comment", "")
     assert comment.startswith("rule_"), f"job {job.get('JobId')} has comment {comment!r}"
-    return comment[len("rule_"):].split("_wildcards_")[0]
+    return comment[len("rule_") :].split("_wildcards_")[0]
 
 
 @pytest.fixture(scope="module")
@@ -109,13 +126,21 @@ def runs(slurm_cluster, smoke_run, tmp_path_factory):  # noqa: F811
     # a git + DVC repository whose tracked config is the smoke config, so the run is recorded
     work = tracked_repository(tmp_path_factory.mktemp("slurm") / "work")
     prefix = f"funcspec_{uuid.uuid4().hex[:8]}"
-    out = run(work, "--profile", "slurm",
-              *site_overrides(slurm_cluster),
-              "--max-threads", threads,              # as the local run's --cores caps them
-              "--slurm-status-command", "squeue",    # accounting is off: no sacct
-              "--slurm-init-seconds-before-status-checks", "5",
-              "--slurm-jobname-prefix", prefix,
-              extra_env={"SLURM_CONF": str(slurm_cluster.conf)})
+    out = run(
+        work,
+        "--profile",
+        "slurm",
+        *site_overrides(slurm_cluster),
+        "--max-threads",
+        threads,  # as the local run's --cores caps them
+        "--slurm-status-command",
+        "squeue",  # accounting is off: no sacct
+        "--slurm-init-seconds-before-status-checks",
+        "5",
+        "--slurm-jobname-prefix",
+        prefix,
+        extra_env={"SLURM_CONF": str(slurm_cluster.conf)},
+    )
     return local, work, out, prefix
 
 
@@ -134,7 +159,9 @@ def test_profile_configures_only_rules_of_the_workflow():
     be routed to the GPU partition."""
     rules, gpu_rules = set(), set()
     for smk in (REPO / "workflow" / "rules").glob("*.smk"):
-        for rule, body in re.findall(r"^rule (\w+):\n(.*?)(?=^rule |\Z)", smk.read_text(), re.M | re.S):
+        for rule, body in re.findall(
+            r"^rule (\w+):\n(.*?)(?=^rule |\Z)", smk.read_text(), re.M | re.S
+        ):
             rules.add(rule)
             if re.search(r"resources:\n\s*gpu=1", body):
                 gpu_rules.add(rule)
@@ -155,9 +182,17 @@ def test_slurm_results_equal_local_run(runs):
 def test_a_slurm_run_is_recorded_by_dvc(runs):
     _, work, out, _ = runs
     assert "every artifact under results/ is recorded in dvc.lock" in out
-    status = subprocess.run(["dvc", "status"], cwd=work, capture_output=True, text=True,
-                            env={"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-                                 "HOME": str(work), "DVC_NO_ANALYTICS": "1"})
+    status = subprocess.run(
+        ["dvc", "status"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+            "HOME": str(work),
+            "DVC_NO_ANALYTICS": "1",
+        },
+    )
     assert "Data and pipelines are up to date" in status.stdout, status.stdout + status.stderr
 
 

@@ -1,4 +1,5 @@
 """The model builder, the augmentation, training and exact resume."""
+
 import csv
 import json
 import os
@@ -29,7 +30,7 @@ def test_vgg16_matches_the_reference_parameter_count(classes):
     ours = models.build(models.VGG16, classes, 224)
     assert n_params(ours) == n_params(torchvision.models.vgg16(num_classes=classes))
     if classes == 1000:
-        assert n_params(ours) == 138_357_544   # Simonyan & Zisserman's VGG16
+        assert n_params(ours) == 138_357_544  # Simonyan & Zisserman's VGG16
     assert ours.layer_names == [f"conv{i}" for i in range(1, 14)] + ["fc6", "fc7", "fc8"]
     assert ours.penultimate == "fc7"
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in ours.modules())
@@ -39,7 +40,7 @@ def test_paper_initialisation():
     net = models.build(models.VGG16, 10, 32)
     fc = net.unit_layer("fc7")
     assert abs(fc.weight.std().item() - 0.01) < 1e-3 and fc.bias.abs().sum() == 0
-    conv = net.unit_layer("conv5")   # kaiming normal, fan_out: std = sqrt(2 / (256 * 9))
+    conv = net.unit_layer("conv5")  # kaiming normal, fan_out: std = sqrt(2 / (256 * 9))
     assert abs(conv.weight.std().item() - (2 / (256 * 9)) ** 0.5) < 2e-3
 
 
@@ -61,9 +62,9 @@ def test_augment_crops_and_greys():
     g = torch.Generator().manual_seed(0)
     out = augment(x, 4, 0.0, g)
     assert out.shape == (2, 3, 4, 4)
-    for n in range(2):   # each crop is a contiguous window of its own image
+    for n in range(2):  # each crop is a contiguous window of its own image
         top, left = divmod(int(out[n, 0, 0, 0] - x[n, 0, 0, 0]), 6)
-        torch.testing.assert_close(out[n], x[n, :, top:top + 4, left:left + 4])
+        torch.testing.assert_close(out[n], x[n, :, top : top + 4, left : left + 4])
     grey = augment(x, 6, 1.0, g)
     assert torch.equal(grey[:, 0], grey[:, 1]) and torch.equal(grey[:, 1], grey[:, 2])
     torch.testing.assert_close(augment(x, 6, 0.0, g), x)
@@ -88,11 +89,22 @@ def prepare_tiny(root, seed=0) -> dict:
     """{task: prepared dir} of two tiny tasks; `seed` picks each class's train and test images."""
     dirs = {}
     for task, n_classes in (("faces", 3), ("objects", 2)):
-        raw = fabricate_folder(root / f"raw_{task}", n_classes=n_classes, per_class=8, size=(20, 20))
-        spec = {"classes": {"count": "all"}, "train_per_class": 6, "test_per_class": 2,
-                "heldout": {"count": 0, "images_per_class": 1}, "image": {"resize": 20, "crop": 20},
-                "split": "pooled", "shard_size": 7, "on_bad_image": "error",
-                "on_small_class": "error", "seed": seed, "generate": {}}
+        raw = fabricate_folder(
+            root / f"raw_{task}", n_classes=n_classes, per_class=8, size=(20, 20)
+        )
+        spec = {
+            "classes": {"count": "all"},
+            "train_per_class": 6,
+            "test_per_class": 2,
+            "heldout": {"count": 0, "images_per_class": 1},
+            "image": {"resize": 20, "crop": 20},
+            "split": "pooled",
+            "shard_size": 7,
+            "on_bad_image": "error",
+            "on_small_class": "error",
+            "seed": seed,
+            "generate": {},
+        }
         prepare(task, spec, root / task, raw_root=raw)
         dirs[task] = root / task
     return dirs
@@ -109,11 +121,23 @@ def outputs(folder):
 
 
 def spec(epochs=3):
-    return {"name": "dual", "tasks": ["faces", "objects"], "seed": 5, "arch": TINY,
-            "train": {"epochs": epochs, "batch_size": 8, "greyscale_p": 0.5,
-                         "optimizer": {"name": "adamw", "lr": 3e-3, "weight_decay": 1e-4},
-                         "schedule": {"name": "onecycle"}, "validation_fraction": 0.2,
-                         "stop_patience": None, "amp": False, "in_memory": True}}
+    return {
+        "name": "dual",
+        "tasks": ["faces", "objects"],
+        "seed": 5,
+        "arch": TINY,
+        "train": {
+            "epochs": epochs,
+            "batch_size": 8,
+            "greyscale_p": 0.5,
+            "optimizer": {"name": "adamw", "lr": 3e-3, "weight_decay": 1e-4},
+            "schedule": {"name": "onecycle"},
+            "validation_fraction": 0.2,
+            "stop_patience": None,
+            "amp": False,
+            "in_memory": True,
+        },
+    }
 
 
 def test_killed_training_resumes_to_identical_weights(tiny_data, tmp_path):
@@ -127,7 +151,13 @@ def test_killed_training_resumes_to_identical_weights(tiny_data, tmp_path):
             raise Killed
 
     with pytest.raises(Killed):
-        train(spec(), tiny_data, *outputs(tmp_path / "resumed"), progress=False, on_epoch_end=kill_after_second_epoch)
+        train(
+            spec(),
+            tiny_data,
+            *outputs(tmp_path / "resumed"),
+            progress=False,
+            on_epoch_end=kill_after_second_epoch,
+        )
     assert (tmp_path / "resumed" / "checkpoint.pt").exists()
     assert not (tmp_path / "resumed" / "model.pt").exists()
     train(spec(), tiny_data, *outputs(tmp_path / "resumed"), progress=False)
@@ -136,8 +166,9 @@ def test_killed_training_resumes_to_identical_weights(tiny_data, tmp_path):
     resumed, _ = load_model(tmp_path / "resumed" / "model.pt")
     for (name, a), (_, b) in zip(straight.state_dict().items(), resumed.state_dict().items()):
         assert torch.equal(a, b), name
-    assert (tmp_path / "straight" / "history.csv").read_text() == \
-        (tmp_path / "resumed" / "history.csv").read_text()
+    assert (tmp_path / "straight" / "history.csv").read_text() == (
+        tmp_path / "resumed" / "history.csv"
+    ).read_text()
     assert not (tmp_path / "resumed" / "checkpoint.pt").exists()
     assert [t["offset"] for t in meta["tasks"]] == [0, 3] and meta["num_classes"] == 5
 
@@ -147,14 +178,20 @@ def test_history_has_loss_and_accuracy_per_epoch_task_and_split(tiny_data, tmp_p
     with open(tmp_path / "history.csv") as f:
         rows = list(csv.DictReader(f))
     assert {(r["epoch"], r["task"], r["split"]) for r in rows} == {
-        (e, t, s) for e in ("1", "2") for t in ("faces", "objects") for s in ("train", "validation")}
+        (e, t, s) for e in ("1", "2") for t in ("faces", "objects") for s in ("train", "validation")
+    }
     assert all(0 <= float(r["accuracy"]) <= 1 and float(r["loss"]) > 0 for r in rows)
 
 
 def test_a_checkpoint_of_another_configuration_is_not_resumed(tiny_data, tmp_path):
     with pytest.raises(RuntimeError):
-        train(spec(), tiny_data, *outputs(tmp_path), progress=False,
-              on_epoch_end=lambda epoch: (_ for _ in ()).throw(RuntimeError))
+        train(
+            spec(),
+            tiny_data,
+            *outputs(tmp_path),
+            progress=False,
+            on_epoch_end=lambda epoch: (_ for _ in ()).throw(RuntimeError),
+        )
     other = spec()
     other["seed"] = 6
     train(other, tiny_data, *outputs(tmp_path), progress=False)
@@ -169,15 +206,19 @@ def test_untrained_network_is_saved_at_initialisation(tiny_data, tmp_path):
     train(spec(epochs=0), tiny_data, *outputs(tmp_path), progress=False)
     net, _ = load_model(tmp_path / "model.pt")
     torch.manual_seed(streams.seed_of("init", 5))
-    assert torch.equal(net.unit_layer("conv1").weight, models.build(TINY, 5, 16).unit_layer("conv1").weight)
+    assert torch.equal(
+        net.unit_layer("conv1").weight, models.build(TINY, 5, 16).unit_layer("conv1").weight
+    )
     assert np.loadtxt(tmp_path / "history.csv", dtype=str, delimiter=",").size == 6  # header only
 
 
 def dies_after(last_epoch):
     """An on_epoch_end hook that kills the job once `last_epoch`'s checkpoint is on disk."""
+
     def on_epoch_end(epoch):
         if epoch == last_epoch:
             raise RuntimeError("killed")
+
     return on_epoch_end
 
 
@@ -239,9 +280,19 @@ def test_checkpoints_hold_plain_values_only(tiny_data, tmp_path):
 
 def cli_train(data, folder, epochs=1) -> int:
     model, history = outputs(Path(folder))
-    return cli.main(["train", "--spec", json.dumps(spec(epochs)), "--data",
-                     *[f"{task}={path}" for task, path in data.items()], "--out", str(model),
-                     "--history", str(history)])
+    return cli.main(
+        [
+            "train",
+            "--spec",
+            json.dumps(spec(epochs)),
+            "--data",
+            *[f"{task}={path}" for task, path in data.items()],
+            "--out",
+            str(model),
+            "--history",
+            str(history),
+        ]
+    )
 
 
 def test_a_rerun_removes_the_leftovers_of_killed_writes(tiny_data, tmp_path, monkeypatch, capsys):
@@ -249,10 +300,14 @@ def test_a_rerun_removes_the_leftovers_of_killed_writes(tiny_data, tmp_path, mon
     good (and blocked DVC); a rerun must remove those of the files it writes, and only those."""
     monkeypatch.chdir(tmp_path)
     models_dir = Path("results/train")
-    stale = [models_dir / "dual" / f".{name}.tmp999999" for name in ("checkpoint.pt", "model.pt",
-                                                                     "history.csv")]
-    kept = [models_dir / "dual" / ".history.png.tmp999999",   # another step's file
-            models_dir / "other" / ".model.pt.tmp999999"]     # another network's
+    stale = [
+        models_dir / "dual" / f".{name}.tmp999999"
+        for name in ("checkpoint.pt", "model.pt", "history.csv")
+    ]
+    kept = [
+        models_dir / "dual" / ".history.png.tmp999999",  # another step's file
+        models_dir / "other" / ".model.pt.tmp999999",
+    ]  # another network's
     for path in stale + kept:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"half")
@@ -261,8 +316,11 @@ def test_a_rerun_removes_the_leftovers_of_killed_writes(tiny_data, tmp_path, mon
     assert all(str(path) in err for path in stale)
     assert not any(path.exists() for path in stale) and all(path.exists() for path in kept)
     assert sorted(os.listdir(models_dir)) == ["dual", "other"]
-    assert sorted(os.listdir(models_dir / "dual")) == [".history.png.tmp999999", "history.csv",
-                                                       "model.pt"]   # no lock file left either
+    assert sorted(os.listdir(models_dir / "dual")) == [
+        ".history.png.tmp999999",
+        "history.csv",
+        "model.pt",
+    ]  # no lock file left either
 
 
 HOLD = """
@@ -276,15 +334,19 @@ with open(sys.argv[1], "a+") as f:
 """
 
 
-def test_a_second_training_of_one_network_fails_at_once_naming_the_first(tiny_data, tmp_path,
-                                                                         monkeypatch, capsys):
+def test_a_second_training_of_one_network_fails_at_once_naming_the_first(
+    tiny_data, tmp_path, monkeypatch, capsys
+):
     """Bug: after a kill -9 of Snakemake an orphaned training job kept running while the rerun
     trained the same network into the same folder: nothing kept two writers of one artifact
     apart. The lock is `.<output>.lock` beside the output, holding "pid host"."""
     monkeypatch.chdir(tmp_path)
     Path("results/train/dual").mkdir(parents=True)
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, "results/train/dual/.model.pt.lock"],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, "results/train/dual/.model.pt.lock"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline() == "held\n"
         assert cli_train(tiny_data, "results/train/dual") == 1

@@ -1,10 +1,15 @@
 """The Snakemake workflow end to end, in a scratch copy of the repository."""
+
 import re
 from pathlib import Path
 
 import yaml
-from fabricate import (fabricate_food101, fabricate_imagenet, fabricate_split_folders,
-                       fabricate_vggface2)
+from fabricate import (
+    fabricate_food101,
+    fabricate_imagenet,
+    fabricate_split_folders,
+    fabricate_vggface2,
+)
 from workflow_helpers import REPO, snakemake, tree_bytes, workdir
 
 
@@ -31,19 +36,29 @@ def test_smoke_run_builds_every_artifact(smoke_run):
     fig1 = (results / "figures" / "fig1.csv").read_text().splitlines()
     assert {line.split(",")[0] for line in fig1[1:]} == {"B", "C"}
     fig2 = (results / "figures" / "fig2.csv").read_text()
-    for layer in ("conv1", "conv2", "fc3"):   # every lesionable layer of the smoke net
+    for layer in ("conv1", "conv2", "fc3"):  # every lesionable layer of the smoke net
         assert f",dual,,{layer}," in fig2 and f",dual,random split,{layer}," in fig2
     for network in ("face", "object", "dual", "untrained"):
         assert (results / "train" / network / "model.pt").exists()
         assert not (results / "train" / network / "checkpoint.pt").exists()
     # a second run has nothing to do
-    assert "Nothing to be done" in snakemake(smoke_run, "-n", "--configfile", "config/smoke.yaml").stdout
+    assert (
+        "Nothing to be done"
+        in snakemake(smoke_run, "-n", "--configfile", "config/smoke.yaml").stdout
+    )
 
 
 def test_prepare_phase_is_byte_identical_from_scratch(smoke_run, tmp_path):
     again = workdir(tmp_path)
-    snakemake(again, "results/prepare/faces", "results/prepare/objects",
-              "--cores", "2", "--configfile", "config/smoke.yaml")
+    snakemake(
+        again,
+        "results/prepare/faces",
+        "results/prepare/objects",
+        "--cores",
+        "2",
+        "--configfile",
+        "config/smoke.yaml",
+    )
     for dataset in ("faces", "objects"):
         first = tree_bytes(smoke_run / "results" / "prepare" / dataset)
         second = tree_bytes(again / "results" / "prepare" / dataset)
@@ -105,7 +120,9 @@ def test_missing_dataset_root_names_path_and_layout(tmp_path):
 
 def test_lint_is_clean():
     result = snakemake(REPO, "--lint", check=False)
-    assert result.returncode == 0 and "Congratulations" in result.stdout + result.stderr, result.stdout
+    assert result.returncode == 0 and "Congratulations" in result.stdout + result.stderr, (
+        result.stdout
+    )
 
 
 def test_report_has_every_figure_with_its_caption(smoke_run):
@@ -152,16 +169,23 @@ def test_dvc_stage_is_in_step_with_the_snakefile(tmp_path):
     def tracked(path):
         return any(path == d or path.startswith(f"{d}/") for d in deps)
 
-    workflow_files = ["Snakefile", *re.findall(r'^include: "(.+)"', (REPO / "Snakefile").read_text(), re.M)]
-    workflow_files += sorted(str(p.relative_to(REPO)) for p in (REPO / "workflow").rglob("*")
-                             if p.is_file())
+    workflow_files = [
+        "Snakefile",
+        *re.findall(r'^include: "(.+)"', (REPO / "Snakefile").read_text(), re.M),
+    ]
+    workflow_files += sorted(
+        str(p.relative_to(REPO)) for p in (REPO / "workflow").rglob("*") if p.is_file()
+    )
     for smk in (REPO / "workflow" / "rules").glob("*.smk"):
         for env in re.findall(r'"\.\./\.\./(envs/[^"]+)"', smk.read_text()):
             workflow_files.append(env)
     for config in (REPO / "config").glob("*.yaml"):
         for ds in (yaml.safe_load(config.read_text()).get("datasets") or {}).values():
-            workflow_files += [ds["classes"][k] for k in ("include", "exclude")
-                               if isinstance(ds.get("classes"), dict) and ds["classes"].get(k)]
+            workflow_files += [
+                ds["classes"][k]
+                for k in ("include", "exclude")
+                if isinstance(ds.get("classes"), dict) and ds["classes"].get(k)
+            ]
     assert tracked("src/funcspec") and tracked("pyproject.toml")
     assert not [f for f in workflow_files if not tracked(f)], "missing from the stage's deps"
     assert {"config/config.yaml": None} in stage["params"]
@@ -181,13 +205,18 @@ def test_one_word_per_step():
     package = REPO / "src" / "funcspec"
     rules = []
     for smk in (REPO / "workflow" / "rules").glob("*.smk"):
-        for rule, body in re.findall(r"^rule (\w+):\n(.*?)(?=^rule |\Z)", smk.read_text(), re.M | re.S):
+        for rule, body in re.findall(
+            r"^rule (\w+):\n(.*?)(?=^rule |\Z)", smk.read_text(), re.M | re.S
+        ):
             rules.append(rule)
             (shell,) = re.findall(r"shell:\n\s*(\"[^\"]*)", body)
             assert shell.startswith(f'"funcspec {rule} '), f"{smk.name}: {shell}"
             assert rule in subcommands, rule
-            modules = [package / f"{rule}.py", package / rule / "__init__.py",
-                       package / "figures" / f"{rule}.py"]
+            modules = [
+                package / f"{rule}.py",
+                package / rule / "__init__.py",
+                package / "figures" / f"{rule}.py",
+            ]
             assert any(m.exists() for m in modules), f"no module for step {rule}"
             (log,) = re.findall(r"log:\n\s*\"([^\"]+)\"", body)
             assert log.startswith(f"logs/{rule}/"), log

@@ -1,4 +1,5 @@
 """Running the Snakemake workflow from tests, in scratch copies of the repository."""
+
 import json
 import shutil
 import subprocess
@@ -22,16 +23,25 @@ def workdir(tmp_path) -> Path:
 def tracked_repository(repo: Path) -> Path:
     """A git repository at `repo` holding this checkout's files (tracked or not ignored), with
     the smoke config as its tracked config/config.yaml, committed: a DVC project in miniature."""
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-                            cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     for name in listed:
         if (REPO / name).is_file():
             (repo / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, repo / name)
     shutil.copy(REPO / "config" / "smoke.yaml", repo / "config" / "config.yaml")
     for command in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "workflow"]):
-        subprocess.run(["git", "-c", "user.name=test", "-c", "user.email=test@invalid", *command],
-                       cwd=repo, check=True, capture_output=True)
+        subprocess.run(
+            ["git", "-c", "user.name=test", "-c", "user.email=test@invalid", *command],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+        )
     return repo
 
 
@@ -39,8 +49,9 @@ def edited_source(tmp_path, module: str, edit) -> Path:
     """A copy of the package source with `edit(text) -> text` applied to one module; put its
     folder first on PYTHONPATH and everything runs the edited code."""
     source = tmp_path / "edited" / "src"
-    shutil.copytree(REPO / "src" / "funcspec", source / "funcspec",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO / "src" / "funcspec", source / "funcspec", ignore=shutil.ignore_patterns("__pycache__")
+    )
     path = source / "funcspec" / module
     path.write_text(edit(path.read_text()))
     return source
@@ -52,12 +63,18 @@ def snakemake(work, *args, check=True, pythonpath=None):
         env["PYTHONPATH"] = str(pythonpath)
     result = subprocess.run([*SNAKEMAKE, *args], cwd=work, capture_output=True, text=True, env=env)
     if check and result.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 
 def tree_bytes(root: Path) -> dict:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 # Fields of a provenance record that differ between two runs of the same job.

@@ -1,0 +1,226 @@
+"""Fig. 2: the figure files, and a tidy table of the numbers computed from the lesion tables."""
+
+import csv
+
+import pytest
+
+from funcspec.figures.fig2 import fig2
+
+LESION_COLUMNS = [
+    "network",
+    "layer",
+    "n_units",
+    "lesion",
+    "draw",
+    "fraction",
+    "n_lesioned",
+    "task",
+    "n_images",
+    "accuracy",
+    "loss",
+    "accuracy_unlesioned",
+    "drop",
+]
+TASKS = ("faces", "objects", "split_a", "split_b")
+N_UNITS = 20
+
+# network -> layer -> {(lesion, draw): (drop of faces, objects, split_a, split_b)} at fraction
+# 0.2. Layer names test depth ordering: conv2 < conv10 (by number, not as text) < fc11.
+DROPS = {
+    "dual": {
+        "conv2": {
+            ("faces", 0): (0.30, 0.10, 0.21, 0.22),
+            ("objects", 0): (0.05, 0.20, 0.23, 0.24),
+            ("random", 0): (0.02, 0.04, 0.01, 0.01),
+            ("random", 1): (0.06, 0.00, 0.01, 0.01),
+            ("split_a", 0): (0.11, 0.12, 0.10, 0.05),
+            ("split_b", 0): (0.13, 0.14, 0.04, 0.12),
+        },
+        "conv10": {
+            ("faces", 0): (0.50, 0.10, 0.31, 0.32),
+            ("objects", 0): (0.20, 0.40, 0.33, 0.34),
+            ("random", 0): (0.10, 0.10, 0.02, 0.02),
+            ("random", 1): (0.20, 0.30, 0.02, 0.02),
+            ("split_a", 0): (0.35, 0.36, 0.20, 0.15),
+            ("split_b", 0): (0.37, 0.38, 0.15, 0.25),
+        },
+        "fc11": {
+            ("faces", 0): (0.80, 0.00, 0.41, 0.42),
+            ("objects", 0): (0.00, 0.60, 0.43, 0.44),
+            ("random", 0): (0.05, 0.15, 0.03, 0.03),
+            ("random", 1): (0.15, 0.05, 0.03, 0.03),
+            ("split_a", 0): (0.45, 0.46, 0.30, 0.30),
+            ("split_b", 0): (0.47, 0.48, 0.30, 0.30),
+        },
+    },
+    # Another network's table, which Fig. 2 of the dual net must not read.
+    "face": {
+        "conv2": {("faces", 0): (0.99, 0.99, 0.99, 0.99), ("objects", 0): (0.99, 0.99, 0.99, 0.99)}
+    },
+}
+
+# Fig. 2's rows, worked out by hand from DROPS. Ranked lesions have one draw: value = low = high.
+# Random lesions: mean over the two draws, error bar min..max; e.g. conv2 faces (0.02 + 0.06) / 2.
+# Segregation (own = a task's drop after its own lesion, other = after the other task's lesion):
+#   conv2   faces own 0.30 other 0.05, objects own 0.20 other 0.10
+#           index ((0.30 - 0.05) + (0.20 - 0.10)) / 2 = 0.175
+#           ratio (0.25 / 0.35 + 0.10 / 0.30) / 2 = (5/7 + 1/3) / 2 = 11/21
+#   conv10  faces 0.50 / 0.20, objects 0.40 / 0.10: index (0.3 + 0.3) / 2 = 0.3,
+#           ratio (0.3 / 0.7 + 0.3 / 0.5) / 2 = (3/7 + 3/5) / 2 = 18/35
+#   fc11    faces 0.80 / 0.00, objects 0.60 / 0.00: index 0.7, ratio (1 + 1) / 2 = 1
+# The random class split, the same with split_a and split_b:
+#   conv2   a 0.10 / 0.04, b 0.12 / 0.05: index (0.06 + 0.07) / 2 = 0.065,
+#           ratio (0.06 / 0.14 + 0.07 / 0.17) / 2 = (3/7 + 7/17) / 2 = 50/119
+#   conv10  a 0.20 / 0.15, b 0.25 / 0.15: index (0.05 + 0.10) / 2 = 0.075,
+#           ratio (0.05 / 0.35 + 0.10 / 0.40) / 2 = (1/7 + 1/4) / 2 = 11/56
+#   fc11    every drop 0.30: index 0, ratio 0
+SPLIT = "random split"
+EXPECTED = [  # panel, baseline, layer, depth, lesion, task, value, err_low, err_high
+    ("A", "", "conv2", 1, "faces", "faces", 0.30, 0.30, 0.30),
+    ("A", "", "conv2", 1, "random", "faces", 0.04, 0.02, 0.06),
+    ("A", "", "conv2", 1, "faces", "objects", 0.10, 0.10, 0.10),
+    ("A", "", "conv2", 1, "random", "objects", 0.02, 0.00, 0.04),
+    ("B", "", "conv2", 1, "objects", "faces", 0.05, 0.05, 0.05),
+    ("B", "", "conv2", 1, "random", "faces", 0.04, 0.02, 0.06),
+    ("B", "", "conv2", 1, "objects", "objects", 0.20, 0.20, 0.20),
+    ("B", "", "conv2", 1, "random", "objects", 0.02, 0.00, 0.04),
+    ("A", "", "conv10", 2, "faces", "faces", 0.50, 0.50, 0.50),
+    ("A", "", "conv10", 2, "random", "faces", 0.15, 0.10, 0.20),
+    ("A", "", "conv10", 2, "faces", "objects", 0.10, 0.10, 0.10),
+    ("A", "", "conv10", 2, "random", "objects", 0.20, 0.10, 0.30),
+    ("B", "", "conv10", 2, "objects", "faces", 0.20, 0.20, 0.20),
+    ("B", "", "conv10", 2, "random", "faces", 0.15, 0.10, 0.20),
+    ("B", "", "conv10", 2, "objects", "objects", 0.40, 0.40, 0.40),
+    ("B", "", "conv10", 2, "random", "objects", 0.20, 0.10, 0.30),
+    ("A", "", "fc11", 3, "faces", "faces", 0.80, 0.80, 0.80),
+    ("A", "", "fc11", 3, "random", "faces", 0.10, 0.05, 0.15),
+    ("A", "", "fc11", 3, "faces", "objects", 0.00, 0.00, 0.00),
+    ("A", "", "fc11", 3, "random", "objects", 0.10, 0.05, 0.15),
+    ("B", "", "fc11", 3, "objects", "faces", 0.00, 0.00, 0.00),
+    ("B", "", "fc11", 3, "random", "faces", 0.10, 0.05, 0.15),
+    ("B", "", "fc11", 3, "objects", "objects", 0.60, 0.60, 0.60),
+    ("B", "", "fc11", 3, "random", "objects", 0.10, 0.05, 0.15),
+    ("C", "", "conv2", 1, "faces+objects", "segregation_index", 0.175, 0.175, 0.175),
+    ("C", "", "conv2", 1, "faces+objects", "segregation_ratio", 11 / 21, 11 / 21, 11 / 21),
+    ("C", "", "conv10", 2, "faces+objects", "segregation_index", 0.3, 0.3, 0.3),
+    ("C", "", "conv10", 2, "faces+objects", "segregation_ratio", 18 / 35, 18 / 35, 18 / 35),
+    ("C", "", "fc11", 3, "faces+objects", "segregation_index", 0.7, 0.7, 0.7),
+    ("C", "", "fc11", 3, "faces+objects", "segregation_ratio", 1.0, 1.0, 1.0),
+    ("C", SPLIT, "conv2", 1, "split_a+split_b", "segregation_index", 0.065, 0.065, 0.065),
+    ("C", SPLIT, "conv2", 1, "split_a+split_b", "segregation_ratio", 50 / 119, 50 / 119, 50 / 119),
+    ("C", SPLIT, "conv10", 2, "split_a+split_b", "segregation_index", 0.075, 0.075, 0.075),
+    ("C", SPLIT, "conv10", 2, "split_a+split_b", "segregation_ratio", 11 / 56, 11 / 56, 11 / 56),
+    ("C", SPLIT, "fc11", 3, "split_a+split_b", "segregation_index", 0.0, 0.0, 0.0),
+    ("C", SPLIT, "fc11", 3, "split_a+split_b", "segregation_ratio", 0.0, 0.0, 0.0),
+]
+KEYS = ["panel", "baseline", "layer", "depth", "lesion", "task", "value", "err_low", "err_high"]
+
+
+def lesion_table(network, layer, drops):
+    """The rows funcspec.lesion writes for one layer: no lesion, then every lesion at fractions
+    0.2 (the drops given) and 0.1 (decoys of drop 0.9, which Fig. 2 at 0.2 must not read)."""
+    rows = []
+    for (lesion, draw), values in [(("none", 0), (0.0,) * 4), *drops.items()]:
+        fractions = [(0.0, False)] if lesion == "none" else [(0.1, True), (0.2, False)]
+        for fraction, decoy in fractions:
+            for task, drop in zip(TASKS, values):
+                drop = 0.9 if decoy else drop
+                rows.append(
+                    {
+                        "network": network,
+                        "layer": layer,
+                        "n_units": N_UNITS,
+                        "lesion": lesion,
+                        "draw": draw,
+                        "fraction": fraction,
+                        "n_lesioned": round(fraction * N_UNITS),
+                        "task": task,
+                        "n_images": 50,
+                        "accuracy": 0.8 * (1 - drop),
+                        "loss": 1.0 + drop,
+                        "accuracy_unlesioned": 0.8,
+                        "drop": drop,
+                    }
+                )
+    return rows
+
+
+@pytest.fixture
+def lesion_csvs(tmp_path):
+    paths = []
+    for network, layers in DROPS.items():
+        for layer, drops in layers.items():
+            path = tmp_path / "lesion" / network / f"{layer}.csv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "w", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=LESION_COLUMNS)
+                writer.writeheader()
+                writer.writerows(lesion_table(network, layer, drops))
+            paths.append(path)
+    # Out of depth order, as a file listing may give them: fc11, conv2, conv10, face's conv2.
+    return [paths[2], paths[0], paths[1], paths[3]]
+
+
+def comparable(rows):
+    return [
+        {
+            **{k: r[k] for k in KEYS[:6]},
+            "depth": int(r["depth"]),
+            **{k: pytest.approx(float(r[k]), abs=1e-12) for k in KEYS[6:]},
+        }
+        for r in rows
+    ]
+
+
+def test_fig2_table_holds_the_hand_computed_drops_and_segregation(lesion_csvs, tmp_path):
+    """Bugs guarded: layers drawn in text order (conv10 before conv2) or fc before conv;
+    random-lesion bars that are one draw rather than the mean with a min..max error bar; rows
+    of another lesion fraction, another network or the wrong lesion read into a panel; panel
+    C's segregation index or ratio paired wrongly; the random class split's rows not marked
+    as the baseline (or drawn as the real tasks); a missing output file."""
+    out = tmp_path / "figures" / "fig2"
+    rows = fig2(
+        lesion_csvs, out, network="dual", face_task="faces", object_task="objects", fraction=0.2
+    )
+    expected = [dict(zip(KEYS, row)) for row in EXPECTED]
+    assert comparable(rows) == expected
+    assert {r["network"] for r in rows} == {"dual"}
+    assert (tmp_path / "figures" / "fig2.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "figures" / "fig2.png").read_bytes().startswith(b"\x89PNG")
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == [
+        "fig2.csv",
+        "fig2.pdf",
+        "fig2.png",
+    ]
+    with open(tmp_path / "figures" / "fig2.csv", newline="") as f:
+        reader = csv.DictReader(f)
+        assert reader.fieldnames == [
+            "panel",
+            "network",
+            "baseline",
+            "layer",
+            "depth",
+            "lesion",
+            "task",
+            "value",
+            "err_low",
+            "err_high",
+        ]
+        written = list(reader)
+    assert {r["network"] for r in written} == {"dual"}
+    assert comparable(written) == expected
+
+
+def test_fig2_without_a_ranked_random_split_has_no_baseline_rows(lesion_csvs, tmp_path):
+    """Bug guarded: a network whose random class split was not ranked (no split_a lesion rows)
+    failing, or getting baseline rows from nothing."""
+    for path in lesion_csvs[:3]:
+        with open(path, newline="") as f:
+            rows = [r for r in csv.DictReader(f) if not r["lesion"].startswith("split")]
+        with open(path, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=LESION_COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+    rows = fig2(lesion_csvs, tmp_path / "fig2", fraction=0.2)
+    expected = [dict(zip(KEYS, row)) for row in EXPECTED if row[1] != SPLIT]
+    assert comparable(rows) == expected
