@@ -38,12 +38,3 @@ def ablated(model: VGG, layer: str, units) -> Iterator[None]:
         with torch.no_grad():
             for p, values in saved:
                 p[index] = values
-
-
-def ablate_(model: VGG, layer: str, units) -> None:
-    """Zero `units` of `layer` permanently (for a lesioned copy of a network)."""
-    module, index = _rows(model, layer, units)
-    with torch.no_grad():
-        for p in (module.weight, module.bias):
-            if p is not None:
-                p[index] = 0
