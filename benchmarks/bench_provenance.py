@@ -2,7 +2,7 @@
 
     python benchmarks/bench_provenance.py [--shards 8] [--shard-mb 128] [--repeats 3]
 
-A `prepare` record is written for a folder of shards; then a consumer's record (a rank job,
+A `prepare` record is written for a folder of shards; then a consumer's record (a relevance job,
 say) is written twice: re-reading every input byte (baseline), and taking the hash of each
 shard from the producer's record while the shard's size and mtime are unchanged (what
 funcspec does). Prints both times and their ratio. Writes into a temporary directory; the

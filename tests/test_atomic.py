@@ -7,7 +7,7 @@ from funcspec.atomic import atomic_path, fingerprint, resumable
 
 def test_writing_a_path_removes_the_leftovers_of_its_killed_writes(tmp_path, capsys):
     """Bug: a kill -9 mid-write left the temporary `.<name>.tmp<pid>` file or folder behind for
-    good (a results/prepared/.faces.tmp31685/ folder blocked DVC); writing the path again must
+    good (a results/prepare/.faces.tmp31685/ folder blocked DVC); writing the path again must
     remove them, and nothing else."""
     (tmp_path / ".faces.tmp31685").mkdir()
     (tmp_path / ".faces.tmp31685" / "train-000.npy").write_bytes(b"half")

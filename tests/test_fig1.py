@@ -134,3 +134,15 @@ def test_duplicate_rows_are_refused(inputs, tmp_path):
     with pytest.raises(ValueError, match="more than one row"):
         fig1(acc + acc[:1], dec, tmp_path / "dup")
     assert not list(tmp_path.glob("dup*"))
+
+
+def test_the_baseline_is_the_configured_network(inputs, tmp_path):
+    """Bug (review): the baseline's name was fixed to "untrained" in the module, so an untrained
+    network configured under another name was silently left out of panel B."""
+    acc, dec = inputs
+    init = dec[-1].with_name("init.csv")
+    init.write_text(dec[-1].read_text().replace("untrained,", "init,"))
+    rows = fig1(acc, dec[:-1] + [init], tmp_path / "fig1", baseline="init")
+    assert {r["network"] for r in rows if r["panel"] == "B"} == {"face", "object", "init"}
+    rows = fig1(acc, dec, tmp_path / "fig1", baseline=None)
+    assert {r["network"] for r in rows if r["panel"] == "B"} == {"face", "object"}

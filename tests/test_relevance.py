@@ -288,8 +288,8 @@ def saved_net(tmp_path_factory):
     return root / "net" / "model.pt", root / "faces"
 
 
-def rank_argv(saved_net, out, **settings) -> list[str]:
-    """`funcspec rank` of conv2 (8 units, one per step, 5 steps), `settings` overriding."""
+def relevance_argv(saved_net, out, **settings) -> list[str]:
+    """`funcspec relevance` of conv2 (8 units, one per step, 5 steps), `settings` overriding."""
     model, data = saved_net
     settings = {
         "task": "faces",
@@ -326,13 +326,13 @@ def test_a_partial_ranking_made_with_another_seed_is_not_resumed(
     with monkeypatch.context() as patch:
         patch.setattr(relevance, "_save", dies_after_2_steps)
         with pytest.raises(KeyboardInterrupt):
-            cli.main(rank_argv(saved_net, out, seed=0))
+            cli.main(relevance_argv(saved_net, out, seed=0))
     assert (tmp_path / ".conv2.json.partial").exists()
     capsys.readouterr()
 
-    assert cli.main(rank_argv(saved_net, out, seed=1)) == 0
+    assert cli.main(relevance_argv(saved_net, out, seed=1)) == 0
     assert ".conv2.json.partial: written for other inputs (config)" in capsys.readouterr().err
-    assert cli.main(rank_argv(saved_net, tmp_path / "fresh.json", seed=1)) == 0
+    assert cli.main(relevance_argv(saved_net, tmp_path / "fresh.json", seed=1)) == 0
     assert json.loads(out.read_text()) == json.loads((tmp_path / "fresh.json").read_text())
     assert not (tmp_path / ".conv2.json.partial").exists()
 
@@ -353,7 +353,7 @@ def test_a_ranking_records_every_setting_that_shaped_it(saved_net, tmp_path):
         "batch_size": 5,
         "split_seed": 7,
     }
-    assert cli.main(rank_argv(saved_net, tmp_path / "conv2.json", **settings)) == 0
+    assert cli.main(relevance_argv(saved_net, tmp_path / "conv2.json", **settings)) == 0
     result = json.loads((tmp_path / "conv2.json").read_text())
     expected = {**settings, "method": "reference", "images_per_step": 8, "network": "faces_net"}
     assert {key: result.get(key) for key in expected} == expected

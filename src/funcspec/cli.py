@@ -167,6 +167,7 @@ def _fig1(args):
         face_task=args.face_task,
         object_task=args.object_task,
         networks=tuple(args.networks),
+        baseline=args.baseline,
     )
     return _figure_files(args.out_prefix)
 
@@ -405,6 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--accuracy", nargs="+", required=True, help="accuracy tables")
     p.add_argument("--decode", nargs="+", required=True, help="decoding tables")
     p.add_argument("--networks", nargs="+", required=True, help="face, object and dual net names")
+    p.add_argument("--baseline", help="the untrained network, drawn as a marker (default: none)")
     p.add_argument("--face-task", required=True)
     p.add_argument("--object-task", required=True)
     p.add_argument("--out-prefix", required=True, help="writes PREFIX.pdf, .png and .csv")

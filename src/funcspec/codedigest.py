@@ -140,12 +140,12 @@ def _cli_imports(names: set[str]) -> set[str]:
 
 
 def handler_name(command: str) -> str:
-    """cli.py's function for a subcommand: `contact-sheet` -> `_contact_sheet`.
+    """cli.py's function for a subcommand: `contact_sheet` -> `_contact_sheet`.
 
     Found by that naming rule, not by building cli's parser: importing cli here would put every
     module it imports into the digest of any module that imports this one.
     """
-    name = "_" + command.replace("-", "_")
+    name = f"_{command}"
     if not any(
         isinstance(node, ast.FunctionDef) and node.name == name
         for node in _tree(f"{PACKAGE}.cli").body

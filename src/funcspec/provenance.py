@@ -17,7 +17,6 @@ import functools
 import hashlib
 import json
 import os
-import platform
 import socket
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from .atomic import atomic_path
 from .codedigest import code_digest
 from .errors import FuncspecError
 from .shards import sha256_file
+from .versions import software
 
 # Files inside an output folder that the job itself did not write.
 NOT_WRITTEN_BY_JOB = {".snakemake_timestamp"}
@@ -162,16 +162,6 @@ def code_version() -> dict:
         else bool(_git("status", "--porcelain", "--untracked-files=no", "--", "."))
     )
     return {"funcspec": metadata.version("funcspec"), "git_commit": commit, "git_dirty": dirty}
-
-
-def software() -> dict:
-    versions = {"python": platform.python_version()}
-    for package in ("numpy", "torch", "torchvision", "pillow", "scikit-learn", "snakemake"):
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = None
-    return versions
 
 
 def device() -> str:

@@ -41,10 +41,10 @@ from .codedigest import code_digest
 from .data import centre_crop, normalise, to_input
 from .errors import FuncspecError
 from .models import VGG
-from .provenance import software
 from .shards import sha256_file
 from .tasks import task_groups
 from .train import data_digests, load_network
+from .versions import software
 
 LOSS_TOLERANCE = 1e-5
 

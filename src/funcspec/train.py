@@ -25,8 +25,8 @@ from .atomic import atomic_path, fingerprint, remove_leftovers, resumable, write
 from .codedigest import code_digest
 from .data import Pooled, augment, eval_batches, normalise, open_tasks, to_input
 from .errors import FuncspecError
-from .provenance import software
 from .shards import read_manifest, sha256_file
+from .versions import software
 
 HISTORY_COLUMNS = ["epoch", "task", "split", "loss", "accuracy", "lr"]
 

@@ -24,11 +24,12 @@ rule fig1:
         code=code_digest("fig1"),
         prefix=figure_prefix,
         networks=FIG1_NETWORKS,
+        baseline=f"--baseline {FIG1['untrained_net']}" if FIG1["untrained_net"] else "",
         face_task=FIG1["face_task"],
         object_task=FIG1["object_task"],
     shell:
         "funcspec fig1 --accuracy {input.accuracy} --decode {input.decode} "
-        "--networks {params.networks:q} --face-task {params.face_task:q} "
+        "--networks {params.networks:q} {params.baseline} --face-task {params.face_task:q} "
         "--object-task {params.object_task:q} --out-prefix {params.prefix} 2> {log}"
 
 

@@ -1,2 +1,2 @@
-"""One module per figure of the study; each reads result tables and writes figN.pdf, .png and
-.csv."""
+"""One module per figure: each reads result tables and writes its figure (a figure of the study
+as figN.pdf, .png and .csv; the training curves as a PNG)."""

@@ -22,7 +22,6 @@ from ..errors import FuncspecError
 COLUMNS = ["panel", "network", "task", "value", "err_low", "err_high", "chance"]
 ACCURACY_COLUMNS = ["network", "task", "accuracy", "ci_low", "ci_high", "chance"]
 DECODE_COLUMNS = ["network", "task", "accuracy", "sem", "chance"]
-BASELINE = "untrained"
 
 
 def fig1(
@@ -32,19 +31,19 @@ def fig1(
     face_task: str = "faces",
     object_task: str = "objects",
     networks=("face", "object", "dual"),
+    baseline: str | None = "untrained",
 ) -> list[dict]:
     """Draw Fig. 1B-C from the per-network tables, write out_prefix.{pdf,png,csv}; return the
-    CSV rows."""
+    CSV rows. `baseline` (the untrained network) is drawn in panel B as a marker."""
     tasks = (face_task, object_task)
-    rows = _panel_b(_read(decode_csvs, DECODE_COLUMNS), tasks, networks) + _panel_c(
+    rows = _panel_b(_read(decode_csvs, DECODE_COLUMNS), tasks, networks, baseline) + _panel_c(
         _read(accuracy_csvs, ACCURACY_COLUMNS), tasks, networks
     )
-    _write(
-        rows,
-        Path(str(out_prefix)),
+    ticks = (
         {face_task: "Held-out identities", object_task: "Held-out objects"},
         {face_task: "Faces", object_task: "Objects"},
     )
+    save_figure(lambda: _draw(rows, *ticks, baseline), rows, COLUMNS, Path(str(out_prefix)))
     return rows
 
 
@@ -71,11 +70,11 @@ def _index(rows) -> dict:
     return by_key
 
 
-def _panel_b(rows, tasks, networks) -> list[dict]:
+def _panel_b(rows, tasks, networks, baseline) -> list[dict]:
     by_key = _index(rows)
     tidy = []
     for task in tasks:
-        for network in dict.fromkeys((*networks, BASELINE)):  # once, even if networks names it
+        for network in dict.fromkeys((*networks, baseline) if baseline else networks):
             row = by_key.get((network, task))
             if row is not None:
                 value, sem = float(row["accuracy"]), float(row["sem"])
@@ -120,7 +119,7 @@ def _tidy(panel, network, task, value, err_low, err_high, chance) -> dict:
     }
 
 
-def _draw_panel(ax, rows, tick_labels) -> None:
+def _draw_panel(ax, rows, tick_labels, baseline) -> None:
     """Grouped bars, one group per task; the untrained baseline is a marker in its own slot.
 
     A group holds only the networks measured on its task (the face net has no object-task
@@ -133,16 +132,16 @@ def _draw_panel(ax, rows, tick_labels) -> None:
         slots = groups[row["task"]]
         x = tasks.index(row["task"]) + (slots.index(row["network"]) - (len(slots) - 1) / 2) * width
         yerr = [[row["value"] - row["err_low"]], [row["err_high"] - row["value"]]]
-        if row["network"] == BASELINE:
+        if row["network"] == baseline:
             ax.errorbar(
                 x,
                 row["value"],
                 yerr=yerr,
                 fmt="D",
                 markersize=4,
-                color=colour(BASELINE),
+                color=colour(baseline),
                 capsize=2,
-                label=label(BASELINE),
+                label=label(baseline),
             )
         else:
             ax.bar(
@@ -170,7 +169,7 @@ def _draw_panel(ax, rows, tick_labels) -> None:
     ax.set_ylim(0, 1)
 
 
-def _draw(rows, decoding_ticks, accuracy_ticks) -> Figure:
+def _draw(rows, decoding_ticks, accuracy_ticks, baseline) -> Figure:
     fig = Figure(figsize=(6.5, 2.6))
     FigureCanvasAgg(fig)
     ax_b, ax_c = fig.subplots(1, 2)
@@ -178,7 +177,7 @@ def _draw(rows, decoding_ticks, accuracy_ticks) -> Figure:
         (ax_b, "B", decoding_ticks, "Decoding held-out classes", "Decoding accuracy"),
         (ax_c, "C", accuracy_ticks, "Top-1 accuracy", "Top-1 accuracy"),
     ]:
-        _draw_panel(ax, [r for r in rows if r["panel"] == panel], ticks)
+        _draw_panel(ax, [r for r in rows if r["panel"] == panel], ticks, baseline)
         ax.set_title(title)
         ax.set_ylabel(ylabel)
         ax.text(-0.18, 1.06, panel, transform=ax.transAxes, fontsize=11, fontweight="bold")
@@ -195,7 +194,3 @@ def _draw(rows, decoding_ticks, accuracy_ticks) -> Figure:
     )
     fig.tight_layout()
     return fig
-
-
-def _write(rows, out_prefix: Path, decoding_ticks, accuracy_ticks) -> None:
-    save_figure(lambda: _draw(rows, decoding_ticks, accuracy_ticks), rows, COLUMNS, out_prefix)
