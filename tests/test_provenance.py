@@ -141,28 +141,31 @@ def test_an_artifact_without_a_record_is_an_error(chain):
         provenance.lineage("results/nothing")
 
 
+def generate_faces(classes: int, seed: int) -> int:
+    """`funcspec generate` of `classes` x `classes` tiny faces into results/generate/faces."""
+    n = str(classes)
+    return cli.main(
+        [
+            "generate",
+            "--domain",
+            "faces",
+            "--classes",
+            n,
+            "--images-per-class",
+            n,
+            "--size",
+            "16",
+            "--seed",
+            str(seed),
+            "--out",
+            "results/generate/faces",
+        ]
+    )
+
+
 def test_the_command_line_records_every_command_that_writes(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert (
-        cli.main(
-            [
-                "generate",
-                "--domain",
-                "faces",
-                "--classes",
-                "2",
-                "--images-per-class",
-                "2",
-                "--size",
-                "16",
-                "--seed",
-                "7",
-                "--out",
-                "results/generate/faces",
-            ]
-        )
-        == 0
-    )
+    assert generate_faces(classes=2, seed=7) == 0
     record = json.loads((tmp_path / "results/provenance/generate/faces.json").read_text())
     assert record["rule"] == "generate" and record["seeds"] == {"seed": 7}
     assert record["command"].startswith("funcspec generate --domain")
@@ -281,26 +284,7 @@ def test_verify_flags_a_record_of_unknown_code_or_other_software(tmp_path, monke
     """Bug (review): a record written before code digests, or by other package versions,
     passed --verify as clean against any code and any software."""
     monkeypatch.chdir(tmp_path)
-    assert (
-        cli.main(
-            [
-                "generate",
-                "--domain",
-                "faces",
-                "--classes",
-                "1",
-                "--images-per-class",
-                "1",
-                "--size",
-                "16",
-                "--seed",
-                "0",
-                "--out",
-                "results/generate/faces",
-            ]
-        )
-        == 0
-    )
+    assert generate_faces(classes=1, seed=0) == 0
     assert provenance.verify("results/generate/faces") == []
     record_file = tmp_path / "results/provenance/generate/faces.json"
     record = json.loads(record_file.read_text())

@@ -5,11 +5,10 @@ import json
 import numpy as np
 import pytest
 import torch
-from fabricate import fabricate_folder
+from test_train import prepare_tiny
 
 from funcspec import cli, models, relevance
 from funcspec.ablation import ablated
-from funcspec.prepare import prepare
 from funcspec.relevance import disagreement, group_size, image_sampler, rank_fast, rank_reference
 from funcspec.train import train
 
@@ -242,25 +241,7 @@ def test_class_layer_is_rejected():
 def saved_net(tmp_path_factory):
     """(model.pt, prepared dir): a one-task network as `train` saves it, and its data."""
     root = tmp_path_factory.mktemp("saved_net")
-    raw = fabricate_folder(root / "raw", n_classes=3, per_class=8, size=(20, 20))
-    prepare(
-        "faces",
-        {
-            "classes": {"count": "all"},
-            "train_per_class": 6,
-            "test_per_class": 2,
-            "heldout": {"count": 0, "images_per_class": 1},
-            "image": {"resize": 20, "crop": 20},
-            "split": "pooled",
-            "shard_size": 7,
-            "on_bad_image": "error",
-            "on_small_class": "error",
-            "seed": 0,
-            "generate": {},
-        },
-        root / "faces",
-        raw_root=raw,
-    )
+    faces = prepare_tiny(root)["faces"]
     spec = {
         "name": "faces_net",
         "tasks": ["faces"],
@@ -280,12 +261,12 @@ def saved_net(tmp_path_factory):
     }
     train(
         spec,
-        {"faces": root / "faces"},
+        {"faces": faces},
         root / "net" / "model.pt",
         root / "net" / "history.csv",
         progress=False,
     )
-    return root / "net" / "model.pt", root / "faces"
+    return root / "net" / "model.pt", faces
 
 
 def relevance_argv(saved_net, out, **settings) -> list[str]:

@@ -259,11 +259,10 @@ def _prepare_sources(args) -> tuple[list[str], dict]:
     spec (a dataset root is too large to hash per job: its manifest.csv lists each image's
     sha256, and the record keeps the root's fingerprint)."""
     from .datasets import root_fingerprint
+    from .prepare import source_files
 
     spec = json.loads(args.spec)
-    lists = [spec["classes"][key] for key in ("include", "exclude") if spec["classes"].get(key)]
-    if spec.get("layout_options", {}).get("val_labels"):
-        lists.append(spec["layout_options"]["val_labels"])
+    lists = list(source_files(spec).values())
     if "root" not in spec:
         return lists, {}
     return lists, {

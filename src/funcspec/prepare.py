@@ -178,6 +178,15 @@ def _check_class_count(name: str, count, trained: list, wanted: int, dropped: li
         )
 
 
+def source_files(spec: dict) -> dict[str, str]:
+    """{key: path} of the files besides images that preparing a dataset reads: its class lists
+    and, for ImageNet's flat val/, the label file. The Snakefile makes them the job's inputs."""
+    files = {k: spec["classes"][k] for k in ("include", "exclude") if spec["classes"].get(k)}
+    if spec.get("layout_options", {}).get("val_labels"):
+        files["val_labels"] = spec["layout_options"]["val_labels"]
+    return files
+
+
 def prepare(name: str, spec: dict, out_dir, raw_root=None, workers: int = 1) -> dict:
     """Prepare dataset `name` (its config block `spec`) into `out_dir`; return the manifest."""
     if "generate" in spec:

@@ -9,6 +9,7 @@ from funcspec import tracking
 from funcspec.codedigest import code_digest
 from funcspec.datasets import root_fingerprint
 from funcspec.layers import lesionable
+from funcspec.prepare import source_files
 from funcspec.tasks import SPLIT
 
 # No `configfile:` directive: see funcspec.config.resolve for why the default is loaded here.
@@ -52,7 +53,7 @@ def get_generate_args(wildcards):
 
 
 def get_prepare_inputs(wildcards):
-    """Generated images for generated datasets; the class lists a selection reads."""
+    """Generated images for generated datasets; the class lists and label files it reads."""
     spec = get_dataset(wildcards)
     inputs = {}
     if "generate" in spec:
@@ -62,12 +63,7 @@ def get_prepare_inputs(wildcards):
             f"datasets.{wildcards.dataset}.root: {spec['root']} does not exist or is not a "
             f"folder; expected a dataset in the {spec['layout']!r} layout (see config/README.md)"
         )
-    for key in ("include", "exclude"):
-        if spec["classes"].get(key):
-            inputs[key] = spec["classes"][key]
-    if spec.get("layout_options", {}).get("val_labels"):  # labels of ImageNet's flat val/
-        inputs["val_labels"] = spec["layout_options"]["val_labels"]
-    return inputs
+    return {**inputs, **source_files(spec)}
 
 
 def get_source_fingerprint(wildcards):
