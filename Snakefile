@@ -30,7 +30,9 @@ localrules:
     history,
     fig1,
     fig2,
+    fig4,
     figS1,
+    figS2,
     metrics,
 
 
@@ -43,7 +45,9 @@ rule all:
         expand(rules.history.output, network=NETWORKS),
         rules.fig1.output,
         rules.fig2.output,
+        rules.fig4.output,
         rules.figS1.output,
+        rules.figS2.output,
         rules.metrics.output,
 
 

@@ -146,6 +146,7 @@ def _lesion(args):
         args.layer,
         args.relevance,
         args.out,
+        args.images,
         fractions=args.fractions,
         random_draws=args.random_draws,
         batch_size=args.batch_size,
@@ -153,7 +154,7 @@ def _lesion(args):
         split_seed=args.split_seed,
         threads=args.threads,
     )
-    return [args.out]
+    return [args.out, args.images]
 
 
 def _fig1(args):
@@ -178,11 +179,48 @@ def _fig2(args):
 
     fig2(
         args.lesion,
+        args.images,
         args.out_prefix,
         network=args.network,
         face_task=args.face_task,
         object_task=args.object_task,
         fraction=args.fraction,
+        statistics=_statistics(args),
+        untrained=args.untrained,
+    )
+    return _figure_files(args.out_prefix)
+
+
+def _fig4(args):
+    """Figure 4: segregation of faces, food and cars from objects at matched sizes."""
+    from .figures.fig4 import fig4
+
+    fig4(
+        args.images,
+        args.out_prefix,
+        args.networks,
+        args.object_tasks,
+        args.fraction,
+        _statistics(args),
+        untrained=args.untrained,
+        split_net=args.split_net,
+    )
+    return _figure_files(args.out_prefix)
+
+
+def _figS2(args):
+    """Figure S2: lesion effects at matched task performance."""
+    from .figures.figS2 import figS2
+
+    figS2(
+        args.images,
+        args.out_prefix,
+        args.network,
+        args.face_task,
+        args.object_task,
+        args.fraction,
+        args.draws,
+        args.seed,
     )
     return _figure_files(args.out_prefix)
 
@@ -285,8 +323,10 @@ INPUTS = {
     "relevance": ("model", "data"),
     "lesion": ("model", "data", "relevance"),
     "fig1": ("accuracy", "decode"),
-    "fig2": ("lesion",),
+    "fig2": ("lesion", "images"),
+    "fig4": ("images",),
     "figS1": ("lesion", "controls"),
+    "figS2": ("images",),
     "metrics": ("accuracy", "decode", "lesion", "histories"),
 }
 
@@ -309,6 +349,17 @@ def _network_args(p, data_help: str = "TASK=PREPARED_DIR") -> None:
     p.add_argument("--batch-size", type=int, required=True)
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--threads", type=int, default=1)
+
+
+def _statistics(args) -> dict:
+    return {"bootstrap": args.bootstrap, "level": args.level, "seed": args.statistics_seed}
+
+
+def _statistics_args(p) -> None:
+    p.add_argument("--bootstrap", type=int, required=True, help="bootstrap samples")
+    p.add_argument("--level", type=float, required=True, help="interval level; tests at 1-level")
+    p.add_argument("--statistics-seed", type=int, required=True)
+    p.add_argument("--untrained", help="the untrained network, a baseline (default: none)")
 
 
 def _figure_args(p) -> None:
@@ -400,6 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fractions", type=float, nargs="+", required=True)
     p.add_argument("--random-draws", type=int, required=True)
     p.add_argument("--out", required=True, help="lesion table CSV")
+    p.add_argument(
+        "--images", required=True, help="each image's correctness under each lesion (npz)"
+    )
 
     p = _command(commands, "fig1", _fig1)
     p.add_argument("--accuracy", nargs="+", required=True, help="accuracy tables")
@@ -412,6 +466,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _command(commands, "fig2", _fig2)
     p.add_argument("--lesion", nargs="+", required=True, help="lesion tables of the dual net")
+    p.add_argument(
+        "--images",
+        nargs="+",
+        required=True,
+        help="per-image lesion results (.npz) of the dual net and the untrained net",
+    )
+    _figure_args(p)
+    _statistics_args(p)
+
+    p = _command(commands, "fig4", _fig4)
+    p.add_argument("--images", nargs="+", required=True, help="per-image lesion results (.npz)")
+    p.add_argument("--networks", nargs="+", required=True, help="category+object networks")
+    p.add_argument("--object-tasks", nargs="+", required=True, help="the object task of each")
+    p.add_argument("--fraction", type=float, required=True, help="lesion fraction drawn")
+    p.add_argument("--split-net", help="the network whose random class split is a baseline")
+    p.add_argument("--out-prefix", required=True, help="writes PREFIX.pdf, .png and .csv")
+    _statistics_args(p)
+
+    p = _command(commands, "figS2", _figS2)
+    p.add_argument("--images", nargs="+", required=True, help="per-image lesion results (.npz)")
+    p.add_argument("--draws", type=int, required=True, help="random removals averaged")
+    p.add_argument("--seed", type=int, required=True)
     _figure_args(p)
 
     p = _command(commands, "figS1", _figS1)

@@ -15,6 +15,7 @@ import yaml
 from .datasets import LAYOUTS, layout_options
 from .errors import FuncspecError
 from .layers import lesionable
+from .seeds import split
 
 
 class ConfigError(FuncspecError):
@@ -87,12 +88,14 @@ def validate(config: dict, schema_path) -> dict:
 
 
 def network_spec(config: dict, name: str) -> dict:
-    """Everything that shapes network `name`: its tasks, architecture, seed, train settings."""
-    net = config["networks"][name]
+    """Everything that shapes network instance `name` (<network>_s<seed>): its tasks,
+    architecture, seed and train settings."""
+    network, seed = split(name)
+    net = config["networks"][network]
     return {
         "name": name,
         "tasks": net["tasks"],
-        "seed": net["seed"],
+        "seed": seed,
         "arch": config["archs"][net["arch"]],
         "train": deep_merge(config["train"], net.get("train", {})),
     }
@@ -122,6 +125,8 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
                     f"{where}.layout_options: layout {ds['layout']!r} has no option "
                     f"{option!r} (its options: {', '.join(accepted) or 'none'})"
                 )
+        if is_generated:
+            problems += _check_generated_counts(where, ds)
         if ds["image"]["crop"] > ds["image"]["resize"]:
             problems.append(
                 f"{where}.image.crop: {ds['image']['crop']} is larger than "
@@ -186,23 +191,7 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
                 f"lesion.fractions: {p} is more than the ranked fraction "
                 f"relevance.fraction {ranked}"
             )
-    fig2 = config["figures"]["fig2"]
-    for key, name in [
-        ("fig2.network", fig2["network"]),
-        *(("figS1.networks", n) for n in config["figures"]["figS1"]["networks"]),
-    ]:
-        if name not in relevance["networks"]:
-            problems.append(f"figures.{key}: network {name!r} is not in relevance.networks")
-    if fig2["network"] in config["networks"]:
-        tasks = config["networks"][fig2["network"]]["tasks"]
-        for key in ("face_task", "object_task"):
-            if fig2[key] not in tasks:
-                problems.append(
-                    f"figures.fig2.{key}: {fig2[key]!r} is not a task of network "
-                    f"{fig2['network']} ({', '.join(tasks)})"
-                )
-    if not any(abs(fig2["fraction"] - p) < 1e-9 for p in config["lesion"]["fractions"]):
-        problems.append(f"figures.fig2.fraction: {fig2['fraction']} is not one of lesion.fractions")
+    problems += _check_figures(config)
     fig1 = config["figures"]["fig1"]
     for key in ("face_net", "object_net", "dual_net", "untrained_net"):
         if fig1.get(key) is not None and fig1[key] not in config["networks"]:
@@ -216,6 +205,108 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
                 problems.append(
                     f"figures.fig1.{key}: {fig1[key]!r} is not a task of network "
                     f"{net} ({', '.join(config['networks'][net]['tasks'])})"
+                )
+    return problems
+
+
+def _check_generated_counts(where: str, ds: dict) -> list[str]:
+    """A generated dataset must be able to give every image its splits ask for."""
+    problems = []
+    made = ds["generate"]
+    per_class = ds["train_per_class"] + ds["test_per_class"]
+    if per_class > made["images_per_class"]:
+        problems.append(
+            f"{where}.train_per_class: {ds['train_per_class']} train + {ds['test_per_class']} "
+            f"test images per class is more than the {made['images_per_class']} that "
+            f"generate.images_per_class makes"
+        )
+    count = ds["classes"]["count"]
+    classes = made["classes"] if count == "all" else count
+    if classes + ds["heldout"]["count"] > made["classes"]:
+        problems.append(
+            f"{where}.classes.count: {classes} classes + {ds['heldout']['count']} held out is "
+            f"more than the {made['classes']} that generate.classes makes"
+        )
+    if ds["heldout"]["count"] and ds["heldout"]["images_per_class"] > made["images_per_class"]:
+        problems.append(
+            f"{where}.heldout.images_per_class: more than the {made['images_per_class']} that "
+            "generate.images_per_class makes"
+        )
+    return problems
+
+
+def train_images(ds: dict) -> int | None:
+    """Training images a dataset gives, when the config alone says (a class count is given)."""
+    count = ds["classes"]["count"]
+    if count == "all":
+        count = ds["generate"]["classes"] - ds["heldout"]["count"] if "generate" in ds else None
+    return None if count is None else count * ds["train_per_class"]
+
+
+def _ranked(config: dict, key: str, name: str) -> list[str]:
+    if name not in config["networks"]:
+        return [f"figures.{key}: {name!r} is not a network in `networks`"]
+    if name not in config["relevance"]["networks"]:
+        return [
+            f"figures.{key}: network {name!r} is not ranked; add it to relevance.networks "
+            "to rank and lesion it"
+        ]
+    return []
+
+
+def _task_of(config: dict, key: str, network: str, task: str) -> list[str]:
+    tasks = config["networks"].get(network, {}).get("tasks", [])
+    if network in config["networks"] and task not in tasks:
+        return [f"figures.{key}: {task!r} is not a task of network {network} ({', '.join(tasks)})"]
+    return []
+
+
+def _check_figures(config: dict) -> list[str]:
+    """Each figure's networks are ranked, its tasks are theirs, its fraction is lesioned, and
+    Figure 4's networks pair their category with the object task at a matched size."""
+    figures, problems = config["figures"], []
+    fractions = config["lesion"]["fractions"]
+    for name, fig in figures.items():
+        if "fraction" in fig and not any(abs(fig["fraction"] - p) < 1e-9 for p in fractions):
+            problems.append(
+                f"figures.{name}.fraction: {fig['fraction']} is not one of lesion.fractions"
+            )
+    fig2 = figures["fig2"]
+    problems += _ranked(config, "fig2.network", fig2["network"])
+    for key in ("face_task", "object_task"):
+        problems += _task_of(config, f"fig2.{key}", fig2["network"], fig2[key])
+    for name in figures["figS1"]["networks"]:
+        problems += _ranked(config, "figS1.networks", name)
+    split_ranked = config["relevance"]["random_split"]["networks"]
+    for fig_name in ("fig2", "fig4"):
+        fig = figures.get(fig_name)
+        if fig and fig["untrained_net"] is not None:
+            problems += _ranked(config, f"{fig_name}.untrained_net", fig["untrained_net"])
+    fig4 = figures.get("fig4")
+    if fig4:
+        if fig4["split_net"] is not None and fig4["split_net"] not in split_ranked:
+            problems.append(
+                f"figures.fig4.split_net: {fig4['split_net']!r} has no random split; add it "
+                "to relevance.random_split.networks"
+            )
+        for name in fig4["networks"]:
+            key = "fig4.networks"
+            problems += _ranked(config, key, name)
+            tasks = config["networks"].get(name, {}).get("tasks", [])
+            if len(tasks) != 2 or len(set(tasks) & set(fig4["object_tasks"])) != 1:
+                problems.append(
+                    f"figures.{key}: network {name} ({', '.join(tasks)}) must have two tasks, "
+                    f"one of them in figures.fig4.object_tasks ({', '.join(fig4['object_tasks'])})"
+                )
+                continue
+            counts = {
+                t: train_images(config["datasets"][t]) for t in tasks if t in config["datasets"]
+            }
+            if None not in counts.values() and max(counts.values()) > 1.02 * min(counts.values()):
+                problems.append(
+                    f"figures.{key}: network {name}'s tasks are not matched in size ("
+                    + ", ".join(f"{t}: {n} training images" for t, n in counts.items())
+                    + "); set their classes.count and train_per_class to within 2%"
                 )
     return problems
 

@@ -14,7 +14,7 @@ from torch import nn
 
 from . import streams
 from .ablation import ablated
-from .atomic import write_csv
+from .atomic import atomic_path, write_csv
 from .data import Pooled, eval_batches
 from .errors import FuncspecError
 from .tasks import SPLIT, task_groups
@@ -27,6 +27,7 @@ def lesion(
     layer: str,
     relevance_paths,
     out,
+    images_out,
     *,
     fractions,
     random_draws: int,
@@ -36,7 +37,9 @@ def lesion(
     threads: int = 1,
 ) -> None:
     """The lesion step: every task's test accuracy with the top-ranked units of `layer` (by each
-    ranking in `relevance_paths`) zeroed, and with random units of the same number."""
+    ranking in `relevance_paths`) zeroed, and with random units of the same number; the table
+    goes to `out`, each image's correctness under each lesion to `images_out` (for bootstraps
+    over test images and for performance matching)."""
     model, saved, pooled, device = load_network(model_path, data, "test", threads)
     rankings = {}
     for path in relevance_paths:
@@ -46,12 +49,25 @@ def lesion(
         rankings[ranking["task"]] = ranking["order"]
     n_units = model.unit_layer(layer).weight.shape[0]
     lesions = conditions(rankings, n_units, fractions, random_draws, seed)
-    rows = evaluate_lesions(
-        model, layer, pooled, task_groups(saved, split_seed), lesions, batch_size, device
+    groups = task_groups(saved, split_seed)
+    rows, correct, member = evaluate_lesions(
+        model, layer, pooled, groups, lesions, batch_size, device
     )
     write_csv(
         out, [{"network": saved["network"], "layer": layer, "n_units": n_units, **r} for r in rows]
     )
+    with atomic_path(images_out) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(
+            f,
+            network=saved["network"],
+            layer=layer,
+            lesion=np.array([c["lesion"] for c in lesions]),
+            draw=np.array([c["draw"] for c in lesions]),
+            fraction=np.array([c["fraction"] for c in lesions]),
+            correct=correct,
+            groups=np.array(list(groups)),
+            member=member,
+        )
 
 
 def conditions(
@@ -89,7 +105,9 @@ def evaluate_lesions(
     batch_size: int,
     device,
 ) -> list[dict]:
-    """Top-1 accuracy (joint argmax) and loss of every group under every lesion.
+    """Top-1 accuracy (joint argmax) and loss of every group under every lesion: the table's
+    rows, each image's correctness under each lesion [lesion, image] and each image's groups
+    [group, image].
 
     The layers below the lesioned one are run once per batch and shared by all lesions.
     """
@@ -100,13 +118,17 @@ def evaluate_lesions(
     for k, labels in enumerate(groups.values()):
         member[labels, k] = 1.0
     sums = np.zeros((len(lesions), len(groups), 3))  # correct, loss sum, count
+    per_image, labels = [], []
     for x, y, _ in eval_batches(test, np.arange(len(test)), batch_size, model.input_size, device):
         base = model(x, stop=below) if below else x
-        in_group = member[y.cpu().numpy()]
+        labels.append(y.cpu().numpy())
+        in_group = member[labels[-1]]
+        per_image.append(np.zeros((len(lesions), len(y)), dtype=bool))
         for i, lesion in enumerate(lesions):
             with ablated(model, layer, lesion["units"]):
                 logits = model(base, start=layer)
             correct = (logits.argmax(1) == y).double().cpu().numpy()
+            per_image[-1][i] = correct > 0
             loss = (
                 nn.functional.cross_entropy(logits.float(), y, reduction="none")
                 .double()
@@ -135,7 +157,7 @@ def evaluate_lesions(
         base = baseline[r["task"]]
         r["accuracy_unlesioned"] = base
         r["drop"] = (base - r["accuracy"]) / base if base > 0 else float("nan")
-    return rows
+    return rows, np.concatenate(per_image, axis=1), member[np.concatenate(labels)].T > 0
 
 
 def segregation(rows: list[dict], task_a: str, task_b: str, fraction: float) -> dict:
@@ -151,6 +173,11 @@ def segregation(rows: list[dict], task_a: str, task_b: str, fraction: float) -> 
         for r in rows
         if r["draw"] == 0 and np.isclose(r["fraction"], fraction)
     }
+    return dissociation(drop, task_a, task_b)
+
+
+def dissociation(drop: dict, task_a: str, task_b: str) -> dict:
+    """The segregation index and ratio from {(lesion, task): proportional drop}."""
     own_a, other_a = drop[(task_a, task_a)], drop[(task_b, task_a)]
     own_b, other_b = drop[(task_b, task_b)], drop[(task_a, task_b)]
 

@@ -37,6 +37,9 @@ PURPOSES = {
     "random_split": 16,  # the two mixed pseudo-tasks of the split control
     "relevance_images": 17,  # the training images a greedy step is scored on
     "random_lesion": 18,  # the random unit sets of the lesion control
+    # figures: statistics across seeds and test images
+    "segregation_bootstrap": 19,
+    "performance_match": 20,  # which predictions are removed to equalise baseline accuracy
 }
 
 

@@ -10,6 +10,7 @@ from funcspec.codedigest import code_digest
 from funcspec.datasets import root_fingerprint
 from funcspec.layers import lesionable
 from funcspec.prepare import source_files
+from funcspec.seeds import instances, split
 from funcspec.tasks import SPLIT
 
 # No `configfile:` directive: see funcspec.config.resolve for why the default is loaded here.
@@ -25,10 +26,21 @@ config.clear()
 config.update(_resolved)
 
 DATASETS = list(config["datasets"])
-NETWORKS = list(config["networks"])
-GENERATED = [name for name, ds in config["datasets"].items() if "generate" in ds]
-RANKED = config["relevance"]["networks"]
-SPLIT_RANKED = config["relevance"]["random_split"]["networks"]
+# A network with several seeds is trained, ranked and lesioned once per seed: its instances.
+NETWORKS = instances(config["networks"])
+RANKED = instances(config["networks"], config["relevance"]["networks"])
+SPLIT_RANKED = instances(config["networks"], config["relevance"]["random_split"]["networks"])
+DECODED = instances(config["networks"], config["decode"]["networks"])
+
+
+def drawn_as(dataset):
+    """The first dataset generated with the same settings: datasets that differ only in how
+    they are split (say, a smaller matched training set) share its images."""
+    settings = config["datasets"][dataset]["generate"]
+    return next(name for name, ds in config["datasets"].items() if ds.get("generate") == settings)
+
+
+GENERATED = sorted({drawn_as(name) for name, ds in config["datasets"].items() if "generate" in ds})
 
 
 wildcard_constraints:
@@ -57,7 +69,7 @@ def get_prepare_inputs(wildcards):
     spec = get_dataset(wildcards)
     inputs = {}
     if "generate" in spec:
-        inputs["raw"] = f"results/generate/{wildcards.dataset}"
+        inputs["raw"] = f"results/generate/{drawn_as(wildcards.dataset)}"
     elif not Path(spec["root"]).is_dir():
         raise WorkflowError(
             f"datasets.{wildcards.dataset}.root: {spec['root']} does not exist or is not a "
@@ -85,8 +97,12 @@ def prepared(datasets):
     return {name: f"results/prepare/{name}" for name in datasets}
 
 
+def network_of(instance):
+    return config["networks"][split(instance)[0]]
+
+
 def get_network_data(wildcards):
-    return prepared(config["networks"][wildcards.network]["tasks"])
+    return prepared(network_of(wildcards.network)["tasks"])
 
 
 def get_decode_data(wildcards):
@@ -105,16 +121,16 @@ def get_decode_args(wildcards):
     return as_data_args(get_decode_data(wildcards))
 
 
-def ranked_layers(network):
+def ranked_layers(instance):
     """The layers ranked and lesioned: config's list, or every conv and hidden FC layer."""
-    arch = config["archs"][config["networks"][network]["arch"]]
+    arch = config["archs"][network_of(instance)["arch"]]
     return config["relevance"]["layers"] or lesionable(arch)
 
 
-def ranked_tasks(network):
+def ranked_tasks(instance):
     """Each task of the network, plus the two random-split halves for the split control."""
-    tasks = list(config["networks"][network]["tasks"])
-    return tasks + (list(SPLIT) if network in SPLIT_RANKED else [])
+    tasks = list(network_of(instance)["tasks"])
+    return tasks + (list(SPLIT) if instance in SPLIT_RANKED else [])
 
 
 def get_layer_relevance(wildcards):
@@ -124,8 +140,13 @@ def get_layer_relevance(wildcards):
     ]
 
 
-def lesion_tables(network):
-    return [f"results/lesion/{network}/{layer}.csv" for layer in ranked_layers(network)]
+def lesion_tables(network, kind="csv"):
+    """Every seed's lesion tables (csv), or their per-image results (npz), layer by layer."""
+    return [
+        f"results/lesion/{name}/{layer}.{kind}"
+        for name in instances(config["networks"], [network])
+        for layer in ranked_layers(name)
+    ]
 
 
 def get_split_seed_arg(wildcards):

@@ -7,6 +7,8 @@ rule generate:
         directory("results/generate/{dataset}"),
     log:
         "logs/generate/{dataset}.log",
+    benchmark:
+        "logs/generate/{dataset}.tsv"
     wildcard_constraints:
         dataset="|".join(GENERATED) or "^$",
     conda:
@@ -26,6 +28,8 @@ rule prepare:
         directory("results/prepare/{dataset}"),
     log:
         "logs/prepare/{dataset}.log",
+    benchmark:
+        "logs/prepare/{dataset}.tsv"
     conda:
         "../../envs/funcspec.yaml"
     threads: 4
@@ -46,6 +50,8 @@ rule probe:
         "results/probe/probe.csv",
     log:
         "logs/probe/probe.log",
+    benchmark:
+        "logs/probe/probe.tsv"
     conda:
         "../../envs/funcspec.yaml"
     params:
@@ -69,6 +75,8 @@ rule contact_sheet:
         ),
     log:
         "logs/contact_sheet/contact_sheet.log",
+    benchmark:
+        "logs/contact_sheet/contact_sheet.tsv"
     conda:
         "../../envs/funcspec.yaml"
     params:

@@ -9,6 +9,8 @@ rule decode:
         "results/decode/{network}.csv",
     log:
         "logs/decode/{network}.log",
+    benchmark:
+        "logs/decode/{network}.tsv"
     conda:
         "../../envs/funcspec.yaml"
     threads: 2

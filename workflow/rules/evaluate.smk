@@ -10,6 +10,8 @@ rule evaluate:
         predictions="results/evaluate/{network}/predictions.csv",
     log:
         "logs/evaluate/{network}.log",
+    benchmark:
+        "logs/evaluate/{network}.tsv"
     conda:
         "../../envs/funcspec.yaml"
     threads: 2

@@ -5,19 +5,34 @@ FIG1_DECODED = [FIG1["face_net"], FIG1["object_net"]] + (
     [FIG1["untrained_net"]] if FIG1["untrained_net"] else []
 )
 FIG2 = config["figures"]["fig2"]
+FIG4 = config["figures"]["fig4"]
 FIGS1 = config["figures"]["figS1"]
+STATISTICS = config["figures"]["statistics"]
+
+
+def seeded(networks):
+    return instances(config["networks"], [n for n in networks if n])
+
+
+def statistics_args():
+    return (
+        f"--bootstrap {STATISTICS['bootstrap']} --level {STATISTICS['level']} "
+        f"--statistics-seed {STATISTICS['seed']}"
+    )
 
 
 rule fig1:
     input:
-        accuracy=expand(rules.evaluate.output.accuracy, network=FIG1_NETWORKS),
-        decode=expand(rules.decode.output, network=FIG1_DECODED),
+        accuracy=expand(rules.evaluate.output.accuracy, network=seeded(FIG1_NETWORKS)),
+        decode=expand(rules.decode.output, network=seeded(FIG1_DECODED)),
     output:
         pdf="results/figures/fig1.pdf",
         png=report("results/figures/fig1.png", category="Figures", caption="../report/fig1.rst"),
         csv="results/figures/fig1.csv",
     log:
         "logs/fig1/fig1.log",
+    benchmark:
+        "logs/fig1/fig1.tsv"
     conda:
         "../../envs/funcspec.yaml"
     params:
@@ -35,13 +50,17 @@ rule fig1:
 
 rule fig2:
     input:
-        lesion_tables(FIG2["network"]),
+        tables=lesion_tables(FIG2["network"]),
+        images=lesion_tables(FIG2["network"], "npz")
+        + (lesion_tables(FIG2["untrained_net"], "npz") if FIG2["untrained_net"] else []),
     output:
         pdf="results/figures/fig2.pdf",
         png=report("results/figures/fig2.png", category="Figures", caption="../report/fig2.rst"),
         csv="results/figures/fig2.csv",
     log:
         "logs/fig2/fig2.log",
+    benchmark:
+        "logs/fig2/fig2.tsv"
     conda:
         "../../envs/funcspec.yaml"
     params:
@@ -51,10 +70,13 @@ rule fig2:
         face_task=FIG2["face_task"],
         object_task=FIG2["object_task"],
         fraction=FIG2["fraction"],
+        untrained=f"--untrained {FIG2['untrained_net']}" if FIG2["untrained_net"] else "",
+        statistics=statistics_args(),
     shell:
-        "funcspec fig2 --lesion {input} --network {params.network:q} "
-        "--face-task {params.face_task:q} --object-task {params.object_task:q} "
-        "--fraction {params.fraction} --out-prefix {params.prefix} 2> {log}"
+        "funcspec fig2 --lesion {input.tables} --images {input.images} "
+        "--network {params.network:q} --face-task {params.face_task:q} "
+        "--object-task {params.object_task:q} --fraction {params.fraction} "
+        "{params.untrained} {params.statistics} --out-prefix {params.prefix} 2> {log}"
 
 
 rule figS1:
@@ -67,6 +89,8 @@ rule figS1:
         csv="results/figures/figS1.csv",
     log:
         "logs/figS1/figS1.log",
+    benchmark:
+        "logs/figS1/figS1.tsv"
     conda:
         "../../envs/funcspec.yaml"
     params:
@@ -80,4 +104,68 @@ rule figS1:
         "funcspec figS1 --lesion {input.network} --controls {input.controls} "
         "--network {params.network:q} --face-task {params.face_task:q} "
         "--object-task {params.object_task:q} --fraction {params.fraction} "
+        "--out-prefix {params.prefix} 2> {log}"
+
+
+rule fig4:
+    input:
+        [path for net in FIG4["networks"] for path in lesion_tables(net, "npz")]
+        + [
+            path
+            for net in (FIG4["untrained_net"], FIG4["split_net"])
+            if net
+            for path in lesion_tables(net, "npz")
+        ],
+    output:
+        pdf="results/figures/fig4.pdf",
+        png=report("results/figures/fig4.png", category="Figures", caption="../report/fig4.rst"),
+        csv="results/figures/fig4.csv",
+    log:
+        "logs/fig4/fig4.log",
+    benchmark:
+        "logs/fig4/fig4.tsv"
+    conda:
+        "../../envs/funcspec.yaml"
+    params:
+        code=code_digest("fig4"),
+        prefix=figure_prefix,
+        networks=FIG4["networks"],
+        object_tasks=FIG4["object_tasks"],
+        fraction=FIG4["fraction"],
+        untrained=f"--untrained {FIG4['untrained_net']}" if FIG4["untrained_net"] else "",
+        split=f"--split-net {FIG4['split_net']}" if FIG4["split_net"] else "",
+        statistics=statistics_args(),
+    shell:
+        "funcspec fig4 --images {input} --networks {params.networks:q} "
+        "--object-tasks {params.object_tasks:q} --fraction {params.fraction} "
+        "{params.untrained} {params.split} {params.statistics} --out-prefix {params.prefix} "
+        "2> {log}"
+
+
+rule figS2:
+    input:
+        lesion_tables(FIG2["network"], "npz"),
+    output:
+        pdf="results/figures/figS2.pdf",
+        png=report("results/figures/figS2.png", category="Figures", caption="../report/figS2.rst"),
+        csv="results/figures/figS2.csv",
+    log:
+        "logs/figS2/figS2.log",
+    benchmark:
+        "logs/figS2/figS2.tsv"
+    conda:
+        "../../envs/funcspec.yaml"
+    params:
+        code=code_digest("figS2"),
+        prefix=figure_prefix,
+        network=FIG2["network"],
+        face_task=FIG2["face_task"],
+        object_task=FIG2["object_task"],
+        fraction=FIG2["fraction"],
+        draws=config["figures"]["figS2"]["draws"],
+        seed=STATISTICS["seed"],
+    shell:
+        "funcspec figS2 --images {input} --network {params.network:q} "
+        "--face-task {params.face_task:q} --object-task {params.object_task:q} "
+        "--fraction {params.fraction} --draws {params.draws} --seed {params.seed} "
         "--out-prefix {params.prefix} 2> {log}"

@@ -8,9 +8,12 @@ rule lesion:
         model=rules.train.output.model,
         relevance=get_layer_relevance,
     output:
-        "results/lesion/{network}/{layer}.csv",
+        table="results/lesion/{network}/{layer}.csv",
+        images="results/lesion/{network}/{layer}.npz",
     log:
         "logs/lesion/{network}/{layer}.log",
+    benchmark:
+        "logs/lesion/{network}/{layer}.tsv"
     conda:
         "../../envs/funcspec.yaml"
     threads: 1
@@ -28,4 +31,4 @@ rule lesion:
         "funcspec lesion --model {input.model} --data {params.data} --layer {wildcards.layer} "
         "--relevance {input.relevance} {params.split_seed} --fractions {params.fractions} "
         "--random-draws {params.draws} --batch-size {params.batch_size} --seed {params.seed} "
-        "--threads {threads} --out {output} 2> {log}"
+        "--threads {threads} --out {output.table} --images {output.images} 2> {log}"

@@ -4,14 +4,18 @@
 rule metrics:
     input:
         accuracy=expand(rules.evaluate.output.accuracy, network=NETWORKS),
-        decode=expand(rules.decode.output, network=config["decode"]["networks"]),
-        lesion=[path for network in RANKED for path in lesion_tables(network)],
+        decode=expand(rules.decode.output, network=DECODED),
+        lesion=[
+            path for network in config["relevance"]["networks"] for path in lesion_tables(network)
+        ],
         histories=expand(rules.train.output.history, network=NETWORKS),
     output:
         headline="results/metrics/headline.json",
         training=expand("results/metrics/training/{network}.csv", network=NETWORKS),
     log:
         "logs/metrics/metrics.log",
+    benchmark:
+        "logs/metrics/metrics.tsv"
     conda:
         "../../envs/funcspec.yaml"
     params:

@@ -11,6 +11,8 @@ rule relevance:
         "results/relevance/{network}/{task}/{layer}.json",
     log:
         "logs/relevance/{network}/{task}/{layer}.log",
+    benchmark:
+        "logs/relevance/{network}/{task}/{layer}.tsv"
     conda:
         "../../envs/funcspec.yaml"
     threads: 1

@@ -9,6 +9,8 @@ rule train:
         history="results/train/{network}/history.csv",
     log:
         "logs/train/{network}.log",
+    benchmark:
+        "logs/train/{network}.tsv"
     conda:
         "../../envs/funcspec.yaml"
     threads: 2
@@ -34,6 +36,8 @@ rule history:
         ),
     log:
         "logs/history/{network}.log",
+    benchmark:
+        "logs/history/{network}.tsv"
     conda:
         "../../envs/funcspec.yaml"
     params:

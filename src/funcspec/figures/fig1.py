@@ -2,13 +2,15 @@
 object and dual nets.
 
 Every number drawn is also written to fig1.csv as a tidy row (panel, network, task, value,
-err_low, err_high, chance), where err_low and err_high are the ends of the error bar: mean -+ SEM
-for panel B, the bootstrapped 95% CI for panel C.
+err_low, err_high, n_seeds, chance), where value is the mean over the network's seeds and
+err_low and err_high are the ends of the error bar: with one seed, mean -+ SEM over folds for
+panel B and the bootstrapped 95% CI for panel C; with several, min..max over seeds.
 """
 
 from __future__ import annotations
 
 import csv
+from collections import defaultdict
 from pathlib import Path
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -18,8 +20,9 @@ from funcspec.figures.save import save_figure
 from funcspec.figures.style import colour, label
 
 from ..errors import FuncspecError
+from ..seeds import split
 
-COLUMNS = ["panel", "network", "task", "value", "err_low", "err_high", "chance"]
+COLUMNS = ["panel", "network", "task", "value", "err_low", "err_high", "n_seeds", "chance"]
 ACCURACY_COLUMNS = ["network", "task", "accuracy", "ci_low", "ci_high", "chance"]
 DECODE_COLUMNS = ["network", "task", "accuracy", "sem", "chance"]
 
@@ -59,55 +62,67 @@ def _read(paths, required) -> list[dict]:
     return rows
 
 
-def _index(rows) -> dict:
-    """Rows keyed by (network, task); a repeated key means two tables disagree on what to draw."""
-    by_key = {}
+def _index(rows, low, high) -> dict:
+    """{(network, task): (value, err_low, err_high, n_seeds)}, the seeds of a network pooled:
+    one seed keeps its own error bar (`low`, `high` of its row), several give their mean and
+    min..max. A repeated (instance, task) means two tables disagree on what to draw."""
+    seen, by_key = set(), defaultdict(list)
     for row in rows:
-        key = (row["network"], row["task"])
-        if key in by_key:
-            raise FuncspecError(f"more than one row for network {key[0]!r} on {key[1]!r}")
-        by_key[key] = row
-    return by_key
+        if (row["network"], row["task"]) in seen:
+            raise FuncspecError(
+                f"more than one row for network {row['network']!r} on {row['task']!r}"
+            )
+        seen.add((row["network"], row["task"]))
+        by_key[(split(row["network"])[0], row["task"])].append(row)
+    pooled = {}
+    for key, group in by_key.items():
+        values = [float(r["accuracy"]) for r in group]
+        if len(group) == 1:
+            err = (low(group[0]), high(group[0]))
+        else:
+            err = (min(values), max(values))
+        pooled[key] = (sum(values) / len(values), *err, len(group), group[0]["chance"])
+    return pooled
+
+
+def _panel(panel, rows, tasks, networks, low, high) -> list[dict]:
+    by_key = _index(rows, low, high)
+    tidy = [
+        _tidy(panel, network, task, *by_key[(network, task)])
+        for task in tasks
+        for network in dict.fromkeys(networks)
+        if (network, task) in by_key
+    ]
+    if not tidy:
+        raise FuncspecError(f"no rows for networks {list(networks)} on {list(tasks)}")
+    return tidy
 
 
 def _panel_b(rows, tasks, networks, baseline) -> list[dict]:
-    by_key = _index(rows)
-    tidy = []
-    for task in tasks:
-        for network in dict.fromkeys((*networks, baseline) if baseline else networks):
-            row = by_key.get((network, task))
-            if row is not None:
-                value, sem = float(row["accuracy"]), float(row["sem"])
-                tidy.append(
-                    _tidy("B", network, task, value, value - sem, value + sem, row["chance"])
-                )
-    if not tidy:
-        raise FuncspecError(f"no decoding rows for networks {list(networks)} on {list(tasks)}")
-    return tidy
+    """Decoding: mean -+ SEM over folds (one seed) or min..max over seeds."""
+    networks = (*networks, baseline) if baseline else networks
+
+    def sem(r):
+        return float(r["sem"])
+
+    return _panel(
+        "B",
+        rows,
+        tasks,
+        networks,
+        lambda r: float(r["accuracy"]) - sem(r),
+        lambda r: float(r["accuracy"]) + sem(r),
+    )
 
 
 def _panel_c(rows, tasks, networks) -> list[dict]:
-    by_key = _index(rows)
-    tidy = [
-        _tidy(
-            "C",
-            network,
-            task,
-            float(row["accuracy"]),
-            float(row["ci_low"]),
-            float(row["ci_high"]),
-            row["chance"],
-        )
-        for task in tasks
-        for network in networks
-        if (row := by_key.get((network, task))) is not None
-    ]
-    if not tidy:
-        raise FuncspecError(f"no accuracy rows for networks {list(networks)} on {list(tasks)}")
-    return tidy
+    """Top-1 accuracy: bootstrapped 95% CI (one seed) or min..max over seeds."""
+    return _panel(
+        "C", rows, tasks, networks, lambda r: float(r["ci_low"]), lambda r: float(r["ci_high"])
+    )
 
 
-def _tidy(panel, network, task, value, err_low, err_high, chance) -> dict:
+def _tidy(panel, network, task, value, err_low, err_high, n_seeds, chance) -> dict:
     return {
         "panel": panel,
         "network": network,
@@ -115,6 +130,7 @@ def _tidy(panel, network, task, value, err_low, err_high, chance) -> dict:
         "value": value,
         "err_low": err_low,
         "err_high": err_high,
+        "n_seeds": n_seeds,
         "chance": float(chance),
     }
 

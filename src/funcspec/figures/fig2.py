@@ -1,9 +1,10 @@
 """Fig. 2: lesions of face- and object-ranked filters in the dual net, layer by layer.
 
 Panel A: proportional drop of each task after lesioning the top face filters; B: after the top
-object filters; both with the random-lesion control (mean over draws, error bar = min..max).
-Panel C: segregation index against depth, with the random class split as its baseline.
-Every number drawn is a row of fig2.csv.
+object filters; both with the random-lesion control (mean over seeds and draws, error bar =
+min..max). Panel C: segregation index against depth (mean over seeds, bootstrap interval over
+seeds and test images), with the random class split and the untrained network as baselines; a
+star marks the layers whose index is above both. Every number drawn is a row of fig2.csv.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..layers import depth_order
-from ..lesion import has_lesion, read_tables, segregation
+from ..lesion import read_tables
+from ..seeds import split
 from ..tasks import SPLIT
 from .save import save_figure
+from .segregation import STATISTICS_COLUMNS, by_network, index_rows, test_against
 from .style import colour, draw_line, label
 
-# baseline: "random split" for the rows of a network's random class split, else empty.
+# baseline: "random split" or "untrained" for the rows of a baseline, else empty.
 COLUMNS = [
     "panel",
     "network",
@@ -30,14 +33,15 @@ COLUMNS = [
     "value",
     "err_low",
     "err_high",
+    *STATISTICS_COLUMNS,
 ]
-RANDOM_SPLIT = "random split"
 
 
-def _drops(rows, lesion, task, fraction):
+def _drops(seeds, layer, lesion, task, fraction):
     return [
         r["drop"]
-        for r in rows
+        for layers in seeds
+        for r in layers[layer]
         if r["lesion"] == lesion and r["task"] == task and np.isclose(r["fraction"], fraction)
     ]
 
@@ -58,11 +62,16 @@ def _row(panel, network, layer, depth, lesion, task, values, baseline=""):
     }
 
 
-def lesion_rows(network, layers: dict, tasks, fraction) -> list[dict]:
-    """Drops of each task after each ranked lesion and after random lesions, per layer."""
+def seeds_of(tables: dict, network: str) -> list[dict]:
+    """Each seed's {layer: rows} of a network, from lesion tables keyed by instance."""
+    return [layers for name, layers in tables.items() if split(name)[0] == network]
+
+
+def lesion_rows(network, seeds: list[dict], tasks, fraction) -> list[dict]:
+    """Drops of each task after each ranked lesion and after random lesions, per layer, over
+    the network's seeds (a list of {layer: rows})."""
     rows = []
-    for depth, layer in enumerate(depth_order(layers), 1):
-        table = layers[layer]
+    for depth, layer in enumerate(depth_order(seeds[0]), 1):
         for panel, lesion in zip("AB", tasks):
             for task in tasks:
                 rows.append(
@@ -73,40 +82,71 @@ def lesion_rows(network, layers: dict, tasks, fraction) -> list[dict]:
                         depth,
                         lesion,
                         task,
-                        _drops(table, lesion, task, fraction),
+                        _drops(seeds, layer, lesion, task, fraction),
                     )
                 )
-                random = _drops(table, "random", task, fraction)
+                random = _drops(seeds, layer, "random", task, fraction)
                 if random:
                     rows.append(_row(panel, network, layer, depth, "random", task, random))
     return rows
 
 
-def segregation_rows(panel, network, layers: dict, tasks, fraction) -> list[dict]:
-    """Segregation index and ratio per layer for a pair of tasks, and for the network's random
-    class split when it was ranked (its baseline)."""
-    pairs = [(tasks, "")] + ([(SPLIT, RANDOM_SPLIT)] if has_lesion(layers, SPLIT[0]) else [])
-    rows = []
-    for pair, baseline in pairs:
-        for depth, layer in enumerate(depth_order(layers), 1):
-            s = segregation(layers[layer], *pair, fraction)
-            for task, key in (("segregation_index", "index"), ("segregation_ratio", "ratio")):
-                rows.append(
-                    _row(panel, network, layer, depth, "+".join(pair), task, [s[key]], baseline)
-                )
+def baseline_rows(panel, images: dict, network, tasks, fraction, statistics, untrained=None):
+    """The index of `network` on `tasks` by depth, its random class split's and the untrained
+    network's as baselines, each layer tested against both."""
+    rows, samples = index_rows(panel, network, images[network], tasks, fraction, statistics)
+    baselines = {}
+    if all(
+        group in images[network][layer][0]["groups"] for layer in images[network] for group in SPLIT
+    ):
+        extra, baselines["random split"] = index_rows(
+            panel, network, images[network], SPLIT, fraction, statistics, "random split"
+        )
+        rows += extra
+    if untrained is not None:
+        extra, baselines["untrained"] = index_rows(
+            panel, untrained, images[untrained], tasks, fraction, statistics, "untrained"
+        )
+        rows += extra
+    test_against([r for r in rows if not r["baseline"]], samples, baselines, statistics["level"])
     return rows
 
 
 def fig2(
-    lesion_csvs, out_prefix, network="dual", face_task="faces", object_task="objects", fraction=0.2
+    lesion_csvs,
+    images_npz,
+    out_prefix,
+    network="dual",
+    face_task="faces",
+    object_task="objects",
+    fraction=0.2,
+    statistics=None,
+    untrained=None,
 ) -> list[dict]:
-    """Draw Fig. 2 from the network's lesion tables, write out_prefix.{pdf,png,csv}."""
-    layers = read_tables(lesion_csvs)[network]
+    """Draw Fig. 2 from the network's lesion tables (every seed) and the per-image results of
+    its lesions and the untrained network's; write out_prefix.{pdf,png,csv}."""
+    statistics = statistics or {"bootstrap": 1000, "level": 0.95, "seed": 0}
     tasks = (face_task, object_task)
-    rows = lesion_rows(network, layers, tasks, fraction)
-    rows += segregation_rows("C", network, layers, tasks, fraction)
+    rows = lesion_rows(network, seeds_of(read_tables(lesion_csvs), network), tasks, fraction)
+    rows += baseline_rows(
+        "C", by_network(images_npz), network, tasks, fraction, statistics, untrained
+    )
     save_figure(lambda: _draw_fig2(rows, network, tasks), rows, COLUMNS, out_prefix)
     return rows
+
+
+def draw_index(ax, rows, name, color):
+    """A network's index by depth, its baselines dotted, stars on layers above all of them."""
+    own = [r for r in rows if r["network"] == name and not r["baseline"]]
+    draw_line(ax, own, label(name), color)
+    for r in own:
+        if r.get("above_baselines"):
+            ax.plot(r["depth"], r["err_high"] + 0.03, "*", color=color, ms=5)
+    for baseline in sorted({r["baseline"] for r in rows if r["baseline"]}):
+        line = [r for r in rows if r["baseline"] == baseline]
+        if line:
+            text = f"{baseline} ({label(line[0]['network'])})"
+            draw_line(ax, line, text, "0.5" if baseline == "random split" else "0.75", ":")
 
 
 def _draw_fig2(rows, network, tasks) -> Figure:
@@ -138,20 +178,7 @@ def _draw_fig2(rows, network, tasks) -> Figure:
         ax.axhline(0, color="0.7", lw=0.5)
         ax.legend()
     ax = axes[2]
-    for baseline in sorted({r["baseline"] for r in rows if r["panel"] == "C"}):
-        draw_line(
-            ax,
-            [
-                r
-                for r in rows
-                if r["panel"] == "C"
-                and r["baseline"] == baseline
-                and r["task"] == "segregation_index"
-            ],
-            f"{network} ({baseline})" if baseline else network,
-            "0.5" if baseline else colour(network),
-            ":" if baseline else "-",
-        )
+    draw_index(ax, [r for r in rows if r["panel"] == "C"], network, colour(network))
     ax.set_title("C  Segregation index by depth")
     ax.set_ylabel("segregation index")
     ax.axhline(0, color="0.7", lw=0.5)

@@ -8,10 +8,28 @@ from __future__ import annotations
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ..lesion import ranked_tasks, read_tables
-from .fig2 import COLUMNS, lesion_rows, segregation_rows
+from ..layers import depth_order
+from ..lesion import has_lesion, ranked_tasks, read_tables, segregation
+from ..seeds import split
+from ..tasks import SPLIT
+from .fig2 import COLUMNS, _row, lesion_rows
 from .save import save_figure
 from .style import colour, draw_line, label
+
+
+def segregation_rows(panel, network, layers: dict, tasks, fraction) -> list[dict]:
+    """Segregation index and ratio per layer for a pair of tasks, and for the network's random
+    class split when it was ranked (its baseline)."""
+    pairs = [(tasks, "")] + ([(SPLIT, "random split")] if has_lesion(layers, SPLIT[0]) else [])
+    rows = []
+    for pair, baseline in pairs:
+        for depth, layer in enumerate(depth_order(layers), 1):
+            s = segregation(layers[layer], *pair, fraction)
+            for task, key in (("segregation_index", "index"), ("segregation_ratio", "ratio")):
+                rows.append(
+                    _row(panel, network, layer, depth, "+".join(pair), task, [s[key]], baseline)
+                )
+    return rows
 
 
 def figS1(
@@ -23,17 +41,17 @@ def figS1(
     object_task="objects",
     fraction=0.2,
 ) -> list[dict]:
-    """Draw Fig. S1 from the main network's and the controls' lesion tables."""
-    tables = read_tables(list(lesion_csvs) + list(control_csvs))
-    rows = segregation_rows("A", network, tables[network], (face_task, object_task), fraction)
-    for name, layers in tables.items():
+    """Draw Fig. S1 from the main network's and the controls' lesion tables, one line per
+    network instance (seed)."""
+    rows = []
+    for name, layers in read_tables(list(lesion_csvs) + list(control_csvs)).items():
         ranked = ranked_tasks(layers)
-        if name == network:
-            continue
-        if len(ranked) == 2:  # another multi-task net, e.g. the greyscale dual net
+        if split(name)[0] == network:
+            rows += segregation_rows("A", name, layers, (face_task, object_task), fraction)
+        elif len(ranked) == 2:  # another multi-task net, e.g. the greyscale dual net
             rows += segregation_rows("A", name, layers, ranked, fraction)
         else:  # a single-task net, lesioned with its own ranking
-            rows += [r | {"panel": "B"} for r in lesion_rows(name, layers, ranked[:1], fraction)]
+            rows += [r | {"panel": "B"} for r in lesion_rows(name, [layers], ranked[:1], fraction)]
     save_figure(lambda: _draw(rows), rows, COLUMNS, out_prefix)
     return rows
 

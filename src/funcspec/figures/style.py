@@ -13,6 +13,11 @@ PALETTE = {
     "untrained": "#7f7f7f",
     "food": "#e08214",
     "car": "#1b7837",
+    "face_object": "#d7301f",
+    "food_object": "#e08214",
+    "car_object": "#1b7837",
+    "face_object_food": "#d7301f",
+    "face_object_cars": "#fc8d59",
 }
 
 LABELS = {
@@ -22,6 +27,9 @@ LABELS = {
     "untrained": "Untrained",
     "food": "Food net",
     "car": "Car net",
+    "face_object": "Face+object",
+    "food_object": "Food+object",
+    "car_object": "Car+object",
 }
 
 _RC = {

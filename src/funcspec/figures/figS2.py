@@ -1,0 +1,123 @@
+"""Fig. S2, lesion effects at matched task performance. The face task of a small net is learned
+less well than the object task, and a weakly learned task may fall further under any lesion.
+The authors' remedy: remove unlesioned predictions at random (correct ones from the better task)
+until both tasks start from the same accuracy, then measure every lesion on the images kept.
+Panels A and B: each task's drop after the object and the face lesion, unmatched (dotted) and
+matched (solid); C: the segregation index both ways. Means over seeds (and, matched, over
+`draws` random removals), error bars min..max over seeds. Every number drawn is a row of
+figS2.csv.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from .. import streams
+from ..layers import depth_order
+from ..lesion import dissociation
+from ..stats import drops, matched_picks, task_images
+from .save import save_figure
+from .segregation import by_network
+from .style import colour
+
+COLUMNS = [
+    "panel",
+    "network",
+    "matching",
+    "layer",
+    "depth",
+    "lesion",
+    "task",
+    "value",
+    "err_low",
+    "err_high",
+    "n_seeds",
+]
+
+
+def _unlesioned(images, picks) -> float:
+    return images["correct"][np.flatnonzero(images["lesion"] == "none")[0], picks].mean()
+
+
+def matched_drops(images: dict, tasks, fraction: float, draws: int, seed: int) -> dict:
+    """{(lesion, task): drop} averaged over `draws` random removals that equalise the two
+    tasks' unlesioned accuracy at the lower of the two."""
+    full = {t: task_images(images, t) for t in tasks}
+    target = min(_unlesioned(images, pool) for pool in full.values())
+    total = {}
+    for draw in range(draws):
+        rng = streams.rng("performance_match", seed, images["network"], images["layer"], draw)
+        picks = {t: matched_picks(images, t, target, rng) for t in tasks}
+        for key, value in drops(images, tasks, fraction, picks).items():
+            total[key] = total.get(key, 0.0) + value / draws
+    return total
+
+
+def figS2(images_npz, out_prefix, network, face_task, object_task, fraction, draws, seed=0):
+    """Draw Fig. S2 from the per-image lesion results of every seed of `network`."""
+    layers = by_network(images_npz)[network]
+    tasks = (face_task, object_task)
+    rows = []
+    for depth, layer in enumerate(depth_order(layers), 1):
+        for matching in ("none", "matched"):
+            per_seed = []
+            for images in layers[layer]:
+                if matching == "none":
+                    picks = {t: task_images(images, t) for t in tasks}
+                    per_seed.append(drops(images, tasks, fraction, picks))
+                else:
+                    per_seed.append(matched_drops(images, tasks, fraction, draws, seed))
+            cells = [(panel, lesion, task) for panel, lesion in zip("BA", tasks) for task in tasks]
+            values = {cell: [d[cell[1:]] for d in per_seed] for cell in cells}
+            values[("C", "+".join(tasks), "segregation_index")] = [
+                dissociation(d, *tasks)["index"] for d in per_seed
+            ]
+            for (panel, lesion, task), v in values.items():
+                rows.append(
+                    {
+                        "panel": panel,
+                        "network": network,
+                        "matching": matching,
+                        "layer": layer,
+                        "depth": depth,
+                        "lesion": lesion,
+                        "task": task,
+                        "value": float(np.mean(v)),
+                        "err_low": float(np.min(v)),
+                        "err_high": float(np.max(v)),
+                        "n_seeds": len(v),
+                    }
+                )
+    save_figure(lambda: _draw(rows, tasks), rows, COLUMNS, out_prefix)
+    return rows
+
+
+def _draw(rows, tasks) -> Figure:
+    from .style import draw_line
+
+    fig = Figure(figsize=(10, 3.2))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, 3)
+    task_colour = {tasks[0]: colour("face"), tasks[1]: colour("object")}
+    for ax, panel, lesion in zip(axes, "AB", tasks[::-1]):
+        for task in tasks:
+            for matching, style in (("none", ":"), ("matched", "-")):
+                line = [
+                    r
+                    for r in rows
+                    if r["panel"] == panel and r["task"] == task and r["matching"] == matching
+                ]
+                draw_line(ax, line, f"{task} test ({matching})", task_colour[task], style)
+        ax.set_title(f"{panel}  Lesion of top {lesion} filters")
+        ax.set_ylabel("proportional drop in top-1 accuracy")
+        ax.legend()
+    for matching, style in (("none", ":"), ("matched", "-")):
+        line = [r for r in rows if r["panel"] == "C" and r["matching"] == matching]
+        draw_line(axes[2], line, f"performance {matching}", "0.2", style)
+    axes[2].set_title("C  Segregation index")
+    axes[2].axhline(0, color="0.7", lw=0.5)
+    axes[2].legend()
+    fig.tight_layout()
+    return fig

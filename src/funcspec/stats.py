@@ -1,0 +1,95 @@
+"""Statistics on the segregation index from each test image's result under each lesion (the
+lesion step's .npz files): a bootstrap over seeds and test images, a test against a baseline,
+and performance matching (the authors' equalising of baseline accuracy between tasks)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .lesion import dissociation
+
+
+def load_images(path) -> dict:
+    """One lesion job's per-image results: correct[lesion, image], member[group, image] and
+    each lesion's name, draw and fraction."""
+    with np.load(path, allow_pickle=False) as saved:
+        images = {key: saved[key] for key in saved.files}
+    images["network"], images["layer"] = str(images["network"]), str(images["layer"])
+    images["groups"] = [str(g) for g in images["groups"]]
+    return images
+
+
+def task_images(images: dict, task: str) -> np.ndarray:
+    """Indices of the task's test images."""
+    return np.flatnonzero(images["member"][images["groups"].index(task)])
+
+
+def drops(images: dict, tasks, fraction: float, picks: dict) -> dict:
+    """{(lesion, task): proportional drop} at `fraction` (first draw), each task measured on the
+    images `picks[task]` (indices, repeats allowed: a bootstrap sample)."""
+    names, fractions = images["lesion"], images["fraction"]
+    at = (images["draw"] == 0) & (np.isclose(fractions, fraction) | (names == "none"))
+    out = {}
+    for task in tasks:
+        accuracy = images["correct"][:, picks[task]].mean(axis=1)
+        base = accuracy[np.flatnonzero(names == "none")[0]]
+        for i in np.flatnonzero(at & (names != "none")):
+            out[(str(names[i]), task)] = (base - accuracy[i]) / base if base > 0 else np.nan
+    return out
+
+
+def segregation_index(images: dict, task_a: str, task_b: str, fraction: float, picks=None):
+    """The segregation index of lesion.segregation, on all test images or on `picks`."""
+    if picks is None:
+        picks = {task: task_images(images, task) for task in (task_a, task_b)}
+    return dissociation(drops(images, (task_a, task_b), fraction, picks), task_a, task_b)["index"]
+
+
+def bootstrap(seeds: list[dict], task_a: str, task_b: str, fraction: float, samples: int, rng):
+    """Bootstrap distribution of the seed-mean segregation index: each sample draws seeds with
+    replacement, then each drawn seed's test images with replacement within each task."""
+    pools = [{t: task_images(images, t) for t in (task_a, task_b)} for images in seeds]
+    out = np.empty(samples)
+    for b in range(samples):
+        values = []
+        for s in rng.integers(len(seeds), size=len(seeds)):
+            picks = {t: rng.choice(pool, size=len(pool)) for t, pool in pools[s].items()}
+            values.append(segregation_index(seeds[s], task_a, task_b, fraction, picks))
+        out[b] = np.mean(values)
+    return out
+
+
+def interval(samples: np.ndarray, level: float) -> tuple[float, float]:
+    """The percentile interval holding `level` of the bootstrap samples."""
+    tail = (1 - level) / 2 * 100
+    if not np.isfinite(samples).any():
+        return float("nan"), float("nan")
+    # A resample in which a task starts at zero accuracy has no drop: it is left out.
+    low, high = np.nanpercentile(samples, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def p_above(samples: np.ndarray, baseline: np.ndarray) -> float:
+    """One-sided bootstrap p-value that the index is not above the baseline: the fraction of
+    paired samples in which it is not (with a floor of one sample, never exactly 0)."""
+    n = min(len(samples), len(baseline))
+    pairs = np.isfinite(samples[:n]) & np.isfinite(baseline[:n])
+    if not pairs.any():
+        return float("nan")
+    return float(max(np.sum(samples[:n][pairs] <= baseline[:n][pairs]), 1) / pairs.sum())
+
+
+def matched_picks(images: dict, task: str, target: float, rng) -> np.ndarray:
+    """The task's test images with unlesioned predictions removed at random until its accuracy
+    equals `target`: correct ones if it is above, wrong ones if below (authors' get_match_samples).
+    The same images then measure every lesion."""
+    pool = task_images(images, task)
+    correct = images["correct"][np.flatnonzero(images["lesion"] == "none")[0], pool]
+    n, hits = len(pool), int(correct.sum())
+    if hits > target * n:  # remove k correct: (hits - k) / (n - k) = target
+        k = int(round((hits - target * n) / (1 - target))) if target < 1 else 0
+        drop = rng.choice(pool[correct], size=min(k, hits), replace=False)
+    else:  # remove k wrong: hits / (n - k) = target
+        k = int(round(n - hits / target)) if target > 0 else 0
+        drop = rng.choice(pool[~correct], size=min(k, n - hits), replace=False)
+    return np.setdiff1d(pool, drop)
