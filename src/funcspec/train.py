@@ -28,7 +28,7 @@ from .errors import FuncspecError
 from .shards import read_manifest, sha256_file
 from .versions import software
 
-HISTORY_COLUMNS = ["epoch", "task", "split", "loss", "accuracy", "lr"]
+HISTORY_COLUMNS = ["epoch", "task", "split", "images", "loss", "accuracy", "lr"]
 
 
 def pick_device() -> torch.device:
@@ -251,6 +251,7 @@ def train(
                         "epoch": epoch + 1,
                         "task": task.task,
                         "split": split,
+                        "images": int(s[t, 2]),
                         "loss": float(s[t, 0] / max(1, s[t, 2])),
                         "accuracy": float(s[t, 1] / max(1, s[t, 2])),
                         "lr": lr,
