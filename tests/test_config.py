@@ -155,6 +155,68 @@ def test_deep_merge_keeps_untouched_keys():
             "duel",
             r"figures\.fig1\.dual_net: 'duel' is not a network",
         ),
+        (["networks", "dual", "seeds"], [], r"networks\.dual\.seeds: \[\] should be non-empty"),
+        (
+            ["networks", "dual", "seeds"],
+            [1, 2, 1],
+            r"networks\.dual\.seeds: \[1, 2, 1\] has non-unique elements",
+        ),
+        (
+            ["networks", "food_object", "tasks"],
+            ["food", "objects_nofood"],
+            r"networks\.food_object\.tasks: 'objects_nofood' is not a dataset",
+        ),
+        (
+            ["datasets", "faces_matched", "train_per_class"],
+            65,
+            r"datasets\.faces_matched\.train_per_class: 65 train \+ 10 test images per class is "
+            r"more than the 70 that generate\.images_per_class makes",
+        ),
+        (
+            ["datasets", "food", "classes"],
+            {"count": 55},
+            r"datasets\.food\.classes\.count: 55 classes \+ 10 held out is more than the 60",
+        ),
+        (
+            ["datasets", "faces_matched", "train_per_class"],
+            40,
+            r"figures\.fig4\.networks: network face_object's tasks are not matched in size "
+            r"\(faces_matched: 4000 training images, objects_matched: 3000 training images\)",
+        ),
+        (
+            ["relevance", "networks"],
+            ["dual", "untrained", "face", "object", "dual_grey", "face_object", "food_object"],
+            r"figures\.fig4\.networks: network 'car_object' is not ranked; add it to "
+            r"relevance\.networks",
+        ),
+        (
+            ["relevance", "networks"],
+            ["dual", "face", "object", "dual_grey", "face_object", "food_object", "car_object"],
+            r"figures\.fig2\.untrained_net: network 'untrained' is not ranked",
+        ),
+        (
+            ["figures", "fig2", "untrained_net"],
+            "food_object",
+            r"figures\.fig2\.untrained_net: network food_object has tasks food, objects_matched; "
+            r"the baseline needs faces and objects",
+        ),
+        (
+            ["figures", "fig4", "untrained_net"],
+            "face",
+            r"figures\.fig4\.untrained_net: network face has tasks faces; the baseline needs two",
+        ),
+        (
+            ["figures", "fig4", "split_net"],
+            "face",
+            r"figures\.fig4\.split_net: 'face' has no random split; add it to "
+            r"relevance\.random_split\.networks",
+        ),
+        (
+            ["figures", "fig4", "object_tasks"],
+            ["objects"],
+            r"figures\.fig4\.networks: network face_object \(faces_matched, objects_matched\) "
+            r"must have two tasks, one of them in figures\.fig4\.object_tasks",
+        ),
     ],
 )
 def test_network_mistakes_name_the_key_path(default, path, value, expected):
@@ -166,7 +228,7 @@ def test_network_training_overrides_merge_over_the_defaults(default):
     from funcspec.config import network_spec
 
     config = validate(default, SCHEMA)
-    untrained = network_spec(config, "untrained")
+    untrained = network_spec(config, "untrained_s1")
     assert untrained["train"]["epochs"] == 0
     assert untrained["train"]["batch_size"] == config["train"]["batch_size"]
     assert untrained["arch"] == config["archs"]["vgg_wide"]

@@ -115,16 +115,16 @@ def test_a_parameter_change_reruns_only_the_jobs_that_read_it(origin):
     edit_config(repo, lambda c: c["lesion"].update(random_draws=2))
     run = sh(repo, "snakemake", "--cores", "2")
     # the lesion tables, and what is drawn or summed up from them
-    assert executed_rules(run) == {"lesion", "fig2", "figS1", "metrics", "all"}
+    assert executed_rules(run) == {"lesion", "fig2", "fig4", "figS1", "figS2", "metrics", "all"}
     assert "Data and pipelines are up to date" in sh(repo, "dvc", "status").stdout
     changed = {f"results/{name}" for name in changed_files(before, tree_bytes(repo / "results"))}
     assert dvc_diff(repo, "HEAD") == changed
     assert {n for n in changed if not n.startswith("results/provenance/")} >= {
-        "results/lesion/dual/conv1.csv",
-        "results/lesion/dual/fc3.csv",
+        "results/lesion/dual_s1/conv1.csv",
+        "results/lesion/dual_s2/fc3.npz",
     }
     assert all(
-        re.match(r"results/(provenance/)?(lesion|figures/fig[2S]|metrics)", n) for n in changed
+        re.match(r"results/(provenance/)?(lesion|figures/fig[24S]|metrics)", n) for n in changed
     ), changed
     params = sh(repo, "dvc", "params", "diff", "HEAD").stdout
     assert "lesion.random_draws" in params
@@ -197,8 +197,8 @@ def test_provenance_verify_passes_then_names_the_changed_file(clone):
     artifact = "results/figures/fig2.csv"
     lineage = sh(clone, "funcspec", "provenance", artifact).stdout
     for ancestor in (
-        "results/lesion/dual/conv1.csv",
-        "results/train/dual/model.pt",
+        "results/lesion/dual_s1/conv1.csv",
+        "results/train/dual_s2/model.pt",
         "results/prepare/faces",
         "results/generate/faces",
     ):
@@ -206,12 +206,12 @@ def test_provenance_verify_passes_then_names_the_changed_file(clone):
     assert "<- generate" in lineage
     assert sh(clone, "funcspec", "provenance", "--verify", artifact).returncode == 0
 
-    model = clone / "results" / "train" / "dual" / "model.pt"
+    model = clone / "results" / "train" / "dual_s2" / "model.pt"
     data = bytearray(model.read_bytes())
     data[len(data) // 2] ^= 0xFF
     os.chmod(model, 0o644)
     model.write_bytes(bytes(data))
     failed = sh(clone, "funcspec", "provenance", "--verify", artifact, check=False)
     assert failed.returncode != 0
-    assert "MISMATCH results/train/dual/model.pt: content changed" in failed.stdout
+    assert "MISMATCH results/train/dual_s2/model.pt: content changed" in failed.stdout
     assert "results/prepare/faces" not in failed.stdout  # only what changed is named

@@ -25,14 +25,15 @@ DECODING = {  # network -> rows of (task, accuracy, sem, chance, folds, n_images
 }
 
 
-def write_tables(folder, tables, header):
+def write_tables(folder, tables, header, seed=1):
+    """One table per network instance (<network>_s<seed>), as the workflow writes them."""
     paths = []
     for network, rows in tables.items():
-        path = folder / f"{network}.csv"
+        path = folder / f"{network}_s{seed}.csv"
         with open(path, "w", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(header)
-            writer.writerows((network, *row) for row in rows)
+            writer.writerows((f"{network}_s{seed}", *row) for row in rows)
         paths.append(path)
     return paths
 
@@ -63,20 +64,20 @@ def read_rows(path):
 
 def expected_rows():
     b = [
-        ("B", net, task, acc, acc - sem, acc + sem, chance)
+        ("B", net, task, acc, acc - sem, acc + sem, 1, chance)
         for task in ("faces", "objects")
         for net in ("face", "object", "dual", "untrained")
         for (t, acc, sem, chance, *_) in DECODING.get(net, [])
         if t == task
     ]
     c = [
-        ("C", net, task, acc, low, high, chance)
+        ("C", net, task, acc, low, high, 1, chance)
         for task in ("faces", "objects")
         for net in ("face", "object", "dual")
         for (t, _, _, acc, low, high, chance) in ACCURACY[net]
         if t == task
     ]
-    keys = ["panel", "network", "task", "value", "err_low", "err_high", "chance"]
+    keys = ["panel", "network", "task", "value", "err_low", "err_high", "n_seeds", "chance"]
     return [dict(zip(keys, row)) for row in b + c]
 
 
@@ -141,8 +142,30 @@ def test_the_baseline_is_the_configured_network(inputs, tmp_path):
     network configured under another name was silently left out of panel B."""
     acc, dec = inputs
     init = dec[-1].with_name("init.csv")
-    init.write_text(dec[-1].read_text().replace("untrained,", "init,"))
+    init.write_text(dec[-1].read_text().replace("untrained_s1,", "init_s1,"))
     rows = fig1(acc, dec[:-1] + [init], tmp_path / "fig1", baseline="init")
     assert {r["network"] for r in rows if r["panel"] == "B"} == {"face", "object", "init"}
     rows = fig1(acc, dec, tmp_path / "fig1", baseline=None)
     assert {r["network"] for r in rows if r["panel"] == "B"} == {"face", "object"}
+
+
+def test_several_seeds_are_drawn_as_their_mean_and_range(inputs, tmp_path):
+    """Bug guarded: a second seed of a network read as a duplicate, dropped, or drawn as one
+    seed's error bar rather than the spread across seeds."""
+    acc, dec = inputs
+    header = ["network", "task", "n_images", "n_classes", "accuracy", "ci_low", "ci_high"]
+    (tmp_path / "s2").mkdir()
+    second = {"dual": [("faces", 100, 10, 0.71, 0.6, 0.8, 1 / 18)]}
+    acc2 = write_tables(tmp_path / "s2", second, [*header, "chance"], seed=2)
+    rows = fig1(acc + acc2, dec, tmp_path / "fig1")
+    (dual,) = [
+        r for r in rows if r["panel"] == "C" and r["network"] == "dual" and r["task"] == "faces"
+    ]
+    assert (dual["value"], dual["err_low"], dual["err_high"], dual["n_seeds"]) == (
+        pytest.approx(0.75),
+        0.71,
+        0.79,
+        2,
+    )
+    (face,) = [r for r in rows if r["panel"] == "C" and r["network"] == "face"]
+    assert (face["err_low"], face["err_high"], face["n_seeds"]) == (0.77, 0.85, 1)

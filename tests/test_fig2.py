@@ -1,7 +1,9 @@
-"""Fig. 2: the figure files, and a tidy table of the numbers computed from the lesion tables."""
+"""Fig. 2: the figure files, and a tidy table of the numbers computed from the lesion tables
+(panels A and B) and from the per-image lesion results (panel C)."""
 
 import csv
 
+import numpy as np
 import pytest
 
 from funcspec.figures.fig2 import fig2
@@ -27,7 +29,7 @@ N_UNITS = 20
 # network -> layer -> {(lesion, draw): (drop of faces, objects, split_a, split_b)} at fraction
 # 0.2. Layer names test depth ordering: conv2 < conv10 (by number, not as text) < fc11.
 DROPS = {
-    "dual": {
+    "dual_s1": {
         "conv2": {
             ("faces", 0): (0.30, 0.10, 0.21, 0.22),
             ("objects", 0): (0.05, 0.20, 0.23, 0.24),
@@ -54,7 +56,7 @@ DROPS = {
         },
     },
     # Another network's table, which Fig. 2 of the dual net must not read.
-    "face": {
+    "face_s1": {
         "conv2": {("faces", 0): (0.99, 0.99, 0.99, 0.99), ("objects", 0): (0.99, 0.99, 0.99, 0.99)}
     },
 }
@@ -75,7 +77,9 @@ DROPS = {
 #           ratio (0.05 / 0.35 + 0.10 / 0.40) / 2 = (1/7 + 1/4) / 2 = 11/56
 #   fc11    every drop 0.30: index 0, ratio 0
 SPLIT = "random split"
-EXPECTED = [  # panel, baseline, layer, depth, lesion, task, value, err_low, err_high
+# panel, baseline, layer, depth, lesion, task, value, err_low, err_high: Fig. 2's panels A-B;
+# SEGREGATION: the index and ratio that Fig. S1 computes from the same tables.
+EXPECTED = [
     ("A", "", "conv2", 1, "faces", "faces", 0.30, 0.30, 0.30),
     ("A", "", "conv2", 1, "random", "faces", 0.04, 0.02, 0.06),
     ("A", "", "conv2", 1, "faces", "objects", 0.10, 0.10, 0.10),
@@ -100,6 +104,8 @@ EXPECTED = [  # panel, baseline, layer, depth, lesion, task, value, err_low, err
     ("B", "", "fc11", 3, "random", "faces", 0.10, 0.05, 0.15),
     ("B", "", "fc11", 3, "objects", "objects", 0.60, 0.60, 0.60),
     ("B", "", "fc11", 3, "random", "objects", 0.10, 0.05, 0.15),
+]
+SEGREGATION = [
     ("C", "", "conv2", 1, "faces+objects", "segregation_index", 0.175, 0.175, 0.175),
     ("C", "", "conv2", 1, "faces+objects", "segregation_ratio", 11 / 21, 11 / 21, 11 / 21),
     ("C", "", "conv10", 2, "faces+objects", "segregation_index", 0.3, 0.3, 0.3),
@@ -172,55 +178,110 @@ def comparable(rows):
     ]
 
 
-def test_fig2_table_holds_the_hand_computed_drops_and_segregation(lesion_csvs, tmp_path):
+def per_image(network, layer, results):
+    """Per-image lesion results as the lesion step saves them, for four face and four object
+    test images, all correct unlesioned; split_a is the first two of each, split_b the rest.
+    `results` maps a lesion to (faces correct, objects correct) lists."""
+    lesions = {"none": ([1] * 4, [1] * 4), **results}
+    faces = np.r_[np.ones(4, bool), np.zeros(4, bool)]
+    split_a = np.array([1, 1, 0, 0, 1, 1, 0, 0], bool)
+    return {
+        "network": np.array(network),
+        "layer": np.array(layer),
+        "lesion": np.array(list(lesions)),
+        "draw": np.zeros(len(lesions), int),
+        "fraction": np.array([0.0 if n == "none" else 0.2 for n in lesions]),
+        "correct": np.array([f + o for f, o in lesions.values()], bool),
+        "groups": np.array(["faces", "objects", "split_a", "split_b"]),
+        "member": np.stack([faces, ~faces, split_a, ~split_a]),
+    }
+
+
+# index = ((faces own - other) + (objects own - other)) / 2, drops in quarters of 4 images.
+# dual_s1: face lesion loses 3 faces, 1 object; object lesion 0 faces, 2 objects:
+#          ((0.75 - 0) + (0.5 - 0.25)) / 2 = 0.5
+# dual_s2: face lesion loses 1 face; object lesion 1 object: (0.25 + 0.25) / 2 = 0.25
+# untrained: both lesions lose 2 faces and 2 objects: 0
+SEEDS = {
+    "dual_s1": {"faces": ([0, 0, 0, 1], [0, 1, 1, 1]), "objects": ([1, 1, 1, 1], [0, 0, 1, 1])},
+    "dual_s2": {"faces": ([0, 1, 1, 1], [1, 1, 1, 1]), "objects": ([1, 1, 1, 1], [0, 1, 1, 1])},
+    "untrained_s1": {
+        "faces": ([0, 0, 1, 1], [0, 0, 1, 1]),
+        "objects": ([0, 0, 1, 1], [0, 0, 1, 1]),
+    },
+}
+INDEX = {"dual_s1": 0.5, "dual_s2": 0.25, "untrained_s1": 0.0}
+
+
+@pytest.fixture
+def images_npz(tmp_path):
+    paths = []
+    for network, results in SEEDS.items():
+        # the random split's lesions: split_a's loses split_a's faces, split_b's split_b's objects
+        split = {"split_a": ([0, 0, 1, 1], [1, 1, 1, 1]), "split_b": ([1, 1, 1, 1], [1, 1, 0, 0])}
+        for layer in ("conv2", "conv10", "fc11"):
+            path = tmp_path / "lesion" / network / f"{layer}.npz"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(path, **per_image(network, layer, results | split))
+            paths.append(path)
+    return paths
+
+
+def test_fig2_table_holds_the_hand_computed_drops(lesion_csvs, images_npz, tmp_path):
     """Bugs guarded: layers drawn in text order (conv10 before conv2) or fc before conv;
     random-lesion bars that are one draw rather than the mean with a min..max error bar; rows
-    of another lesion fraction, another network or the wrong lesion read into a panel; panel
-    C's segregation index or ratio paired wrongly; the random class split's rows not marked
-    as the baseline (or drawn as the real tasks); a missing output file."""
+    of another lesion fraction, another network or the wrong lesion read into a panel; a
+    missing output file."""
     out = tmp_path / "figures" / "fig2"
     rows = fig2(
-        lesion_csvs, out, network="dual", face_task="faces", object_task="objects", fraction=0.2
+        lesion_csvs,
+        images_npz,
+        out,
+        network="dual",
+        face_task="faces",
+        object_task="objects",
+        fraction=0.2,
+        statistics={"bootstrap": 50, "level": 0.95, "seed": 0},
+        untrained="untrained",
     )
     expected = [dict(zip(KEYS, row)) for row in EXPECTED]
-    assert comparable(rows) == expected
-    assert {r["network"] for r in rows} == {"dual"}
-    assert (tmp_path / "figures" / "fig2.pdf").read_bytes().startswith(b"%PDF")
-    assert (tmp_path / "figures" / "fig2.png").read_bytes().startswith(b"\x89PNG")
+    assert comparable([r for r in rows if r["panel"] != "C"]) == expected
+    assert {r["network"] for r in rows if r["panel"] != "C"} == {"dual"}
     assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == [
         "fig2.csv",
         "fig2.pdf",
         "fig2.png",
     ]
+    assert (tmp_path / "figures" / "fig2.pdf").read_bytes().startswith(b"%PDF")
     with open(tmp_path / "figures" / "fig2.csv", newline="") as f:
-        reader = csv.DictReader(f)
-        assert reader.fieldnames == [
-            "panel",
-            "network",
-            "baseline",
-            "layer",
-            "depth",
-            "lesion",
-            "task",
-            "value",
-            "err_low",
-            "err_high",
-        ]
-        written = list(reader)
-    assert {r["network"] for r in written} == {"dual"}
-    assert comparable(written) == expected
+        written = list(csv.DictReader(f))
+    assert comparable([r for r in written if r["panel"] != "C"]) == expected
 
 
-def test_fig2_without_a_ranked_random_split_has_no_baseline_rows(lesion_csvs, tmp_path):
-    """Bug guarded: a network whose random class split was not ranked (no split_a lesion rows)
-    failing, or getting baseline rows from nothing."""
-    for path in lesion_csvs[:3]:
-        with open(path, newline="") as f:
-            rows = [r for r in csv.DictReader(f) if not r["lesion"].startswith("split")]
-        with open(path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=LESION_COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
-    rows = fig2(lesion_csvs, tmp_path / "fig2", fraction=0.2)
-    expected = [dict(zip(KEYS, row)) for row in EXPECTED if row[1] != SPLIT]
-    assert comparable(rows) == expected
+def test_fig2_index_is_the_seed_mean_with_both_baselines(lesion_csvs, images_npz, tmp_path):
+    """Bugs guarded: one seed drawn as if it were all of them; the untrained network or the
+    random split missing as baselines, or the baseline of another network; a layer starred
+    without being above both baselines."""
+    rows = fig2(
+        lesion_csvs,
+        images_npz,
+        tmp_path / "fig2",
+        fraction=0.2,
+        statistics={"bootstrap": 200, "level": 0.95, "seed": 0},
+        untrained="untrained",
+    )
+    c = [r for r in rows if r["panel"] == "C"]
+    own = [r for r in c if not r["baseline"]]
+    assert [r["layer"] for r in own] == ["conv2", "conv10", "fc11"]
+    for r in own:
+        assert r["value"] == pytest.approx((INDEX["dual_s1"] + INDEX["dual_s2"]) / 2)
+        assert r["n_seeds"] == 2 and r["err_low"] <= r["value"] <= r["err_high"]
+        assert r["above_baselines"] == (r["p_random_split"] < 0.05 and r["p_untrained"] < 0.05)
+    untrained = [r for r in c if r["baseline"] == "untrained"]
+    assert [(r["network"], r["value"], r["n_seeds"]) for r in untrained] == [
+        ("untrained", 0.0, 1)
+    ] * 3
+    # split_a's lesion loses split_a's two faces (2 of its 4 images), none of split_b's;
+    # split_b's loses split_b's two objects: ((0.5 - 0) + (0.5 - 0)) / 2 in both seeds
+    split = [r for r in c if r["baseline"] == SPLIT]
+    assert [(r["network"], r["value"], r["n_seeds"]) for r in split] == [("dual", 0.5, 2)] * 3

@@ -3,9 +3,15 @@
 import csv
 
 import pytest
-from test_fig2 import LESION_COLUMNS, lesion_csvs, lesion_table  # noqa: F401 (a fixture)
+from test_fig2 import (  # noqa: F401 (a fixture)
+    KEYS,
+    LESION_COLUMNS,
+    SEGREGATION,
+    comparable,
+    lesion_csvs,
+    lesion_table,
+)
 
-from funcspec.figures.fig2 import fig2
 from funcspec.figures.figS1 import figS1
 
 
@@ -19,18 +25,18 @@ def write_table(path, rows):
 
 
 def test_figS1_holds_the_dual_nets_index_and_each_controls_own_lesion(lesion_csvs, tmp_path):  # noqa: F811
-    """Bugs guarded: the dual net's segregation in Fig. S1 differing from Fig. 2's; a single-
-    task control drawn with another task's lesion, or without its random-lesion control; a
-    control's rows mixed into the dual net's."""
-    dual = [p for p in lesion_csvs if p.parent.name == "dual"]
+    """Bugs guarded: the dual net's segregation index or ratio paired wrongly, or its random
+    class split not marked as the baseline; a single-task control drawn with another task's
+    lesion, or without its random-lesion control; a control's rows mixed into the dual net's."""
+    dual = [p for p in lesion_csvs if p.parent.name == "dual_s1"]
     # A single-task net: its own (faces) lesion, and two random draws (mean 0.2, range 0.1-0.3).
     drops = {
         ("faces", 0): (0.5, 0.0, 0.0, 0.0),
         ("random", 0): (0.1, 0.0, 0.0, 0.0),
         ("random", 1): (0.3, 0.0, 0.0, 0.0),
     }
-    rows = [r for r in lesion_table("face", "conv2", drops) if r["task"] == "faces"]
-    face = write_table(tmp_path / "lesion" / "face" / "conv2.csv", rows)
+    rows = [r for r in lesion_table("face_s1", "conv2", drops) if r["task"] == "faces"]
+    face = write_table(tmp_path / "lesion" / "face_s1" / "conv2.csv", rows)
 
     s1 = figS1(
         dual,
@@ -41,12 +47,12 @@ def test_figS1_holds_the_dual_nets_index_and_each_controls_own_lesion(lesion_csv
         object_task="objects",
         fraction=0.2,
     )
-    c = [r for r in fig2(dual, tmp_path / "fig2", fraction=0.2) if r["panel"] == "C"]
-    assert [r for r in s1 if r["network"] == "dual"] == [r | {"panel": "A"} for r in c]
+    expected = [dict(zip(KEYS, row)) | {"panel": "A"} for row in SEGREGATION]
+    assert comparable([r for r in s1 if r["network"] == "dual_s1"]) == expected
     own = [
         (r["panel"], r["lesion"], r["task"], r["value"], r["err_low"], r["err_high"])
         for r in s1
-        if r["network"] == "face"
+        if r["network"] == "face_s1"
     ]
     assert own == [
         ("B", "faces", "faces", 0.5, 0.5, 0.5),

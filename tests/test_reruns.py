@@ -31,7 +31,7 @@ def test_a_code_edit_reruns_exactly_the_jobs_that_run_it(smoke_run, tmp_path):
     # decode.py runs in the decode jobs only; fig1 and metrics read what they write.
     code = edited_source(tmp_path / "code", "decode.py", changed_code)
     out = snakemake(smoke_run, *dry, pythonpath=code).stdout
-    assert planned_jobs(out) == {"decode": 4, "fig1": 1, "metrics": 1, "all": 1}
+    assert planned_jobs(out) == {"decode": 8, "fig1": 1, "metrics": 1, "all": 1}
     figure = edited_source(tmp_path / "figure", "figures/fig1.py", changed_code)
     out = snakemake(smoke_run, *dry, pythonpath=figure).stdout
     assert planned_jobs(out) == {"fig1": 1, "all": 1}
@@ -56,7 +56,7 @@ def test_verify_in_a_fresh_clone_flags_an_artifact_made_by_other_code(smoke_run,
     digest with the working tree's code."""
     clone = tmp_path / "clone"
     shutil.copytree(smoke_run / "results", clone / "results")
-    artifact = "results/decode/face.csv"
+    artifact = "results/decode/face_s1.csv"
     assert verify(clone, artifact).returncode == 0
     code = edited_source(tmp_path, "decode.py", changed_code)
     result = verify(clone, artifact, pythonpath=code)

@@ -30,7 +30,7 @@ def test_smoke_run_builds_every_artifact(smoke_run):
     assert probe[0].startswith("domain_a,domain_b,features")
     assert len(probe) > 1 and all(line.startswith("faces,objects,") for line in probe[1:])
     assert (results / "figures" / "contact_sheet.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    for figure in ("fig1", "fig2", "figS1"):
+    for figure in ("fig1", "fig2", "fig4", "figS1", "figS2"):
         assert (results / "figures" / f"{figure}.pdf").read_bytes()[:5] == b"%PDF-"
         assert (results / "figures" / f"{figure}.png").stat().st_size > 0
     fig1 = (results / "figures" / "fig1.csv").read_text().splitlines()
@@ -38,9 +38,10 @@ def test_smoke_run_builds_every_artifact(smoke_run):
     fig2 = (results / "figures" / "fig2.csv").read_text()
     for layer in ("conv1", "conv2", "fc3"):  # every lesionable layer of the smoke net
         assert f",dual,,{layer}," in fig2 and f",dual,random split,{layer}," in fig2
-    for network in ("face", "object", "dual", "untrained"):
-        assert (results / "train" / network / "model.pt").exists()
-        assert not (results / "train" / network / "checkpoint.pt").exists()
+    for network in ("face", "object", "dual", "untrained", "food_object"):
+        for seed in (1, 2):
+            assert (results / "train" / f"{network}_s{seed}" / "model.pt").exists()
+            assert not (results / "train" / f"{network}_s{seed}" / "checkpoint.pt").exists()
     # a second run has nothing to do
     assert (
         "Nothing to be done"
@@ -68,11 +69,14 @@ def test_prepare_phase_is_byte_identical_from_scratch(smoke_run, tmp_path):
 def test_default_config_keys_do_not_leak_into_smoke(tmp_path):
     work = workdir(tmp_path)
     out = snakemake(work, "-n", "--configfile", "config/smoke.yaml").stdout
-    assert planned_jobs(out)["prepare"] == 2
-    assert "results/generate/cars" not in out and "results/generate/food" not in out
+    assert planned_jobs(out)["prepare"] == 3
+    assert "results/generate/cars" not in out and "results/generate/faces_grey" not in out
     default = snakemake(work, "-n").stdout
     default_datasets = yaml.safe_load((work / "config" / "config.yaml").read_text())["datasets"]
     assert planned_jobs(default)["prepare"] == len(default_datasets) > 2
+    # datasets that differ only in how they are split share one set of generated images
+    drawn = {yaml.safe_dump(ds["generate"]) for ds in default_datasets.values()}
+    assert planned_jobs(default)["generate"] == len(drawn) < len(default_datasets)
 
 
 def test_bad_config_fails_before_any_job(tmp_path):
@@ -94,7 +98,10 @@ def paper_config_on_fabricated_trees(work: Path, data: Path) -> Path:
         "food": fabricate_food101(data / "food-101"),
         "cars": fabricate_split_folders(data / "cars"),
     }
-    roots["objects_nofood"] = roots["objects"]
+    for task in ("faces_food", "faces_cars"):
+        roots[task] = roots["faces"]
+    for task in ("objects_food", "objects_cars"):
+        roots[task] = roots["objects"]
     for name, root in roots.items():
         config["datasets"][name]["root"] = str(root)
     path = work / "paper_fabricated.yaml"
@@ -107,7 +114,7 @@ def test_paper_config_plans_prepare_jobs(tmp_path):
     config = paper_config_on_fabricated_trees(work, tmp_path / "data")
     out = snakemake(work, "-n", "--configfile", config.name).stdout
     jobs = planned_jobs(out)
-    assert jobs["prepare"] == 5 and "generate" not in jobs
+    assert jobs["prepare"] == 8 and "generate" not in jobs
 
 
 def test_missing_dataset_root_names_path_and_layout(tmp_path):
@@ -128,13 +135,13 @@ def test_lint_is_clean():
 def test_report_has_every_figure_with_its_caption(smoke_run):
     snakemake(smoke_run, "--report", "report.html", "--configfile", "config/smoke.yaml")
     html = (smoke_run / "report.html").read_text()
-    for figure in ("fig1.png", "fig2.png", "figS1.png", "contact_sheet.png"):
+    for figure in ("fig1.png", "fig2.png", "fig4.png", "figS1.png", "figS2.png"):
         assert figure in html, figure
-    for caption in ("fig1", "fig2", "figS1", "contact_sheet"):
+    for caption in ("fig1", "fig2", "fig4", "figS1", "figS2", "contact_sheet"):
         text = (REPO / "workflow" / "report" / f"{caption}.rst").read_text()
         first_words = " ".join(re.sub(r"[*`]", "", text).split()[:8])
         assert first_words in re.sub(r"<[^>]+>", "", html), caption
-    for network in ("face", "object", "dual"):
+    for network in ("face_s1", "object_s2", "dual_s1"):
         assert f"Training history of network {network}" in html
 
 
@@ -192,7 +199,7 @@ def test_dvc_stage_is_in_step_with_the_snakefile(tmp_path):
 
 
 # Steps whose outputs are figures: they write under results/figures/, not results/<step>/.
-FIGURE_STEPS = {"contact_sheet", "history", "fig1", "fig2", "figS1"}
+FIGURE_STEPS = {"contact_sheet", "history", "fig1", "fig2", "fig4", "figS1", "figS2"}
 
 
 def test_one_word_per_step():
@@ -224,4 +231,90 @@ def test_one_word_per_step():
             (outputs,) = re.findall(r"output:\n(.*?)\n    \w+:", body, re.S)
             for output in re.findall(r'"(results/[^"]+)"', outputs):
                 assert output.startswith(f"results/{folder}/"), f"{rule}: {output}"
-    assert sorted(rules) == sorted(set(rules)) and len(rules) == 14
+    assert sorted(rules) == sorted(set(rules)) and len(rules) == 16
+
+
+def test_a_seed_list_expands_into_exactly_those_networks(tmp_path):
+    """Bug guarded: seeds are ignored, or expand into other names, or a network's seeds share
+    a result folder. Every step of a network runs once per seed, in <network>_s<seed>/."""
+    work = workdir(tmp_path)
+    config = yaml.safe_load((work / "config" / "smoke.yaml").read_text())
+    config["networks"]["dual"]["seeds"] = [3, 7, 11]
+    (work / "seeds.yaml").write_text(yaml.safe_dump(config))
+    out = snakemake(work, "-n", "--configfile", "seeds.yaml").stdout
+    trained = set(re.findall(r"results/train/(\w+)/model\.pt", out))
+    assert {name for name in trained if name.startswith("dual_")} == {
+        "dual_s3",
+        "dual_s7",
+        "dual_s11",
+    }
+    for seed in (3, 7, 11):
+        assert f"results/lesion/dual_s{seed}/conv1.npz" in out
+        assert f"results/relevance/dual_s{seed}/split_a/fc3.json" in out
+        assert f"results/evaluate/dual_s{seed}/accuracy.csv" in out
+    assert "results/train/dual/" not in out and "dual_s1/" not in out
+
+
+def test_figure4_networks_train_on_matched_image_counts(smoke_run):
+    """Bug guarded: a Figure 4 network's two tasks differ in size, so its segregation is
+    compared at unequal training. Read back from what was prepared and what was trained."""
+    results = smoke_run / "results"
+    config = yaml.safe_load((smoke_run / "config" / "smoke.yaml").read_text())
+    for network in config["figures"]["fig4"]["networks"]:
+        tasks = config["networks"][network]["tasks"]
+        prepared = {
+            task: yaml.safe_load((results / "prepare" / task / "manifest.json").read_text())[
+                "splits"
+            ]["train"]["count"]
+            for task in tasks
+        }
+        assert len(set(prepared.values())) == 1, (network, prepared)
+        for seed in config["networks"][network]["seeds"]:
+            history = (results / "train" / f"{network}_s{seed}" / "history.csv").read_text()
+            rows = [line.split(",") for line in history.splitlines()[1:]]
+            trained = {r[1]: int(r[3]) for r in rows if r[0] == "1" and r[2] == "train"}
+            assert trained == prepared, (network, seed, trained, prepared)
+
+
+def test_untrained_rankings_and_lesions_feed_the_baselines_of_figures_2_and_4(smoke_run):
+    """Bug guarded: the untrained network is trained but never ranked or lesioned, or its
+    index is drawn from another network's results; Figure 4 drawn from one seed."""
+    import csv
+
+    import numpy as np
+
+    from funcspec.stats import load_images, segregation_index
+
+    results = smoke_run / "results"
+    config = yaml.safe_load((smoke_run / "config" / "smoke.yaml").read_text())
+    seeds = config["networks"]["untrained"]["seeds"]
+    for seed in seeds:
+        for task in ("faces", "objects"):
+            for layer in ("conv1", "conv2", "fc3"):
+                assert (
+                    results / "relevance" / f"untrained_s{seed}" / task / f"{layer}.json"
+                ).exists()
+    for figure in ("fig2", "fig4"):
+        with open(results / "figures" / f"{figure}.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+        untrained = {r["layer"]: r for r in rows if r["baseline"] == "untrained"}
+        assert set(untrained) == {"conv1", "conv2", "fc3"}, figure
+        for layer, row in untrained.items():
+            index = [
+                segregation_index(
+                    load_images(results / "lesion" / f"untrained_s{seed}" / f"{layer}.npz"),
+                    "faces",
+                    "objects",
+                    0.2,
+                )
+                for seed in seeds
+            ]
+            np.testing.assert_allclose(float(row["value"]), np.mean(index), err_msg=figure)
+            assert row["network"] == "untrained" and int(row["n_seeds"]) == len(seeds)
+        own = (
+            [r for r in rows if r["panel"] == "A" and not r["baseline"]] if figure == "fig4" else []
+        )
+        for r in own:
+            assert int(r["n_seeds"]) == 2 and r["p_untrained"] != "" and r["p_random_split"] != ""
+    networks = {r["network"] for r in own}
+    assert networks == set(config["figures"]["fig4"]["networks"])

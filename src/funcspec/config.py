@@ -7,7 +7,6 @@ once instead of hours later inside a cluster job.
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import jsonschema
 import yaml
@@ -279,9 +278,21 @@ def _check_figures(config: dict) -> list[str]:
         problems += _ranked(config, "figS1.networks", name)
     split_ranked = config["relevance"]["random_split"]["networks"]
     for fig_name in ("fig2", "fig4"):
-        fig = figures.get(fig_name)
-        if fig and fig["untrained_net"] is not None:
-            problems += _ranked(config, f"{fig_name}.untrained_net", fig["untrained_net"])
+        fig, key = figures[fig_name], f"{fig_name}.untrained_net"
+        if fig["untrained_net"] is None:
+            continue
+        problems += _ranked(config, key, fig["untrained_net"])
+        tasks = config["networks"].get(fig["untrained_net"], {}).get("tasks", [])
+        # the baseline is the same index on the same kind of task pair
+        wanted = {fig2["face_task"], fig2["object_task"]} if fig_name == "fig2" else None
+        if fig["untrained_net"] in config["networks"] and (
+            len(tasks) != 2 or (wanted and set(tasks) != wanted)
+        ):
+            problems.append(
+                f"figures.{key}: network {fig['untrained_net']} has tasks "
+                f"{', '.join(tasks)}; the baseline needs "
+                + (" and ".join(sorted(wanted)) if wanted else "two tasks")
+            )
     fig4 = figures.get("fig4")
     if fig4:
         if fig4["split_net"] is not None and fig4["split_net"] not in split_ranked:
@@ -332,18 +343,3 @@ def deep_merge(base: dict, override: dict) -> dict:
         else:
             merged[key] = copy.deepcopy(value)
     return merged
-
-
-def read_class_list(path) -> list[str]:
-    """One class name per line; blank lines and # comments ignored."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"class list {path} does not exist")
-    names = []
-    for line in path.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            names.append(line)
-    if not names:
-        raise ConfigError(f"class list {path} is empty: list one class name per line")
-    return names

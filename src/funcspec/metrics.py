@@ -2,7 +2,8 @@
 
 `accuracy.<network>.<task>`: top-1 test accuracy (joint argmax); `decode.<network>.<task>`:
 held-out linear decoding accuracy; `segregation_index.<network>.<layer>`: Fig. 2's index at the
-lesion fraction drawn, for every network lesioned on two tasks, and
+lesion fraction drawn, for every network lesioned on two tasks (null where a task starts at zero
+accuracy, so no drop is defined), and
 `segregation_index_random_split.<network>.<layer>` for its random class split. The training
 curves are copied, one file per network in one folder: the shape DVC plots a folder of curves from.
 """
@@ -10,6 +11,7 @@ curves are copied, one file per network in one folder: the shape DVC plots a fol
 from __future__ import annotations
 
 import csv
+import math
 import shutil
 
 from .atomic import atomic_path, write_json
@@ -37,6 +39,11 @@ def _rows(path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+def _number(value: float) -> float | None:
+    """JSON has no NaN: an index with no defined drop (a task at zero accuracy) is null."""
+    return value if math.isfinite(value) else None
+
+
 def headline_metrics(accuracy_csvs, decode_csvs, lesion_csvs, fraction: float) -> dict:
     metrics = {
         "accuracy": {},
@@ -55,7 +62,7 @@ def headline_metrics(accuracy_csvs, decode_csvs, lesion_csvs, fraction: float) -
         for key, tasks in pairs.items():
             if len(tasks) == 2:
                 metrics[key][network] = {
-                    layer: segregation(layers[layer], *tasks, fraction)["index"]
+                    layer: _number(segregation(layers[layer], *tasks, fraction)["index"])
                     for layer in depth_order(layers)
                 }
     return {key: value for key, value in metrics.items() if value}

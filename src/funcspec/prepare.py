@@ -23,7 +23,6 @@ from tqdm import tqdm
 
 from . import streams
 from .atomic import atomic_path
-from .config import read_class_list
 from .datasets import read_layout
 from .errors import FuncspecError
 from .shards import ShardWriter
@@ -31,6 +30,21 @@ from .shards import ShardWriter
 
 class PrepareError(FuncspecError):
     pass
+
+
+def read_class_list(path) -> list[str]:
+    """One class name per line; blank lines and # comments ignored."""
+    path = Path(path)
+    if not path.is_file():
+        raise PrepareError(f"class list {path} does not exist")
+    names = []
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            names.append(line)
+    if not names:
+        raise PrepareError(f"class list {path} is empty: list one class name per line")
+    return names
 
 
 def log(message: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import FuncspecError
 from .lesion import dissociation
 
 
@@ -59,24 +60,32 @@ def bootstrap(seeds: list[dict], task_a: str, task_b: str, fraction: float, samp
     return out
 
 
+def defined(samples: np.ndarray) -> bool:
+    """A resample in which a task starts at zero accuracy has no drop and no index. Such
+    resamples are left out while they are a minority; beyond that the bootstrap says nothing."""
+    return np.isfinite(samples).sum() >= len(samples) / 2
+
+
 def interval(samples: np.ndarray, level: float) -> tuple[float, float]:
-    """The percentile interval holding `level` of the bootstrap samples."""
-    tail = (1 - level) / 2 * 100
-    if not np.isfinite(samples).any():
+    """The percentile interval holding `level` of the (defined) bootstrap samples."""
+    if not defined(samples):
         return float("nan"), float("nan")
-    # A resample in which a task starts at zero accuracy has no drop: it is left out.
+    tail = (1 - level) / 2 * 100
     low, high = np.nanpercentile(samples, [tail, 100 - tail])
     return float(low), float(high)
 
 
 def p_above(samples: np.ndarray, baseline: np.ndarray) -> float:
-    """One-sided bootstrap p-value that the index is not above the baseline: the fraction of
-    paired samples in which it is not (with a floor of one sample, never exactly 0)."""
+    """One-sided bootstrap p-value that the index is not above the baseline, from two
+    independent bootstrap distributions: (1 + the number of sample pairs in which it is not)
+    / (1 + the number of pairs). Independent draws make the test unpaired, which is
+    conservative where the two are positively correlated (a network and its own split)."""
+    if not (defined(samples) and defined(baseline)):
+        return float("nan")
     n = min(len(samples), len(baseline))
     pairs = np.isfinite(samples[:n]) & np.isfinite(baseline[:n])
-    if not pairs.any():
-        return float("nan")
-    return float(max(np.sum(samples[:n][pairs] <= baseline[:n][pairs]), 1) / pairs.sum())
+    not_above = np.sum(samples[:n][pairs] <= baseline[:n][pairs])
+    return float((1 + not_above) / (1 + pairs.sum()))
 
 
 def matched_picks(images: dict, task: str, target: float, rng) -> np.ndarray:
@@ -86,6 +95,12 @@ def matched_picks(images: dict, task: str, target: float, rng) -> np.ndarray:
     pool = task_images(images, task)
     correct = images["correct"][np.flatnonzero(images["lesion"] == "none")[0], pool]
     n, hits = len(pool), int(correct.sum())
+    if (target < hits / n and hits == n) or (target > hits / n and hits == 0):
+        # removing predictions from an all-correct (all-wrong) set never moves its accuracy
+        raise FuncspecError(
+            f"{images['network']} {images['layer']}: {task} starts at {hits}/{n} correct and "
+            f"cannot be matched to accuracy {target:.3f} by removing predictions"
+        )
     if hits > target * n:  # remove k correct: (hits - k) / (n - k) = target
         k = int(round((hits - target * n) / (1 - target))) if target < 1 else 0
         drop = rng.choice(pool[correct], size=min(k, hits), replace=False)

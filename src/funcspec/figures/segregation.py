@@ -55,10 +55,10 @@ def index_rows(panel, network, layers: dict, tasks, fraction, statistics, baseli
 
 
 def test_against(rows, samples, baselines: dict, level: float) -> None:
-    """Add each baseline's p-value to the rows (in place) and mark the layers above all of them
-    at 1 - level; a baseline not measured at a layer leaves that layer unmarked."""
+    """Add each baseline's p-value to the rows (in place) and mark the layers above both of
+    them at 1 - level; a layer without both baselines measured is never marked."""
     for row in rows:
-        above = bool(baselines)
+        above = set(baselines) == set(BASELINES)
         for name, by_layer in baselines.items():
             key = "p_" + name.replace(" ", "_")
             if row["layer"] in by_layer:
