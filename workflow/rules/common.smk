@@ -154,6 +154,19 @@ def get_split_seed_arg(wildcards):
     return f"--split-seed {seed}" if wildcards.network in SPLIT_RANKED else ""
 
 
+def seeded(networks):
+    """Every seed's instance of the named networks (None entries skipped)."""
+    return instances(config["networks"], [n for n in networks if n])
+
+
+def statistics_args():
+    statistics = config["figures"]["statistics"]
+    return (
+        f"--bootstrap {statistics['bootstrap']} --level {statistics['level']} "
+        f"--statistics-seed {statistics['seed']}"
+    )
+
+
 def figure_prefix(wildcards, output):
     """The figure's files without their extension: Python adds .pdf, .png and .csv."""
     return output.pdf.removesuffix(".pdf")

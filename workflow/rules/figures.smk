@@ -7,18 +7,6 @@ FIG1_DECODED = [FIG1["face_net"], FIG1["object_net"]] + (
 FIG2 = config["figures"]["fig2"]
 FIG4 = config["figures"]["fig4"]
 FIGS1 = config["figures"]["figS1"]
-STATISTICS = config["figures"]["statistics"]
-
-
-def seeded(networks):
-    return instances(config["networks"], [n for n in networks if n])
-
-
-def statistics_args():
-    return (
-        f"--bootstrap {STATISTICS['bootstrap']} --level {STATISTICS['level']} "
-        f"--statistics-seed {STATISTICS['seed']}"
-    )
 
 
 rule fig1:
@@ -163,7 +151,7 @@ rule figS2:
         object_task=FIG2["object_task"],
         fraction=FIG2["fraction"],
         draws=config["figures"]["figS2"]["draws"],
-        seed=STATISTICS["seed"],
+        seed=config["figures"]["statistics"]["seed"],
     shell:
         "funcspec figS2 --images {input} --network {params.network:q} "
         "--face-task {params.face_task:q} --object-task {params.object_task:q} "
