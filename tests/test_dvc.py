@@ -136,15 +136,15 @@ def test_dvc_repro_reruns_a_changed_figure_and_metrics_diff_shows_what_moved(ori
     repo, _ = origin
     edit_config(repo, lambda c: c["figures"]["fig2"].update(fraction=0.1))
     repro = sh(repo, "dvc", "repro")
-    assert executed_rules(repro) == {"fig2", "figS1", "metrics", "all"}
+    assert executed_rules(repro) == {"fig2", "figS1", "figS2", "metrics", "all"}
     assert "Data and pipelines are up to date" in sh(repo, "dvc", "status").stdout
     assert "figures.fig2.fraction" in sh(repo, "dvc", "params", "diff", "HEAD").stdout
     moved = json.loads(sh(repo, "dvc", "metrics", "diff", "HEAD", "--json").stdout)
     moved = moved["results/metrics/headline.json"]
-    assert any(k.startswith("segregation_index.dual.") for k in moved), moved
+    assert any(k.startswith("segregation_index.dual_s2.") for k in moved), moved
     assert not any(k.startswith(("accuracy.", "decode.")) for k in moved), moved
     plots = json.loads(sh(repo, "dvc", "plots", "show", "--json").stdout)
-    assert "results/metrics/training/dual.csv" in plots["data"]
+    assert "results/metrics/training/dual_s1.csv" in plots["data"]
     sh(repo, "git", "commit", "-qam", "figure 2 at a 10% lesion")
 
 
@@ -171,7 +171,9 @@ def test_a_fresh_clone_pulls_identical_results_with_nothing_to_rerun(origin, clo
     assert executed_rules(sh(clone, "snakemake", "-n")) == {
         "lesion",
         "fig2",
+        "fig4",
         "figS1",
+        "figS2",
         "metrics",
         "all",
     }
