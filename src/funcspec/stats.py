@@ -25,6 +25,11 @@ def task_images(images: dict, task: str) -> np.ndarray:
     return np.flatnonzero(images["member"][images["groups"].index(task)])
 
 
+def unlesioned(images: dict, picks: np.ndarray) -> np.ndarray:
+    """Each picked image's correctness with no lesion."""
+    return images["correct"][np.flatnonzero(images["lesion"] == "none")[0], picks]
+
+
 def drops(images: dict, tasks, fraction: float, picks: dict) -> dict:
     """{(lesion, task): proportional drop} at `fraction` (first draw), each task measured on the
     images `picks[task]` (indices, repeats allowed: a bootstrap sample)."""
@@ -93,7 +98,7 @@ def matched_picks(images: dict, task: str, target: float, rng) -> np.ndarray:
     equals `target`: correct ones if it is above, wrong ones if below (authors' get_match_samples).
     The same images then measure every lesion."""
     pool = task_images(images, task)
-    correct = images["correct"][np.flatnonzero(images["lesion"] == "none")[0], pool]
+    correct = unlesioned(images, pool)
     n, hits = len(pool), int(correct.sum())
     if (target < hits / n and hits == n) or (target > hits / n and hits == 0):
         # removing predictions from an all-correct (all-wrong) set never moves its accuracy

@@ -101,17 +101,13 @@ def _panel(panel, rows, tasks, networks, low, high) -> list[dict]:
 def _panel_b(rows, tasks, networks, baseline) -> list[dict]:
     """Decoding: mean -+ SEM over folds (one seed) or min..max over seeds."""
     networks = (*networks, baseline) if baseline else networks
-
-    def sem(r):
-        return float(r["sem"])
-
     return _panel(
         "B",
         rows,
         tasks,
         networks,
-        lambda r: float(r["accuracy"]) - sem(r),
-        lambda r: float(r["accuracy"]) + sem(r),
+        lambda r: float(r["accuracy"]) - float(r["sem"]),
+        lambda r: float(r["accuracy"]) + float(r["sem"]),
     )
 
 

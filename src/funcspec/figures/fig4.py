@@ -14,8 +14,9 @@ from matplotlib.figure import Figure
 
 from ..errors import FuncspecError
 from ..layers import depth_order
+from ..stats import task_images, unlesioned
 from ..tasks import SPLIT
-from .fig2 import COLUMNS
+from .fig2 import COLUMNS, draw_index
 from .save import save_figure
 from .segregation import by_network, index_rows, test_against
 from .style import colour, label
@@ -32,12 +33,7 @@ def accuracy_rows(network, layers: dict) -> list[dict]:
     seeds = layers[depth_order(layers)[0]]
     rows = []
     for task in tasks_of(layers):
-        values = []
-        for images in seeds:
-            member = images["member"][images["groups"].index(task)]
-            values.append(
-                images["correct"][np.flatnonzero(images["lesion"] == "none")[0], member].mean()
-            )
+        values = [unlesioned(images, task_images(images, task)).mean() for images in seeds]
         rows.append(
             {
                 "panel": "B",
@@ -98,8 +94,6 @@ def fig4(
 
 
 def _draw(rows, networks) -> Figure:
-    from .fig2 import draw_index
-
     fig = Figure(figsize=(8, 3.2))
     FigureCanvasAgg(fig)
     ax_a, ax_b = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})

@@ -17,10 +17,10 @@ from matplotlib.figure import Figure
 from .. import streams
 from ..layers import depth_order
 from ..lesion import dissociation
-from ..stats import drops, matched_picks, task_images
+from ..stats import drops, matched_picks, task_images, unlesioned
 from .save import save_figure
 from .segregation import by_network
-from .style import colour
+from .style import colour, draw_line
 
 COLUMNS = [
     "panel",
@@ -37,15 +37,11 @@ COLUMNS = [
 ]
 
 
-def _unlesioned(images, picks) -> float:
-    return images["correct"][np.flatnonzero(images["lesion"] == "none")[0], picks].mean()
-
-
 def matched_drops(images: dict, tasks, fraction: float, draws: int, seed: int) -> dict:
     """{(lesion, task): drop} averaged over `draws` random removals that equalise the two
     tasks' unlesioned accuracy at the lower of the two."""
     full = {t: task_images(images, t) for t in tasks}
-    target = min(_unlesioned(images, pool) for pool in full.values())
+    target = min(unlesioned(images, pool).mean() for pool in full.values())
     total = {}
     for draw in range(draws):
         rng = streams.rng("performance_match", seed, images["network"], images["layer"], draw)
@@ -95,8 +91,6 @@ def figS2(images_npz, out_prefix, network, face_task, object_task, fraction, dra
 
 
 def _draw(rows, tasks) -> Figure:
-    from .style import draw_line
-
     fig = Figure(figsize=(10, 3.2))
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, 3)
