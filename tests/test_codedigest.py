@@ -21,7 +21,9 @@ SUBCOMMANDS = [
     "lesion",
     "fig1",
     "fig2",
+    "fig4",
     "figS1",
+    "figS2",
     "metrics",
 ]
 
@@ -81,6 +83,16 @@ def test_a_code_edit_changes_the_digest_of_exactly_the_steps_that_run_it(source)
     path.write_text(path.read_text() + "\nUNUSED_BUT_REAL_CODE = 1\n")
     after = digests()
     assert {c for c in SUBCOMMANDS if after[c] != before[c]} == {"decode"}
+
+
+def test_a_config_validation_edit_reruns_no_step(source):
+    """Bug: prepare read its class lists through config.py, so any edit to config validation
+    (which runs in the Snakefile, before any job) changed prepare's digest and reran the
+    whole pipeline."""
+    before = digests()
+    path = source / "config.py"
+    path.write_text(path.read_text() + "\nA_NEW_CHECK = 1\n")
+    assert digests() == before
 
 
 def test_the_digest_does_not_depend_on_what_was_computed_before(source):
