@@ -19,6 +19,8 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/decode.smk"
 include: "workflow/rules/relevance.smk"
 include: "workflow/rules/lesion.smk"
+include: "workflow/rules/visualize.smk"
+include: "workflow/rules/readout.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/metrics.smk"
 
@@ -30,6 +32,7 @@ localrules:
     history,
     fig1,
     fig2,
+    fig3,
     fig4,
     figS1,
     figS2,
@@ -45,6 +48,7 @@ rule all:
         expand(rules.history.output, network=NETWORKS),
         rules.fig1.output,
         rules.fig2.output,
+        rules.fig3.output,
         rules.fig4.output,
         rules.figS1.output,
         rules.figS2.output,

@@ -217,6 +217,25 @@ def test_deep_merge_keeps_untouched_keys():
             r"figures\.fig4\.networks: network face_object \(faces_matched, objects_matched\) "
             r"must have two tasks, one of them in figures\.fig4\.object_tasks",
         ),
+        (
+            ["visualize", "layers"],
+            ["conv2", "conv9"],
+            r"visualize\.layers: network dual has no ranked layer 'conv9' \(valid: conv1, conv2, "
+            r"conv3, conv4, conv5, conv6, fc5, fc6\)",
+        ),
+        (
+            ["visualize", "units"],
+            16,
+            r"visualize\.units: 16 is more than the 15 units ranked in conv2 of dual "
+            r"\(valid: 1 to 15; relevance\.fraction sets the depth\)",
+        ),
+        (
+            ["visualize", "networks"],
+            ["dual", "fcae"],
+            r"visualize\.networks: 'fcae' is not a network in `networks`",
+        ),
+        (["readout", "face"], "fcaes", r"readout\.face: 'fcaes' is not a dataset in `datasets`"),
+        (["readout", "arch"], "vgg16", r"readout\.arch: 'vgg16' is not one of `archs`"),
     ],
 )
 def test_network_mistakes_name_the_key_path(default, path, value, expected):
@@ -268,7 +287,8 @@ def test_lesion_layers_are_checked_before_any_job(default):
         r"conv2, conv3, conv4, conv5, conv6, fc5, fc6\)",
     ):
         validate(broken(default, ["relevance", "layers"], ["conv1", "conv9"]), SCHEMA)
-    assert validate(broken(default, ["relevance", "layers"], ["conv1", "fc6"]), SCHEMA)
+    fewer = broken(default, ["relevance", "layers"], ["conv1", "fc6"])
+    assert validate(broken(fewer, ["visualize", "layers"], ["conv1", "fc6"]), SCHEMA)
 
 
 INJECTION = "faces; touch injected"
@@ -327,3 +347,32 @@ def test_a_name_may_not_end_in_a_newline(default):
     config = renamed(default, ["datasets", "faces"], "faces\n")
     with pytest.raises(ConfigError, match=r"datasets: 'faces\\n' does not match"):
         validate(config, SCHEMA)
+
+
+def test_a_visualised_network_must_be_ranked(default):
+    default["relevance"]["networks"].remove("dual")
+    default["relevance"]["random_split"]["networks"] = []
+    default["figures"]["fig2"]["network"] = "face_object"
+    with pytest.raises(
+        ConfigError,
+        match=r"visualize\.networks: network 'dual' is not ranked; "
+        r"add it to relevance\.networks",
+    ):
+        validate(default, SCHEMA)
+
+
+@pytest.mark.parametrize("max_steps", [None, 1, 3])
+@pytest.mark.parametrize("fraction, group_fraction", [(0.2, 0.016), (0.1, 0.1), (0.5, 0.03)])
+def test_the_ranking_depth_checked_before_any_job_is_the_one_relevance_ranks(
+    max_steps, fraction, group_fraction
+):
+    """Bug guarded: config.ranked_units (which cannot import torch) drifting from the greedy
+    ranking it predicts, so that visualize.units is refused when valid or passed when not."""
+    from funcspec.config import ranked_units
+    from funcspec.relevance import _candidates_per_step, group_size
+
+    settings = {"fraction": fraction, "group_fraction": group_fraction, "max_steps": max_steps}
+    for n in (1, 2, 7, 32, 64, 100, 128, 256, 512, 4096):
+        group = group_size(n, fraction, group_fraction, max_steps)
+        chosen = sum(min(group, left) for left in _candidates_per_step(n, group, fraction))
+        assert ranked_units(n, settings) == chosen, n

@@ -30,7 +30,7 @@ def test_smoke_run_builds_every_artifact(smoke_run):
     assert probe[0].startswith("domain_a,domain_b,features")
     assert len(probe) > 1 and all(line.startswith("faces,objects,") for line in probe[1:])
     assert (results / "figures" / "contact_sheet.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    for figure in ("fig1", "fig2", "fig4", "figS1", "figS2"):
+    for figure in ("fig1", "fig2", "fig3", "fig4", "figS1", "figS2"):
         assert (results / "figures" / f"{figure}.pdf").read_bytes()[:5] == b"%PDF-"
         assert (results / "figures" / f"{figure}.png").stat().st_size > 0
     fig1 = (results / "figures" / "fig1.csv").read_text().splitlines()
@@ -199,7 +199,7 @@ def test_dvc_stage_is_in_step_with_the_snakefile(tmp_path):
 
 
 # Steps whose outputs are figures: they write under results/figures/, not results/<step>/.
-FIGURE_STEPS = {"contact_sheet", "history", "fig1", "fig2", "fig4", "figS1", "figS2"}
+FIGURE_STEPS = {"contact_sheet", "history", "fig1", "fig2", "fig3", "fig4", "figS1", "figS2"}
 
 
 def test_one_word_per_step():
@@ -231,7 +231,7 @@ def test_one_word_per_step():
             (outputs,) = re.findall(r"output:\n(.*?)\n    \w+:", body, re.S)
             for output in re.findall(r'"(results/[^"]+)"', outputs):
                 assert output.startswith(f"results/{folder}/"), f"{rule}: {output}"
-    assert sorted(rules) == sorted(set(rules)) and len(rules) == 16
+    assert sorted(rules) == sorted(set(rules)) and len(rules) == 19
 
 
 def test_a_seed_list_expands_into_exactly_those_networks(tmp_path):
@@ -318,3 +318,48 @@ def test_untrained_rankings_and_lesions_feed_the_baselines_of_figures_2_and_4(sm
             assert int(r["n_seeds"]) == 2 and r["p_untrained"] != "" and r["p_random_split"] != ""
     networks = {r["network"] for r in own}
     assert networks == set(config["figures"]["fig4"]["networks"])
+
+
+def test_figure3_shows_every_configured_unit_and_the_readout_of_each(smoke_run):
+    """Bug guarded: a layer, seed or task missing from Figure 3, or a share that is not the
+    count of the readout's verdicts. The smoke config visualises 2 units per task in conv1,
+    conv2 and fc3 of both seeds of the dual net."""
+    import csv
+
+    with open(smoke_run / "results" / "figures" / "fig3.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    images = [r for r in rows if r["panel"] == "A"]
+    assert {(r["network"], r["layer"], r["task"], r["rank"]) for r in images} == {
+        (f"dual_s{seed}", layer, task, rank)
+        for seed in (1, 2)
+        for layer in ("conv1", "conv2", "fc3")
+        for task in ("faces", "objects")
+        for rank in ("1", "2")
+    }
+    for share in (r for r in rows if r["panel"] == "B"):
+        verdicts = [
+            r["face"] == "True"
+            for r in images
+            if (r["layer"], r["task"]) == (share["layer"], share["task"])
+        ]
+        assert int(share["n_images"]) == len(verdicts) == 4
+        assert float(share["value"]) == sum(verdicts) / 4
+
+
+def test_the_readout_classifier_is_not_a_visualised_network(smoke_run):
+    """Bug guarded: the readout judging a network's visualisations with that network itself
+    (or a copy of its weights), which would make "looks like a face" circular. The readout job
+    reads no trained network, and no weight of its classifier equals one of a visualised net."""
+    import json
+
+    import torch
+
+    results = smoke_run / "results"
+    record = json.loads((results / "provenance" / "readout" / "readout.csv.json").read_text())
+    assert record["inputs"] and not [p for p in record["inputs"] if "results/train/" in p]
+    classifier = torch.load(results / "readout" / "classifier.pt", weights_only=True)
+    for seed in (1, 2):
+        net = torch.load(results / "train" / f"dual_s{seed}" / "model.pt", weights_only=True)
+        for name, weight in classifier["state_dict"].items():
+            other = net["state_dict"].get(name)
+            assert other is None or other.shape != weight.shape or not torch.equal(other, weight)

@@ -157,6 +157,48 @@ def _lesion(args):
     return [args.out, args.images]
 
 
+def _visualize(args):
+    """Preferred images of one layer's top-ranked units, by gradient ascent."""
+    from .visualize import visualize
+
+    visualize(
+        args.model,
+        args.relevance,
+        args.layer,
+        args.out,
+        units=args.units,
+        steps=args.steps,
+        step=args.step,
+        jitter=args.jitter,
+        blur_sigma=args.blur_sigma,
+        blur_every=args.blur_every,
+        decay=args.decay,
+        seed=args.seed,
+        threads=args.threads,
+    )
+    return [args.out]
+
+
+def _readout(args):
+    """Which visualisations an independent face-vs-object classifier calls faces."""
+    from .readout import readout
+
+    readout(
+        args.faces,
+        args.objects,
+        args.visualizations,
+        args.out,
+        args.classifier,
+        arch=json.loads(args.arch),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        threads=args.threads,
+    )
+    return [args.out, args.classifier]
+
+
 def _fig1(args):
     """Figure 1: held-out decoding (B), top-1 accuracy (C)."""
     from .figures.fig1 import fig1
@@ -188,6 +230,14 @@ def _fig2(args):
         statistics=_statistics(args),
         untrained=args.untrained,
     )
+    return _figure_files(args.out_prefix)
+
+
+def _fig3(args):
+    """Figure 3: preferred images of face and object units, and the readout's verdict."""
+    from .figures.fig3 import fig3
+
+    fig3(args.visualizations, args.readout, args.out_prefix, args.level)
     return _figure_files(args.out_prefix)
 
 
@@ -322,8 +372,11 @@ INPUTS = {
     "decode": ("model", "data"),
     "relevance": ("model", "data"),
     "lesion": ("model", "data", "relevance"),
+    "visualize": ("model", "relevance"),
+    "readout": ("faces", "objects", "visualizations"),
     "fig1": ("accuracy", "decode"),
     "fig2": ("lesion", "images"),
+    "fig3": ("visualizations", "readout"),
     "fig4": ("images",),
     "figS1": ("lesion", "controls"),
     "figS2": ("images",),
@@ -455,6 +508,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--images", required=True, help="each image's correctness under each lesion (npz)"
     )
 
+    p = _command(commands, "visualize", _visualize)
+    p.add_argument("--model", required=True)
+    p.add_argument("--relevance", nargs="+", required=True, help="ranking JSONs of this layer")
+    p.add_argument("--layer", required=True)
+    p.add_argument("--units", type=int, required=True, help="top-ranked units per ranking")
+    p.add_argument("--steps", type=int, required=True, help="gradient-ascent steps")
+    p.add_argument("--step", type=float, required=True, help="RMS change per input value")
+    p.add_argument("--jitter", type=float, required=True, help="largest shift / input size")
+    p.add_argument("--blur-sigma", type=float, required=True, help="Gaussian blur, in pixels")
+    p.add_argument("--blur-every", type=int, required=True, help="steps between blurs")
+    p.add_argument("--decay", type=float, required=True, help="weight of the image's L2 norm")
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", required=True, help="images and activations (.npz)")
+
+    p = _command(commands, "readout", _readout)
+    p.add_argument("--faces", required=True, help="prepared face dataset (its held-out split)")
+    p.add_argument("--objects", required=True, help="prepared object dataset (held-out split)")
+    p.add_argument("--visualizations", nargs="+", required=True, help="visualize .npz files")
+    p.add_argument("--arch", required=True, help="the classifier's architecture as JSON")
+    p.add_argument("--epochs", type=int, required=True)
+    p.add_argument("--batch-size", type=int, required=True)
+    p.add_argument("--lr", type=float, required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--out", required=True, help="one row per visualisation (CSV)")
+    p.add_argument("--classifier", required=True, help="the trained classifier (.pt)")
+
     p = _command(commands, "fig1", _fig1)
     p.add_argument("--accuracy", nargs="+", required=True, help="accuracy tables")
     p.add_argument("--decode", nargs="+", required=True, help="decoding tables")
@@ -474,6 +555,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _figure_args(p)
     _statistics_args(p)
+
+    p = _command(commands, "fig3", _fig3)
+    p.add_argument("--visualizations", nargs="+", required=True, help="visualize .npz files")
+    p.add_argument("--readout", required=True, help="the readout's CSV")
+    p.add_argument("--level", type=float, required=True, help="interval level")
+    p.add_argument("--out-prefix", required=True, help="writes PREFIX.pdf, .png and .csv")
 
     p = _command(commands, "fig4", _fig4)
     p.add_argument("--images", nargs="+", required=True, help="per-image lesion results (.npz)")

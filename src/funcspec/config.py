@@ -191,6 +191,7 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
                 f"relevance.fraction {ranked}"
             )
     problems += _check_figures(config)
+    problems += _check_visualize(config)
     fig1 = config["figures"]["fig1"]
     for key in ("face_net", "object_net", "dual_net", "untrained_net"):
         if fig1.get(key) is not None and fig1[key] not in config["networks"]:
@@ -206,6 +207,84 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
                     f"{net} ({', '.join(config['networks'][net]['tasks'])})"
                 )
     return problems
+
+
+def _check_visualize(config: dict) -> list[str]:
+    """Figure 3's units exist: each visualised network is ranked, in each named layer, at least
+    `units` deep; the readout's datasets and architecture exist and see the same image size."""
+    vis, relevance, problems = config["visualize"], config["relevance"], []
+    sizes = set()
+    for name in vis["networks"]:
+        if name not in config["networks"]:
+            problems.append(f"visualize.networks: {name!r} is not a network in `networks`")
+            continue
+        if name not in relevance["networks"]:
+            problems.append(
+                f"visualize.networks: network {name!r} is not ranked; add it to "
+                "relevance.networks to rank it"
+            )
+            continue
+        arch = config["archs"].get(config["networks"][name]["arch"])
+        if arch is None:
+            continue
+        sizes.add(arch["input_size"])
+        ranked = relevance["layers"] or lesionable(arch)
+        for layer in vis["layers"]:
+            if layer not in ranked:
+                problems.append(
+                    f"visualize.layers: network {name} has no ranked layer {layer!r} "
+                    f"(valid: {', '.join(ranked)})"
+                )
+                continue
+            depth = ranked_units(unit_counts(arch)[layer], relevance)
+            if vis["units"] > depth:
+                problems.append(
+                    f"visualize.units: {vis['units']} is more than the {depth} units ranked in "
+                    f"{layer} of {name} (valid: 1 to {depth}; relevance.fraction sets the depth)"
+                )
+    readout = config["readout"]
+    for key in ("face", "object"):
+        if readout[key] not in config["datasets"]:
+            problems.append(
+                f"readout.{key}: {readout[key]!r} is not a dataset in `datasets` "
+                f"({', '.join(config['datasets'])})"
+            )
+        elif not config["datasets"][readout[key]]["heldout"]["count"]:
+            problems.append(
+                f"readout.{key}: dataset {readout[key]} has no held-out classes to train on "
+                "(heldout.count is 0)"
+            )
+    if readout["arch"] not in config["archs"]:
+        problems.append(
+            f"readout.arch: {readout['arch']!r} is not one of `archs` "
+            f"({', '.join(config['archs'])})"
+        )
+    elif sizes - {config["archs"][readout["arch"]]["input_size"]}:
+        problems.append(
+            f"readout.arch: {readout['arch']} takes "
+            f"{config['archs'][readout['arch']]['input_size']} px; the visualised networks "
+            f"take {', '.join(map(str, sorted(sizes)))} px"
+        )
+    return problems
+
+
+def unit_counts(arch: dict) -> dict[str, int]:
+    """{layer: units} of every lesionable layer."""
+    widths = [width for stage in arch["stages"] for width in stage] + list(arch["fc"])
+    return dict(zip(lesionable(arch), widths))
+
+
+def ranked_units(n_units: int, relevance: dict) -> int:
+    """How many units a layer's ranking orders: whole greedy groups until more than
+    relevance.fraction is chosen (relevance.group_size and _candidates_per_step, which need
+    torch to import; tests/test_config.py holds the two equal)."""
+    group = max(1, int(relevance["group_fraction"] * n_units))
+    if relevance["max_steps"] is not None:
+        group = max(group, int(relevance["fraction"] * n_units // relevance["max_steps"]) + 1)
+    chosen = 0
+    while chosen <= relevance["fraction"] * n_units and chosen < n_units:
+        chosen += min(group, n_units - chosen)
+    return chosen
 
 
 def _check_generated_counts(where: str, ds: dict) -> list[str]:

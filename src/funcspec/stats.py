@@ -1,6 +1,7 @@
 """Statistics on the segregation index from each test image's result under each lesion (the
 lesion step's .npz files): a bootstrap over seeds and test images, a test against a baseline,
-and performance matching (the authors' equalising of baseline accuracy between tasks)."""
+and performance matching (the authors' equalising of baseline accuracy between tasks); and the
+interval of a proportion (Figure 3's readout)."""
 
 from __future__ import annotations
 
@@ -91,6 +92,16 @@ def p_above(samples: np.ndarray, baseline: np.ndarray) -> float:
     pairs = np.isfinite(samples[:n]) & np.isfinite(baseline[:n])
     not_above = np.sum(samples[:n][pairs] <= baseline[:n][pairs])
     return float((1 + not_above) / (1 + pairs.sum()))
+
+
+def binomial_interval(k: int, n: int, level: float) -> tuple[float, float]:
+    """The exact (Clopper-Pearson) interval of a proportion k/n, holding `level`."""
+    from scipy.stats import beta
+
+    tail = (1 - level) / 2
+    low = beta.ppf(tail, k, n - k + 1) if k > 0 else 0.0
+    high = beta.ppf(1 - tail, k + 1, n - k) if k < n else 1.0
+    return float(low), float(high)
 
 
 def matched_picks(images: dict, task: str, target: float, rng) -> np.ndarray:

@@ -40,6 +40,13 @@ PURPOSES = {
     # figures: statistics across seeds and test images
     "segregation_bootstrap": 19,
     "performance_match": 20,  # which predictions are removed to equalise baseline accuracy
+    # visualize and readout (Figure 3)
+    "visualize_start": 21,  # a unit's starting noise image
+    "visualize_jitter": 22,  # the random shift of each gradient-ascent step
+    "readout_init": 23,  # the readout classifier's own initial weights
+    "readout_validation": 24,  # the held-out images it is checked on
+    "readout_order": 25,
+    "readout_dropout": 26,
 }
 
 

@@ -31,6 +31,7 @@ NETWORKS = instances(config["networks"])
 RANKED = instances(config["networks"], config["relevance"]["networks"])
 SPLIT_RANKED = instances(config["networks"], config["relevance"]["random_split"]["networks"])
 DECODED = instances(config["networks"], config["decode"]["networks"])
+VISUALIZED = instances(config["networks"], config["visualize"]["networks"])
 
 
 def drawn_as(dataset):
@@ -194,3 +195,11 @@ def record_with_dvc():
         return
     if message:
         logger.info(message)
+
+
+def get_visualized_relevance(wildcards):
+    """The rankings of the network's own tasks (not the random-split halves) at this layer."""
+    return [
+        f"results/relevance/{wildcards.network}/{task}/{wildcards.layer}.json"
+        for task in network_of(wildcards.network)["tasks"]
+    ]

@@ -95,6 +95,29 @@ rule figS1:
         "--out-prefix {params.prefix} 2> {log}"
 
 
+rule fig3:
+    input:
+        visualizations=rules.readout.input.visualizations,
+        readout=rules.readout.output.table,
+    output:
+        pdf="results/figures/fig3.pdf",
+        png=report("results/figures/fig3.png", category="Figures", caption="../report/fig3.rst"),
+        csv="results/figures/fig3.csv",
+    log:
+        "logs/fig3/fig3.log",
+    benchmark:
+        "logs/fig3/fig3.tsv"
+    conda:
+        "../../envs/funcspec.yaml"
+    params:
+        code=code_digest("fig3"),
+        prefix=figure_prefix,
+        level=config["figures"]["statistics"]["level"],
+    shell:
+        "funcspec fig3 --visualizations {input.visualizations} --readout {input.readout} "
+        "--level {params.level} --out-prefix {params.prefix} 2> {log}"
+
+
 rule fig4:
     input:
         [path for net in FIG4["networks"] for path in lesion_tables(net, "npz")]

@@ -1,0 +1,185 @@
+"""Feature visualisation: the image each top-ranked unit of a layer prefers, found by gradient
+ascent from seeded noise (the authors' recipe, docs/methods.md).
+
+Objective: the L2 norm of the unit's whole activation map (a single value for an FC unit) minus
+`decay` times the L2 norm of the image. Each step shifts the image by a random jitter, adds the
+gradient scaled to a fixed length, shifts it back and clamps it to the valid pixel range; every
+`blur_every` steps it is blurred. Units are optimised together in one batch, but each from its
+own noise and on its own objective: without batch norm, images in a batch do not interact.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy.ndimage import gaussian_filter1d
+
+from . import streams
+from .atomic import atomic_path
+from .data import normalise
+from .errors import FuncspecError
+from .train import load_model
+
+LOW, HIGH = normalise(torch.tensor(0.0)).item(), normalise(torch.tensor(255.0)).item()
+
+
+def visualize(
+    model_path,
+    relevance_paths,
+    layer: str,
+    out,
+    *,
+    units: int,
+    steps: int,
+    step: float,
+    jitter: float,
+    blur_sigma: float,
+    blur_every: int,
+    decay: float,
+    seed: int,
+    threads: int = 1,
+) -> None:
+    """The visualize step: the preferred images of the top `units` units of each ranking of
+    `layer` (one per task of the network), with the activation each reaches and the activation
+    of its starting noise."""
+    torch.set_num_threads(threads)
+    model, saved = load_model(model_path)
+    model.requires_grad_(False)
+    picks = []  # (task, unit, rank)
+    for path in relevance_paths:
+        ranking = json.loads(Path(path).read_text())
+        if ranking["layer"] != layer:
+            raise FuncspecError(f"{path} ranks layer {ranking['layer']}, not {layer}")
+        if len(ranking["order"]) < units:
+            raise FuncspecError(
+                f"{path} ranks {len(ranking['order'])} units; visualize.units asks for {units}"
+            )
+        picks += [
+            (ranking["task"], unit, rank) for rank, unit in enumerate(ranking["order"][:units])
+        ]
+    targets = [unit for _, unit, _ in picks]
+    start = starting_noise(targets, model.input_size, seed, layer)
+    image = preferred_images(
+        model,
+        layer,
+        targets,
+        start,
+        steps=steps,
+        step=step,
+        jitter=round(jitter * model.input_size),
+        blur_sigma=blur_sigma,
+        blur_every=blur_every,
+        decay=decay,
+        shifts=streams.rng("visualize_jitter", seed, layer),
+    )
+    pixels = to_pixels(image)
+    with torch.no_grad():
+        reached = unit_activation(model, layer, normalise(from_pixels(pixels)), targets)
+        began = unit_activation(model, layer, start, targets)
+    with atomic_path(out) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(
+            f,
+            network=saved["network"],
+            layer=layer,
+            task=np.array([task for task, _, _ in picks]),
+            unit=np.array(targets),
+            rank=np.array([rank + 1 for _, _, rank in picks]),
+            images=pixels,
+            activation=reached.numpy(),
+            start_activation=began.numpy(),
+        )
+
+
+def starting_noise(units, size: int, seed: int, layer: str) -> torch.Tensor:
+    """Each unit's own Gaussian noise image (the authors' randn), whatever else is optimised,
+    clamped to the pixel range as their first step clamps it: the start is a valid image."""
+    noise = torch.stack(
+        [
+            torch.randn(
+                3, size, size, generator=streams.torch_generator("visualize_start", seed, layer, u)
+            )
+            for u in units
+        ]
+    )
+    return noise.clamp(LOW, HIGH)
+
+
+def unit_activation(model, layer: str, x: torch.Tensor, units) -> torch.Tensor:
+    """The L2 norm of image i's activation map of unit units[i] in `layer`."""
+    maps = model(x, stop=layer)
+    own = maps[torch.arange(len(units)), torch.as_tensor(units)]
+    return own.reshape(len(units), -1).norm(dim=1)
+
+
+def preferred_images(
+    model,
+    layer: str,
+    units,
+    start: torch.Tensor,
+    *,
+    steps: int,
+    step: float,
+    jitter: int,
+    blur_sigma: float,
+    blur_every: int,
+    decay: float,
+    shifts: np.random.Generator,
+) -> torch.Tensor:
+    """Gradient ascent on each image's own unit; normalised inputs, clamped to the pixel range.
+
+    `step` is the root-mean-square change per input value of one step: the whole step has L2
+    length step * sqrt(values), the same per value at any image size.
+    """
+    x = start.clone()
+    length = step * x[0].numel() ** 0.5
+    for t in range(steps):
+        dy, dx = (int(v) for v in shifts.integers(0, jitter + 1, size=2))
+        x = torch.roll(x, (dy, dx), dims=(2, 3)).requires_grad_(True)
+        objective = unit_activation(model, layer, x, units) - decay * x.flatten(1).norm(dim=1)
+        (grad,) = torch.autograd.grad(objective.sum(), x)
+        norm = grad.flatten(1).norm(dim=1).clamp_min(1e-12)[:, None, None, None]
+        x = torch.roll(x.detach() + length * grad / norm, (-dy, -dx), dims=(2, 3))
+        x = x.clamp(LOW, HIGH)
+        if t % blur_every == 0:
+            x = blur(x, blur_sigma)
+    return x
+
+
+def blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Gaussian blur over height and width."""
+    a = gaussian_filter1d(x.numpy(), sigma, axis=2)
+    return torch.from_numpy(gaussian_filter1d(a, sigma, axis=3))
+
+
+def to_pixels(x: torch.Tensor) -> np.ndarray:
+    """Normalised (N, 3, H, W) -> uint8 (N, H, W, 3), the layout of prepared images."""
+    pixels = ((x * 0.5 + 0.5) * 255.0).round().clamp(0, 255).to(torch.uint8)
+    return pixels.permute(0, 2, 3, 1).numpy()
+
+
+def from_pixels(pixels: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(pixels).permute(0, 3, 1, 2).float()
+
+
+def read(paths) -> list[dict]:
+    """Every visualisation of the given files, one dict per image."""
+    rows = []
+    for path in paths:
+        with np.load(path) as f:
+            for i in range(len(f["unit"])):
+                rows.append(
+                    {
+                        "network": str(f["network"]),
+                        "layer": str(f["layer"]),
+                        "task": str(f["task"][i]),
+                        "unit": int(f["unit"][i]),
+                        "rank": int(f["rank"][i]),
+                        "activation": float(f["activation"][i]),
+                        "start_activation": float(f["start_activation"][i]),
+                        "image": f["images"][i],
+                    }
+                )
+    return rows

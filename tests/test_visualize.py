@@ -1,0 +1,96 @@
+"""Feature visualisation: the optimised image drives its own unit, deterministically."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from funcspec import models
+from funcspec.data import normalise
+from funcspec.visualize import from_pixels, starting_noise, unit_activation, visualize
+
+ARCH = {"stages": [[8], [16]], "fc": [32], "dropout": 0.0, "input_size": 16}
+
+
+@pytest.fixture
+def network(tmp_path):
+    """A small untrained network saved as the train step saves one, and a ranking of conv2."""
+    torch.manual_seed(0)
+    model = models.build(ARCH, 6, 16)
+    path = tmp_path / "model.pt"
+    torch.save(
+        {
+            "arch": ARCH,
+            "num_classes": 6,
+            "input_size": 16,
+            "state_dict": model.state_dict(),
+            "network": "tiny_s1",
+            "tasks": [],
+        },
+        path,
+    )
+    ranking = tmp_path / "conv2.json"
+    ranking.write_text(json.dumps({"layer": "conv2", "task": "faces", "order": [5, 11, 2, 9]}))
+    return model.eval(), path, ranking
+
+
+def run(network, out, seed=0, steps=60):
+    _, path, ranking = network
+    visualize(
+        path,
+        [ranking],
+        "conv2",
+        out,
+        units=3,
+        steps=steps,
+        step=0.0644,
+        jitter=0.0714,
+        blur_sigma=0.5,
+        blur_every=10,
+        decay=0.001,
+        seed=seed,
+    )
+    with np.load(out) as f:
+        return {k: f[k] for k in f.files}
+
+
+def test_the_preferred_image_drives_its_own_unit(network, tmp_path):
+    """Bug guarded: ascent on the wrong unit, the wrong sign, or a step that does nothing. Each
+    image must raise its unit to at least twice its response to its starting noise and above
+    its response to any of 200 other noise images, and drive its unit harder than the layer's
+    other units on average."""
+    model, _, _ = network
+    made = run(network, tmp_path / "v.npz")
+    assert made["unit"].tolist() == [5, 11, 2] and made["rank"].tolist() == [1, 2, 3]
+    assert (made["activation"] > 2 * made["start_activation"]).all()
+    noise = starting_noise(range(200), 16, seed=99, layer="conv2")
+    with torch.no_grad():
+        by_noise = model(noise, stop="conv2").flatten(2).norm(dim=2)  # [image, unit]
+    assert (made["activation"] > by_noise[:, made["unit"]].max(0).values.numpy()).all()
+    with torch.no_grad():
+        maps = model(normalise(from_pixels(made["images"])), stop="conv2")
+        every_unit = maps.flatten(2).norm(dim=2)  # [image, unit]
+    for i, unit in enumerate(made["unit"]):
+        others = np.delete(every_unit[i].numpy(), unit)
+        assert every_unit[i, unit] > 2 * others.mean()
+        assert np.isclose(every_unit[i, unit], made["activation"][i], rtol=1e-5)
+    own = unit_activation(model, "conv2", normalise(from_pixels(made["images"])), made["unit"])
+    assert torch.allclose(own, torch.from_numpy(made["activation"]))
+
+
+def test_the_same_seed_gives_the_same_bytes(network, tmp_path):
+    """Bug guarded: unseeded noise or jitter, so Figure 3 changes on every run."""
+    first = run(network, tmp_path / "a.npz", seed=3)
+    again = run(network, tmp_path / "b.npz", seed=3)
+    other = run(network, tmp_path / "c.npz", seed=4)
+    assert first["images"].tobytes() == again["images"].tobytes()
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+    assert first["images"].tobytes() != other["images"].tobytes()
+
+
+def test_a_ranking_shorter_than_the_units_asked_is_refused(network, tmp_path):
+    _, path, ranking = network
+    ranking.write_text(json.dumps({"layer": "conv2", "task": "faces", "order": [5, 11]}))
+    with pytest.raises(Exception, match=r"ranks 2 units; visualize\.units asks for 3"):
+        run(network, tmp_path / "v.npz")

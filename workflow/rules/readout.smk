@@ -1,0 +1,35 @@
+# The readout of Figure 3: a face-vs-object classifier of its own, trained on held-out classes,
+# says which visualisations look like faces. It reads no visualised network.
+READOUT = config["readout"]
+
+
+rule readout:
+    input:
+        faces=f"results/prepare/{READOUT['face']}",
+        objects=f"results/prepare/{READOUT['object']}",
+        visualizations=expand(rules.visualize.output, network=VISUALIZED, layer=VISUALIZE["layers"]),
+    output:
+        table="results/readout/readout.csv",
+        classifier="results/readout/classifier.pt",
+    log:
+        "logs/readout/readout.log",
+    benchmark:
+        "logs/readout/readout.tsv"
+    conda:
+        "../../envs/funcspec.yaml"
+    threads: 2
+    resources:
+        gpu=1,
+    params:
+        code=code_digest("readout"),
+        arch=json.dumps(config["archs"][READOUT["arch"]], sort_keys=True),
+        epochs=READOUT["epochs"],
+        batch_size=READOUT["batch_size"],
+        lr=READOUT["lr"],
+        seed=READOUT["seed"],
+    shell:
+        "funcspec readout --faces {input.faces} --objects {input.objects} "
+        "--visualizations {input.visualizations} --arch {params.arch:q} "
+        "--epochs {params.epochs} --batch-size {params.batch_size} --lr {params.lr} "
+        "--seed {params.seed} --threads {threads} --out {output.table} "
+        "--classifier {output.classifier} 2> {log}"
