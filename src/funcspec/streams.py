@@ -47,6 +47,8 @@ PURPOSES = {
     "readout_validation": 24,  # the held-out images it is checked on
     "readout_order": 25,
     "readout_dropout": 26,
+    # classlists: the class lists drawn with the paper's counts (not a pipeline step)
+    "class_list_draw": 27,
 }
 
 
