@@ -197,6 +197,28 @@ def fabricate_stanford_cars(
     return root
 
 
+def fabricate_compcars(root, models=((1, 1), (1, 2)), per_model=3, size=(40, 32)) -> Path:
+    """CompCars' data/ tree: image/<make>/<model>/<year>/<name>.jpg over two years, a label file
+    per image (viewpoint, box count, box), and a classification split listing the first model's
+    images only (as the published split lists 431 of 1,716 models)."""
+    root = Path(root)
+    split = {"train": [], "test": []}
+    for m, (make, model) in enumerate(models):
+        for k in range(per_model):
+            relative = f"{make}/{model}/{2010 + k % 2}/img{k:02d}.jpg"
+            write_image(root / "image" / relative, root, size)
+            label = (root / "label" / relative).with_suffix(".txt")
+            label.parent.mkdir(parents=True, exist_ok=True)
+            label.write_text(f"3\n1\n{1 + k} 2 {size[0] - 2} {size[1] - 1}\n")
+            if m == 0:
+                split["test" if k == per_model - 1 else "train"].append(relative)
+    lists = root / "train_test_split" / "classification"
+    lists.mkdir(parents=True, exist_ok=True)
+    for name, entries in split.items():
+        (lists / f"{name}.txt").write_text("".join(f"{e}\n" for e in entries))
+    return root
+
+
 def fabricate_split_folders(
     root, n_classes=3, per_class=4, size=(40, 32), test_per_class=2
 ) -> Path:

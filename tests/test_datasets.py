@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import scipy.io
 from fabricate import (
+    fabricate_compcars,
     fabricate_corrupt_image,
     fabricate_folder,
     fabricate_food101,
@@ -249,6 +250,40 @@ def test_food101_listed_image_missing_fails(tmp_path):
         read_layout("food101", root)
     assert_layout_error(excinfo, root / "images" / "baby_back_ribs" / "200001.jpg", "food101")
     assert "test.txt" in str(excinfo.value)
+
+
+# --- compcars ----------------------------------------------------------------------------------
+
+
+def test_compcars_reads_models_over_years_with_split_and_boxes(tmp_path):
+    """A class is make/model across release years; the classification split gives train/test
+    to the images it lists and no split to the others; boxes come from label/."""
+    root = fabricate_compcars(tmp_path / "data")
+    add_junk(root / "image" / "1" / "1" / "2010")
+    assert summary(read_layout("compcars", root, crop=True), root) == {
+        ("image/1/1/2010/img00.jpg", "1/1", "train", (1, 2, 38, 31)),
+        ("image/1/1/2011/img01.jpg", "1/1", "train", (2, 2, 38, 31)),
+        ("image/1/1/2010/img02.jpg", "1/1", "test", (3, 2, 38, 31)),
+        ("image/1/2/2010/img00.jpg", "1/2", None, (1, 2, 38, 31)),
+        ("image/1/2/2011/img01.jpg", "1/2", None, (2, 2, 38, 31)),
+        ("image/1/2/2010/img02.jpg", "1/2", None, (3, 2, 38, 31)),
+    }
+    assert {im.box for im in read_layout("compcars", root)} == {None}
+
+
+@pytest.mark.parametrize(
+    "remove, expected",
+    [
+        ("train_test_split/classification/test.txt", r"missing split file: .*test\.txt"),
+        ("image/1/1/2010/img00.jpg", r"1 images of the split files missing: .*img00\.jpg"),
+        ("label/1/2/2011/img01.txt", r"crop asked for but the image has no label file"),
+    ],
+)
+def test_compcars_tree_without_its_files_is_refused_naming_the_file(tmp_path, remove, expected):
+    root = fabricate_compcars(tmp_path / "data")
+    (root / remove).unlink()
+    with pytest.raises(LayoutError, match=expected):
+        read_layout("compcars", root, crop=True)
 
 
 # --- stanford_cars ----------------------------------------------------------------------------

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import yaml
 from fabricate import (
+    fabricate_compcars,
     fabricate_food101,
     fabricate_imagenet,
-    fabricate_split_folders,
     fabricate_vggface2,
 )
 from workflow_helpers import REPO, snakemake, tree_bytes, workdir
@@ -96,7 +96,7 @@ def paper_config_on_fabricated_trees(work: Path, data: Path) -> Path:
         "faces": fabricate_vggface2(data / "vggface2"),
         "objects": fabricate_imagenet(data / "imagenet"),
         "food": fabricate_food101(data / "food-101"),
-        "cars": fabricate_split_folders(data / "cars"),
+        "cars": fabricate_compcars(data / "CompCars" / "data"),
     }
     for task in ("faces_food", "faces_cars"):
         roots[task] = roots["faces"]

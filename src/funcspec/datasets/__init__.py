@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import FuncspecError
-from . import folder, food101, imagenet, split_folders, stanford_cars, vggface2
+from . import compcars, folder, food101, imagenet, split_folders, stanford_cars, vggface2
 from .common import IMAGE_EXTENSIONS, LayoutError, SourceImage
 
 __all__ = [
@@ -28,7 +28,7 @@ __all__ = [
 
 LAYOUTS: dict[str, Callable[..., list[SourceImage]]] = {
     module.NAME: module.read
-    for module in (vggface2, imagenet, food101, stanford_cars, split_folders, folder)
+    for module in (vggface2, imagenet, food101, stanford_cars, compcars, split_folders, folder)
 }
 
 
