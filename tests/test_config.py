@@ -157,6 +157,11 @@ def test_deep_merge_keeps_untouched_keys():
         ),
         (["networks", "dual", "seeds"], [], r"networks\.dual\.seeds: \[\] should be non-empty"),
         (
+            ["datasets", "faces", "heldout", "split"],
+            "test",
+            r"datasets\.faces\.heldout\.split: generated datasets have no train/test split",
+        ),
+        (
             ["networks", "dual", "seeds"],
             [1, 2, 1],
             r"networks\.dual\.seeds: \[1, 2, 1\] has non-unique elements",

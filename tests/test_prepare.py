@@ -10,6 +10,7 @@ from fabricate import (
     fabricate_folder,
     fabricate_food101,
     fabricate_imagenet,
+    fabricate_vggface2,
 )
 
 from funcspec.prepare import PrepareError, prepare
@@ -33,6 +34,8 @@ def spec_for(root, layout="folder", **overrides):
         "seed": 3,
     }
     spec.update(overrides)
+    for key in ("classes", "heldout"):  # the schema's default, as validation fills it in
+        spec[key] = {"split": "any", **spec[key]}
     return spec
 
 
@@ -146,7 +149,7 @@ def test_small_class_is_an_error_or_dropped(tmp_path):
     with pytest.raises(PrepareError, match=r"class_1 has 5 usable images, 4 train \+ 2 test"):
         prepare("toy", spec, tmp_path / "out")
     spec["on_small_class"] = "drop"
-    spec["classes"] = {"count": 3}
+    spec["classes"]["count"] = 3
     manifest = prepare("toy", spec, tmp_path / "out")
     assert "class_1" not in manifest["classes"]["trained"]
     assert len(manifest["classes"]["trained"]) == 3
@@ -216,6 +219,29 @@ def test_published_split_draws_test_images_from_the_test_split(tmp_path):
         for row in csv.DictReader(f):
             in_test = row["source"].removeprefix("images/").rsplit(".", 1)[0] in meta_test
             assert in_test == (row["split"] == "test"), row
+
+
+def test_identities_are_trained_from_train_and_held_out_from_test(tmp_path):
+    """The paper config's identity rule: VGGFace2's train and test identities are disjoint; the
+    trained identities are drawn among train/ (with enough images), the decoding ones among
+    test/. Bug guarded: held-out identities drawn from unselected train identities, or trained
+    identities from test/."""
+    root = fabricate_vggface2(tmp_path / "vgg", n_classes=4, per_class=6, n_test_classes=3)
+    spec = spec_for(
+        root,
+        layout="vggface2",
+        classes={"count": 2, "split": "train"},
+        heldout={"count": 2, "images_per_class": 2, "split": "test"},
+    )
+    manifest = prepare("faces", spec, tmp_path / "out")
+    train_ids = {p.name for p in (root / "train").iterdir()}
+    test_ids = {p.name for p in (root / "test").iterdir()}
+    assert len(manifest["classes"]["trained"]) == 2 and len(manifest["classes"]["heldout"]) == 2
+    assert set(manifest["classes"]["trained"]) <= train_ids
+    assert set(manifest["classes"]["heldout"]) <= test_ids
+    with pytest.raises(PrepareError, match=r"classes\.count is 5 but only 4 train classes"):
+        spec["classes"]["count"] = 5
+        prepare("faces", spec, tmp_path / "again")
 
 
 def test_published_split_needs_a_layout_with_splits(tree, tmp_path):

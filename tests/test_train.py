@@ -92,10 +92,10 @@ def prepare_tiny(root, seed=0) -> dict:
             root / f"raw_{task}", n_classes=n_classes, per_class=8, size=(20, 20)
         )
         spec = {
-            "classes": {"count": "all"},
+            "classes": {"count": "all", "split": "any"},
             "train_per_class": 6,
             "test_per_class": 2,
-            "heldout": {"count": 0, "images_per_class": 1},
+            "heldout": {"count": 0, "images_per_class": 1, "split": "any"},
             "image": {"resize": 20, "crop": 20},
             "split": "pooled",
             "shard_size": 7,

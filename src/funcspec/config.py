@@ -117,6 +117,11 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
             problems.append(
                 f"{where}.split: generated datasets have no published split; use pooled"
             )
+        for key in ("classes", "heldout"):
+            if is_generated and ds[key]["split"] != "any":
+                problems.append(
+                    f"{where}.{key}.split: generated datasets have no train/test split; use any"
+                )
         if is_real and ds.get("layout") in LAYOUTS:
             accepted = layout_options(ds["layout"])
             for option in sorted(set(ds["layout_options"]) - set(accepted)):

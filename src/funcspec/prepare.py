@@ -137,6 +137,14 @@ def _permuted(items: list, rng: np.random.Generator) -> list:
     return [items[i] for i in rng.permutation(len(items))]
 
 
+def _in_split(pools: dict, names, split: str) -> list[str]:
+    """The classes whose images all lie in the layout's `split` (`any`: every class). VGGFace2's
+    train and test identities are disjoint: the study trains on the first, decodes the second."""
+    if split == "any":
+        return list(names)
+    return [c for c in names if all(s.split == split for s in pools[c]["all"])]
+
+
 def _candidate_classes(spec: dict, pools: dict) -> list[str]:
     names = sorted(pools)
     selection = spec["classes"]
@@ -151,7 +159,7 @@ def _candidate_classes(spec: dict, pools: dict) -> list[str]:
         names = sorted(set(wanted))
     if selection.get("exclude"):
         names = [c for c in names if c not in set(read_class_list(selection["exclude"]))]
-    return names
+    return _in_split(pools, names, selection["split"])
 
 
 def _split_pools(spec: dict, sources: list) -> dict:
@@ -220,9 +228,10 @@ def prepare(name: str, spec: dict, out_dir, raw_root=None, workers: int = 1) -> 
     if count != "all":
         candidates = _permuted(candidates, streams.rng("class_draw", seed))
         if len(candidates) < count:
+            within = "" if spec["classes"]["split"] == "any" else f" {spec['classes']['split']}"
             raise PrepareError(
                 f"dataset {name}: classes.count is {count} but only "
-                f"{len(candidates)} classes are available in {root}"
+                f"{len(candidates)}{within} classes are available in {root}"
             )
     wanted = len(candidates) if count == "all" else count
 
@@ -291,6 +300,7 @@ def prepare(name: str, spec: dict, out_dir, raw_root=None, workers: int = 1) -> 
 
         heldout = []
         others = [c for c in sorted(pools) if c not in set(trained) | {d["class"] for d in dropped}]
+        others = _in_split(pools, others, spec["heldout"]["split"])
         others = _permuted(others, streams.rng("heldout_draw", seed))
         while others and len(heldout) < spec["heldout"]["count"]:
             class_name = others.pop(0)
