@@ -113,7 +113,8 @@ def test_paper_config_plans_every_job_of_every_figure(tmp_path):
     """Bug guarded: a paper-scale job left out of the DAG (or planned twice), found only on the
     cluster. On fabricated trees in the published layouts, `snakemake -n` on config/paper.yaml
     plans exactly the jobs per rule that the config implies: one per network instance and layer
-    ranked, per task ranked (the split halves too), per visualised layer, per figure."""
+    ranked, per task ranked (the split halves too), per visualised layer, per figure; and the
+    cost plan counts the same jobs."""
     from funcspec.config import validate
     from funcspec.layers import lesionable
     from funcspec.seeds import instances, split
@@ -148,6 +149,13 @@ def test_paper_config_plans_every_job_of_every_figure(tmp_path):
         **dict.fromkeys(["fig1", "fig2", "fig3", "fig4", "figS1", "figS2"], 1),
     }
     assert jobs["relevance"] == 240 and jobs["lesion"] == 120  # 16 rankings, 8 nets x 15 layers
+    # and `funcspec plan` costs exactly these jobs
+    from funcspec.plan import plan
+
+    costed = plan(config, {"train": 1.0, "infer": 1.0}, 1)["phases"]
+    for row in costed:
+        if row["phase"] in jobs:
+            assert row["jobs"] == jobs[row["phase"]], row["phase"]
 
 
 def test_missing_dataset_root_names_path_and_layout(tmp_path):

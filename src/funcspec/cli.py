@@ -307,6 +307,16 @@ def _metrics(args):
     return [args.out, *args.training]
 
 
+def _plan(args):
+    """What a config will cost: jobs, images, FLOPs, device-hours, disk, memory, SLURM."""
+    from .plan import load, plan, report, slurm_resources
+
+    gflops = {"train": args.gflops[0], "infer": args.gflops[1]}
+    result = plan(load(args.configfile), gflops, args.parallel)
+    print(report(result, slurm_resources(Path(args.profile)), gflops, args.parallel))
+    return []
+
+
 def _provenance(args):
     """Print an artifact's lineage, or with --verify re-hash every file in it."""
     if not args.verify:
@@ -595,6 +605,20 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         help="where each history is copied for DVC plots, in --histories order",
     )
+
+    p = _command(commands, "plan", _plan)
+    p.add_argument("--configfile", default="config/config.yaml")
+    p.add_argument(
+        "--gflops",
+        type=float,
+        nargs=2,
+        default=[128.0, 169.0],
+        metavar=("TRAIN", "INFER"),
+        help="achieved GFLOP/s of training and inference on one device (default: this "
+        "project's 2-core development machine, benchmarks/bench_train.py)",
+    )
+    p.add_argument("--parallel", type=int, default=1, help="jobs running at once (devices)")
+    p.add_argument("--profile", default="slurm/config.yaml", help="the SLURM profile to read")
 
     p = _command(commands, "provenance", _provenance)
     p.add_argument("artifact", help="a file or folder under results/")

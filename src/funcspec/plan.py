@@ -1,0 +1,289 @@
+"""What a config will cost before it runs (`funcspec plan`): per phase the jobs, the images
+processed, the floating-point work and the time it takes at a stated throughput; the disk for
+prepared data and the DVC cache; the peak memory of one job; and the SLURM resources each rule
+requests.
+
+Network work is counted as benchmarks/bench_train.py counts it: convolutions and matrix
+products, 2 FLOPs per multiply-add, a training step 3 forward passes. Work that is not a network
+(drawing and decoding images) is costed per image at RATES, and every job pays STARTUP seconds
+(Python, torch, reading its inputs); both were measured on the 2-core development machine. The
+result is a model: README.md ("Cost plan") compares it with a measured run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from .config import network_spec, validate
+from .errors import FuncspecError
+from .layers import layer_names, lesionable
+from .prepare import read_class_list
+from .relevance import _candidates_per_step, group_size
+from .seeds import instances
+from .tasks import SPLIT
+
+REPO = Path(__file__).resolve().parents[2]
+# Seconds per image of the CPU steps, one core, 32 px (logs/{generate,prepare}/*.tsv of the
+# default run); real images cost more to decode, so paper-scale prepare is a lower bound.
+RATES = {"generate": 0.0023, "prepare": 0.00035}
+STARTUP = 3.0  # seconds every job pays before its work
+FIGURE_RULES = ["probe", "contact_sheet", "fig1", "fig2", "fig3", "fig4", "figS1", "figS2"]
+
+
+def forward_flops(arch: dict, num_classes: int) -> dict[str, float]:
+    """{layer: FLOPs of its linear part} for one image, input to class layer."""
+    size, channels, flops = arch["input_size"], 3, []
+    for stage in arch["stages"]:
+        for width in stage:
+            flops.append(2 * size * size * channels * width * 9)
+            channels = width
+        size //= 2
+    features = channels * size * size
+    for width in [*arch["fc"], num_classes]:
+        flops.append(2 * features * width)
+        features = width
+    return dict(zip(layer_names(arch), flops))
+
+
+def dataset_images(name: str, ds: dict) -> dict[str, int]:
+    """Images per split a dataset gives: train, test, heldout (and all, drawn or decoded)."""
+    count = ds["classes"]["count"]
+    if count == "all":
+        if ds["classes"].get("include"):
+            names = set(read_class_list(REPO / ds["classes"]["include"]))
+            if ds["classes"].get("exclude"):
+                names -= set(read_class_list(REPO / ds["classes"]["exclude"]))
+            count = len(names)
+        elif "generate" in ds:
+            count = ds["generate"]["classes"] - ds["heldout"]["count"]
+        else:
+            raise FuncspecError(
+                f"datasets.{name}.classes.count is all without an include list: the plan cannot "
+                "know how many classes the dataset has; give a number"
+            )
+    images = {
+        "classes": count,
+        "train": count * ds["train_per_class"],
+        "test": count * ds["test_per_class"],
+        "heldout": ds["heldout"]["count"] * ds["heldout"]["images_per_class"],
+    }
+    images["all"] = images["train"] + images["test"] + images["heldout"]
+    if "generate" in ds:
+        images["drawn"] = ds["generate"]["classes"] * ds["generate"]["images_per_class"]
+    return images
+
+
+def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
+    """{"phases": rows, "disk": rows}. gflops: achieved GFLOP/s of "train" and "infer" work
+    on one device; parallel: jobs running at once (devices), which divides the wall time."""
+    data = {name: dataset_images(name, ds) for name, ds in config["datasets"].items()}
+    nets = config["networks"]
+    rows = []
+
+    def add(phase, jobs, images, flops=0.0, seconds=0.0, kind="infer", memory=0.0):
+        busy = flops / (gflops[kind] * 1e9) + seconds + jobs * STARTUP
+        rows.append(
+            {
+                "phase": phase,
+                "jobs": jobs,
+                "images": images,
+                "tflop": flops / 1e12,
+                "device_hours": busy / 3600,
+                "peak_memory_gb": memory / 1e9,
+            }
+        )
+
+    drawn = {}
+    for ds in config["datasets"].values():
+        if "generate" in ds:
+            key = repr(sorted(ds["generate"].items()))
+            drawn[key] = ds["generate"]["classes"] * ds["generate"]["images_per_class"]
+    n_drawn = sum(drawn.values())
+    add("generate", len(drawn), n_drawn, seconds=RATES["generate"] * n_drawn)
+    prepared = sum(d["all"] for d in data.values())
+    add("prepare", len(data), prepared, seconds=RATES["prepare"] * prepared)
+
+    def pixels(ds):
+        return config["datasets"][ds]["image"]["crop"] ** 2 * 3
+
+    work = {k: [0, 0, 0.0, 0.0] for k in ("train", "evaluate", "decode", "relevance", "lesion")}
+    work |= {"visualize": [0, 0, 0.0, 0.0]}
+
+    def count(phase, jobs, images, flops, memory):
+        w = work[phase]
+        w[0], w[1], w[2], w[3] = w[0] + jobs, w[1] + images, w[2] + flops, max(w[3], memory)
+
+    ranked = instances(nets, config["relevance"]["networks"])
+    halves = instances(nets, config["relevance"]["random_split"]["networks"])
+    visualized = instances(nets, config["visualize"]["networks"])
+    decoded = instances(nets, config["decode"]["networks"])
+    for name in instances(nets):
+        spec = network_spec(config, name)
+        tasks = spec["tasks"]
+        classes = sum(data[t]["classes"] for t in tasks)
+        f = forward_flops(spec["arch"], classes)
+        order = list(f)
+        full = sum(f.values())
+        weights = _weights(spec["arch"], classes)
+        train_images = sum(data[t]["train"] for t in tasks)
+        test_images = sum(data[t]["test"] for t in tasks)
+        batch = spec["train"]["batch_size"]
+        activations = _activation_bytes(spec["arch"])
+        in_memory = train_images * pixels(tasks[0]) if spec["train"]["in_memory"] else 0
+        epochs = spec["train"]["epochs"]
+        count(
+            "train",
+            1,
+            epochs * train_images,
+            3 * full * epochs * train_images,
+            16 * weights + 2 * batch * activations + in_memory,
+        )
+        count("evaluate", 1, test_images, full * test_images, 4 * weights + 256 * activations)
+        if name in decoded:
+            held = sum(data[d]["heldout"] for d in config["decode"]["datasets"])
+            upto = sum(f[k] for k in order[:-1])
+            count("decode", 1, held, upto * held, 4 * weights + 256 * activations)
+        if name not in ranked:
+            continue
+        relevance = config["relevance"]
+        rankings = len(tasks) + (len(SPLIT) if name in halves else 0)
+        lesion_sizes = len(config["lesion"]["fractions"])
+        conditions = 1 + lesion_sizes * (rankings + config["lesion"]["random_draws"])
+        units = _units(spec["arch"])
+        for layer in relevance["layers"] or lesionable(spec["arch"]):
+            i = order.index(layer)
+            above = sum(f[k] for k in order[i + 1 :])
+            group = group_size(
+                units[layer],
+                relevance["fraction"],
+                relevance["group_fraction"],
+                relevance["max_steps"],
+            )
+            steps = _candidates_per_step(units[layer], group, relevance["fraction"])
+            images = relevance["images"]
+            flops = images * (sum(steps) * above + 2 * len(steps) * full)
+            chunks = 3 * 64 * 2**20  # the engine's candidate chunks (relevance._CHUNK_ELEMENTS)
+            count(
+                "relevance",
+                rankings,
+                rankings * images * len(steps),
+                rankings * flops,
+                4 * weights + chunks,
+            )
+            below = sum(f[k] for k in order[:i])
+            lesion_flops = test_images * (below + conditions * sum(f[k] for k in order[i:]))
+            memory = 4 * weights + 256 * activations
+            count("lesion", 1, test_images * conditions, lesion_flops, memory)
+        if name in visualized:
+            vis = config["visualize"]
+            for layer in vis["layers"]:
+                upto = sum(f[k] for k in order[: order.index(layer) + 1])
+                n = vis["units"] * len(tasks)
+                memory = 4 * weights + 3 * n * activations
+                count("visualize", 1, n, 3 * vis["steps"] * n * upto, memory)
+    for phase, (jobs, images, flops, memory) in work.items():
+        add(
+            phase, jobs, images, flops, kind="train" if phase == "train" else "infer", memory=memory
+        )
+    readout = config["readout"]
+    arch = config["archs"][readout["arch"]]
+    held = data[readout["face"]]["heldout"] + data[readout["object"]]["heldout"]
+    f_readout = sum(forward_flops(arch, 2).values())
+    passes = readout["epochs"] * held
+    memory = (
+        16 * _weights(arch, 2) + 64 * _activation_bytes(arch) + held * arch["input_size"] ** 2 * 3
+    )
+    add("readout", 1, passes, 3 * f_readout * passes, kind="train", memory=memory)
+    add("figures and others", len(FIGURE_RULES) + 2 + 2 * len(instances(nets)), 0)
+
+    total = sum(r["device_hours"] for r in rows)
+    disk = []
+    for name, d in data.items():
+        disk.append({"dataset": name, "images": d["all"], "gb": d["all"] * pixels(name) / 1e9})
+    return {"phases": rows, "disk": disk, "device_hours": total, "wall_hours": total / parallel}
+
+
+def _units(arch: dict) -> dict[str, int]:
+    widths = [w for stage in arch["stages"] for w in stage] + list(arch["fc"])
+    return dict(zip(lesionable(arch), widths))
+
+
+def _weights(arch: dict, num_classes: int) -> float:
+    channels, n = 3, 0
+    for stage in arch["stages"]:
+        for width in stage:
+            n += channels * width * 9 + width
+            channels = width
+    features = channels * (arch["input_size"] // 2 ** len(arch["stages"])) ** 2
+    for width in [*arch["fc"], num_classes]:
+        n += features * width + width
+        features = width
+    return float(n)
+
+
+def _activation_bytes(arch: dict) -> float:
+    """float32 bytes of every layer's output for one image (kept for the backward pass)."""
+    size, total = arch["input_size"], 3 * arch["input_size"] ** 2
+    for stage in arch["stages"]:
+        for width in stage:
+            total += size * size * width * 2  # conv output and its ReLU
+        size //= 2
+    total += sum(arch["fc"]) * 2
+    return 4.0 * total
+
+
+def slurm_resources(profile: Path) -> list[dict]:
+    """Partition, runtime and memory per rule, from the profile's set-resources over its
+    default-resources."""
+    text = yaml.safe_load(profile.read_text())
+    default = text.get("default-resources", {})
+    rows = []
+    for rule, resources in text.get("set-resources", {}).items():
+        merged = {**default, **resources}
+        rows.append(
+            {
+                "rule": rule,
+                "partition": str(merged.get("slurm_partition", "")).lstrip("?"),
+                "runtime_min": merged.get("runtime"),
+                "mem_mb": merged.get("mem_mb"),
+            }
+        )
+    return rows
+
+
+def load(configfile, schema=REPO / "config" / "schema.yaml") -> dict:
+    with open(configfile) as f:
+        return validate(yaml.safe_load(f), schema)
+
+
+def report(result: dict, resources: list[dict], gflops: dict, parallel: int) -> str:
+    lines = [
+        f"Throughput: training {gflops['train']:g} GFLOP/s, inference {gflops['infer']:g} "
+        f"GFLOP/s per device; {parallel} job(s) at a time; {STARTUP:g} s start-up per job.",
+        "",
+        f"{'phase':<20}{'jobs':>7}{'images':>14}{'TFLOP':>12}{'device h':>10}{'peak GB':>9}",
+    ]
+    for r in result["phases"]:
+        lines.append(
+            f"{r['phase']:<20}{r['jobs']:>7}{r['images']:>14,}{r['tflop']:>12.2f}"
+            f"{r['device_hours']:>10.2f}{r['peak_memory_gb']:>9.2f}"
+        )
+    lines += [
+        f"{'total':<20}{'':>33}{result['device_hours']:>10.2f}",
+        f"Wall time with {parallel} at a time: {result['wall_hours']:.2f} h.",
+        "",
+        "Prepared data (uint8 shards; the DVC cache holds a second copy unless its link type is "
+        "reflink, hardlink or symlink):",
+    ]
+    for d in result["disk"]:
+        lines.append(f"  {d['dataset']:<18}{d['images']:>12,} images {d['gb']:>9.2f} GB")
+    total = sum(d["gb"] for d in result["disk"])
+    lines += [f"  {'total':<18}{'':>19}{total:>9.2f} GB", "", "SLURM resources per rule:"]
+    for r in resources:
+        lines.append(
+            f"  {r['rule']:<12} partition {r['partition']:<14} runtime {r['runtime_min']} min, "
+            f"{r['mem_mb']} MB"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,40 @@
+"""The cost plan: its FLOP counts are the network's, its jobs are the DAG's."""
+
+import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from funcspec import models
+from funcspec.config import load_yaml
+from funcspec.plan import REPO, dataset_images, forward_flops, load, plan
+
+
+@pytest.mark.parametrize("arch", ["vgg_wide", "vgg_tiny"])
+def test_forward_flops_are_the_ones_torch_counts(arch):
+    """Bug guarded: a layer's work counted at the wrong resolution or width, so every hour the
+    plan prints is off. The per-layer counts must sum to torch's own count of a forward pass."""
+    archs = {**load_yaml(REPO / "config" / "config.yaml")["archs"]}
+    archs |= load_yaml(REPO / "config" / "smoke.yaml")["archs"]
+    spec = archs[arch]
+    model = models.build(spec, 150, spec["input_size"]).eval()
+    x = torch.zeros(1, 3, spec["input_size"], spec["input_size"])
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(x)
+    assert sum(forward_flops(spec, 150).values()) == counter.get_total_flops()
+
+
+def test_paper_image_counts_follow_the_class_lists():
+    config = load(REPO / "config" / "paper.yaml")
+    objects = dataset_images("objects", config["datasets"]["objects"])
+    assert objects["classes"] == 423 and objects["train"] == 423_000
+    food = dataset_images("objects_food", config["datasets"]["objects_food"])
+    assert food["classes"] == 393 and food["train"] == 393 * 231
+
+
+def test_plan_counts_every_job_of_the_default_dag():
+    """The jobs per phase are the ones `snakemake -n` plans on the default (287 + Figure 3);
+    tests/test_workflow.py checks the same counts on the paper config."""
+    result = plan(load(REPO / "config" / "config.yaml"), {"train": 1.0, "infer": 1.0}, 1)
+    jobs = {r["phase"]: r["jobs"] for r in result["phases"]}
+    assert jobs["train"] == 9 and jobs["relevance"] == 160 and jobs["lesion"] == 72
+    assert jobs["visualize"] == 6 and jobs["readout"] == 1 and jobs["generate"] == 6
