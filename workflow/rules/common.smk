@@ -1,4 +1,5 @@
 import json
+import os
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -24,6 +25,10 @@ _resolved = funcspec_config.validate(
 )
 config.clear()
 config.update(_resolved)
+
+# envs/funcspec.yaml installs the checkout from this variable: conda reads a copy of that file
+# in the conda prefix, where no relative path reaches the checkout.
+os.environ["FUNCSPEC_SOURCE"] = str(Path(workflow.basedir).resolve())
 
 DATASETS = list(config["datasets"])
 # A network with several seeds is trained, ranked and lesioned once per seed: its instances.
