@@ -217,3 +217,30 @@ def test_provenance_verify_passes_then_names_the_changed_file(clone):
     assert failed.returncode != 0
     assert "MISMATCH results/train/dual_s2/model.pt: content changed" in failed.stdout
     assert "results/prepare/faces" not in failed.stdout  # only what changed is named
+
+
+@pytest.mark.parametrize("link", ["hardlink", "symlink"])
+def test_linked_cache_is_safe_with_the_pipelines_atomic_writes(tmp_path, link):
+    """Paper scale keeps one copy of the results: the DVC cache links them into the workspace
+    (README, "At paper scale"). Bug guarded: a job rewriting a linked file in place would write
+    through the link into the cache and corrupt the recorded version. The pipeline writes a
+    temporary file and renames it over the old one, which replaces the link and leaves the
+    cache intact; DVC then sees the file as changed."""
+    from funcspec.atomic import atomic_path
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    sh(repo, "git", "init", "-q")
+    sh(repo, "dvc", "init", "-q")
+    sh(repo, "dvc", "config", "cache.type", link)
+    result = repo / "results" / "table.csv"
+    result.parent.mkdir()
+    result.write_text("recorded\n")
+    sh(repo, "dvc", "add", "-q", "results")
+    assert result.is_symlink() if link == "symlink" else result.stat().st_nlink == 2
+    cached = [p for p in (repo / ".dvc" / "cache").rglob("*") if p.is_file()]
+    with atomic_path(result) as tmp:
+        tmp.write_text("rewritten\n")
+    assert result.read_text() == "rewritten\n" and not result.is_symlink()
+    assert "recorded\n" in {p.read_text() for p in cached if not p.name.endswith(".dir")}
+    assert "modified" in sh(repo, "dvc", "status").stdout
