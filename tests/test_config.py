@@ -159,7 +159,7 @@ def test_deep_merge_keeps_untouched_keys():
         (
             ["datasets", "faces", "heldout", "split"],
             "test",
-            r"datasets\.faces\.heldout\.split: generated datasets have no train/test split",
+            r"datasets\.faces\.heldout\.split: only the vggface2 layout splits its classes",
         ),
         (
             ["networks", "dual", "seeds"],
@@ -241,6 +241,12 @@ def test_deep_merge_keeps_untouched_keys():
         ),
         (["readout", "face"], "fcaes", r"readout\.face: 'fcaes' is not a dataset in `datasets`"),
         (["readout", "arch"], "vgg16", r"readout\.arch: 'vgg16' is not one of `archs`"),
+        (["readout", "object"], "faces", r"readout\.object: the same dataset as readout\.face"),
+        (
+            ["datasets", "objects", "image"],
+            {"resize": 24, "crop": 24},
+            r"readout\.arch: vgg_wide takes 32 px but datasets\.objects\.image\.crop is only 24",
+        ),
     ],
 )
 def test_network_mistakes_name_the_key_path(default, path, value, expected):

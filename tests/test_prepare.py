@@ -34,8 +34,9 @@ def spec_for(root, layout="folder", **overrides):
         "seed": 3,
     }
     spec.update(overrides)
-    for key in ("classes", "heldout"):  # the schema's default, as validation fills it in
-        spec[key] = {"split": "any", **spec[key]}
+    # the schema's defaults, as validation fills them in
+    spec["classes"] = {"split": "any", **spec["classes"]}
+    spec["heldout"] = {"split": "any", "include": None, **spec["heldout"]}
     return spec
 
 
@@ -242,6 +243,20 @@ def test_identities_are_trained_from_train_and_held_out_from_test(tmp_path):
     with pytest.raises(PrepareError, match=r"classes\.count is 5 but only 4 train classes"):
         spec["classes"]["count"] = 5
         prepare("faces", spec, tmp_path / "again")
+
+
+def test_held_out_classes_come_only_from_their_list(tree, tmp_path):
+    """The paper config draws held-out objects among inanimate classes: without the list they
+    would mostly be animals, and the readout of Figure 3 would learn animal faces as "object"."""
+    trained = prepare("toy", spec_for(tree), tmp_path / "free")["classes"]["trained"]
+    untrained = sorted({f"class_{i}" for i in range(5)} - set(trained))
+    allowed = tmp_path / "heldout.txt"
+    allowed.write_text(f"{untrained[-1]}\n{trained[0]}\n")
+    spec = spec_for(tree, heldout={"count": 1, "images_per_class": 2, "include": str(allowed)})
+    assert prepare("toy", spec, tmp_path / "out")["classes"]["heldout"] == [untrained[-1]]
+    spec["heldout"]["count"] = 2  # a trained class is never held out, listed or not
+    with pytest.raises(PrepareError, match="2 held-out classes requested, only 1"):
+        prepare("toy", spec, tmp_path / "again")
 
 
 def test_published_split_needs_a_layout_with_splits(tree, tmp_path):

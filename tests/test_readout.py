@@ -36,12 +36,14 @@ def test_the_face_share_of_hand_made_images_is_exact():
             "depth": 5,
             "task": "faces" if i < 10 else "objects",
             "face": bool(p > 0.5),
+            "face_start": False,
             "classifier_accuracy": accuracy,
         }
         for i, p in enumerate(p_face)
     ]
     shares = {r["task"]: r for r in face_shares(rows, 0.95)}
     assert shares["faces"]["value"] == 0.7 and shares["faces"]["n_images"] == 10
+    assert shares["starting noise"]["value"] == 0.0 and shares["starting noise"]["n_images"] == 20
     assert shares["objects"]["value"] == 0.0
     assert shares["faces"]["network"] == "dual" and shares["faces"]["n_seeds"] == 1
 

@@ -95,7 +95,7 @@ def prepare_tiny(root, seed=0) -> dict:
             "classes": {"count": "all", "split": "any"},
             "train_per_class": 6,
             "test_per_class": 2,
-            "heldout": {"count": 0, "images_per_class": 1, "split": "any"},
+            "heldout": {"count": 0, "images_per_class": 1, "split": "any", "include": None},
             "image": {"resize": 20, "crop": 20},
             "split": "pooled",
             "shard_size": 7,

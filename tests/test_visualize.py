@@ -8,7 +8,14 @@ import torch
 
 from funcspec import models
 from funcspec.data import normalise
-from funcspec.visualize import from_pixels, starting_noise, unit_activation, visualize
+from funcspec.visualize import (
+    blur,
+    from_pixels,
+    preferred_images,
+    starting_noise,
+    unit_activation,
+    visualize,
+)
 
 ARCH = {"stages": [[8], [16]], "fc": [32], "dropout": 0.0, "input_size": 16}
 
@@ -94,3 +101,35 @@ def test_a_ranking_shorter_than_the_units_asked_is_refused(network, tmp_path):
     ranking.write_text(json.dumps({"layer": "conv2", "task": "faces", "order": [5, 11]}))
     with pytest.raises(Exception, match=r"ranks 2 units; visualize\.units asks for 3"):
         run(network, tmp_path / "v.npz")
+
+
+def test_each_step_lands_where_its_gradient_points_despite_the_jitter():
+    """Bug guarded: a jitter that is applied but not undone, so the image drifts by the random
+    shifts and each update lands beside the pixel that asked for it. A unit that sees one bright
+    pixel must see it brighten in place."""
+    arch = {"stages": [[3]], "fc": [4], "dropout": 0.0, "input_size": 8}
+    model = models.build(arch, 2, 8).eval().requires_grad_(False)
+    conv = model.unit_layer("conv1")
+    conv.weight.zero_()
+    conv.bias.zero_()
+    for c in range(3):
+        conv.weight[c, c, 1, 1] = 1.0  # each unit is its own input channel
+    start = torch.full((1, 3, 8, 8), -1.0)
+    start[0, 0, 5, 5] = 0.5
+    settings = dict(steps=3, step=0.0644, jitter=3, blur_sigma=0.5, blur_every=10, decay=0.0)
+    shifts = np.random.default_rng(1).integers(0, 4, size=(3, 2))
+    assert shifts.any()
+    image = preferred_images(
+        model, "conv1", [0], start, shifts=np.random.default_rng(1), **settings
+    )
+    brightest = divmod(int(image[0, 0].argmax()), 8)
+    assert brightest == (5, 5) and image[0, 0, 5, 5] > 0.5
+
+
+def test_the_blur_is_scipys_gaussian_filter():
+    from scipy.ndimage import gaussian_filter1d
+
+    x = torch.randn(2, 3, 32, 32)
+    for sigma in (0.5, 1.0, 2.0):
+        expected = gaussian_filter1d(gaussian_filter1d(x.numpy(), sigma, axis=2), sigma, axis=3)
+        assert np.allclose(blur(x, sigma).numpy(), expected, atol=1e-6)

@@ -377,14 +377,17 @@ def test_figure3_shows_every_configured_unit_and_the_readout_of_each(smoke_run):
         for task in ("faces", "objects")
         for rank in ("1", "2")
     }
-    for share in (r for r in rows if r["panel"] == "B"):
+    shares = [r for r in rows if r["panel"] == "B"]
+    assert len(shares) == 3 * 3  # per layer: faces, objects, and the noise they started from
+    for share in shares:
+        noise = share["task"] == "starting noise"
         verdicts = [
-            r["face"] == "True"
+            r["face_start" if noise else "face"] == "True"
             for r in images
-            if (r["layer"], r["task"]) == (share["layer"], share["task"])
+            if r["layer"] == share["layer"] and (noise or r["task"] == share["task"])
         ]
-        assert int(share["n_images"]) == len(verdicts) == 4
-        assert float(share["value"]) == sum(verdicts) / 4
+        assert int(share["n_images"]) == len(verdicts) == (8 if noise else 4)
+        assert float(share["value"]) == sum(verdicts) / len(verdicts)
 
 
 def test_the_readout_classifier_is_not_a_visualised_network(smoke_run):
@@ -404,3 +407,29 @@ def test_the_readout_classifier_is_not_a_visualised_network(smoke_run):
         for name, weight in classifier["state_dict"].items():
             other = net["state_dict"].get(name)
             assert other is None or other.shape != weight.shape or not torch.equal(other, weight)
+
+
+def test_a_readout_classifier_below_its_accuracy_floor_is_refused(smoke_run, tmp_path):
+    """Bug guarded: a classifier at chance still gives shares with tight intervals; the readout
+    step must stop instead, naming the key that sets the floor."""
+    import pytest
+
+    from funcspec.errors import FuncspecError
+    from funcspec.readout import readout
+
+    results = smoke_run / "results"
+    with pytest.raises(FuncspecError, match=r"below readout\.min_accuracy 1\.01"):
+        readout(
+            results / "prepare" / "faces",
+            results / "prepare" / "objects",
+            sorted((results / "visualize").glob("*/*.npz")),
+            tmp_path / "readout.csv",
+            tmp_path / "classifier.pt",
+            arch={"stages": [[8], [16]], "fc": [32], "dropout": 0.3, "input_size": 16},
+            epochs=1,
+            batch_size=64,
+            lr=0.001,
+            min_accuracy=1.01,
+            seed=0,
+        )
+    assert not (tmp_path / "readout.csv").exists()

@@ -193,6 +193,7 @@ def _readout(args):
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr,
+        min_accuracy=args.min_accuracy,
         seed=args.seed,
         threads=args.threads,
     )
@@ -541,6 +542,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, required=True)
     p.add_argument("--batch-size", type=int, required=True)
     p.add_argument("--lr", type=float, required=True)
+    p.add_argument(
+        "--min-accuracy", type=float, required=True, help="refuse a classifier below this"
+    )
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", required=True, help="one row per visualisation (CSV)")

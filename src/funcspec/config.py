@@ -118,9 +118,11 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
                 f"{where}.split: generated datasets have no published split; use pooled"
             )
         for key in ("classes", "heldout"):
-            if is_generated and ds[key]["split"] != "any":
+            # only VGGFace2's train and test folders hold different classes
+            if ds[key]["split"] != "any" and ds.get("layout") != "vggface2":
                 problems.append(
-                    f"{where}.{key}.split: generated datasets have no train/test split; use any"
+                    f"{where}.{key}.split: only the vggface2 layout splits its classes into "
+                    f"train and test; this dataset's classes span both (use any)"
                 )
         if is_real and ds.get("layout") in LAYOUTS:
             accepted = layout_options(ds["layout"])
@@ -259,6 +261,8 @@ def _check_visualize(config: dict) -> list[str]:
                 f"readout.{key}: dataset {readout[key]} has no held-out classes to train on "
                 "(heldout.count is 0)"
             )
+    if readout["face"] == readout["object"]:
+        problems.append(f"readout.object: the same dataset as readout.face ({readout['face']})")
     if readout["arch"] not in config["archs"]:
         problems.append(
             f"readout.arch: {readout['arch']!r} is not one of `archs` "
@@ -270,6 +274,15 @@ def _check_visualize(config: dict) -> list[str]:
             f"{config['archs'][readout['arch']]['input_size']} px; the visualised networks "
             f"take {', '.join(map(str, sorted(sizes)))} px"
         )
+    else:
+        size = config["archs"][readout["arch"]]["input_size"]
+        for key in ("face", "object"):
+            ds = config["datasets"].get(readout[key])
+            if ds and ds["image"]["crop"] < size:
+                problems.append(
+                    f"readout.arch: {readout['arch']} takes {size} px but datasets."
+                    f"{readout[key]}.image.crop is only {ds['image']['crop']}"
+                )
     return problems
 
 

@@ -154,7 +154,9 @@ def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
         units = _units(spec["arch"])
         for layer in relevance["layers"] or lesionable(spec["arch"]):
             i = order.index(layer)
-            above = sum(f[k] for k in order[i + 1 :])
+            # a candidate costs one input channel's share of the next layer (the fast engine
+            # subtracts that term) and every layer above it
+            above = f[order[i + 1]] / units[layer] + sum(f[k] for k in order[i + 2 :])
             group = group_size(
                 units[layer],
                 relevance["fraction"],
@@ -182,7 +184,8 @@ def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
                 upto = sum(f[k] for k in order[: order.index(layer) + 1])
                 n = vis["units"] * len(tasks)
                 memory = 4 * weights + 3 * n * activations
-                count("visualize", 1, n, 3 * vis["steps"] * n * upto, memory)
+                # a step: forward, and backward to the input only (no weight gradients)
+                count("visualize", 1, n, 2 * vis["steps"] * n * upto, memory)
     for phase, (jobs, images, flops, memory) in work.items():
         add(
             phase, jobs, images, flops, kind="train" if phase == "train" else "infer", memory=memory
@@ -192,9 +195,9 @@ def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
     held = data[readout["face"]]["heldout"] + data[readout["object"]]["heldout"]
     f_readout = sum(forward_flops(arch, 2).values())
     passes = readout["epochs"] * held
-    memory = (
-        16 * _weights(arch, 2) + 64 * _activation_bytes(arch) + held * arch["input_size"] ** 2 * 3
-    )
+    # every held-out image as a normalised float32 tensor, then the training state
+    images = held * 4 * 3 * arch["input_size"] ** 2
+    memory = 16 * _weights(arch, 2) + readout["batch_size"] * _activation_bytes(arch) + images
     add("readout", 1, passes, 3 * f_readout * passes, kind="train", memory=memory)
     add("figures and others", len(FIGURE_RULES) + 2 + 2 * len(instances(nets)), 0)
 
@@ -236,8 +239,12 @@ def _activation_bytes(arch: dict) -> float:
 
 def slurm_resources(profile: Path) -> list[dict]:
     """Partition, runtime and memory per rule, from the profile's set-resources over its
-    default-resources."""
+    default-resources, with the site values of its __definitions__ (`name = "value"`)."""
     text = yaml.safe_load(profile.read_text())
+    sites = dict(
+        (name.strip(), value.split("#")[0].strip().strip('"'))
+        for name, _, value in (d.partition("=") for d in text.get("__definitions__", []))
+    )
     default = text.get("default-resources", {})
     rows = []
     for rule, resources in text.get("set-resources", {}).items():
@@ -245,7 +252,7 @@ def slurm_resources(profile: Path) -> list[dict]:
         rows.append(
             {
                 "rule": rule,
-                "partition": str(merged.get("slurm_partition", "")).lstrip("?"),
+                "partition": sites.get(str(merged.get("slurm_partition", "")).lstrip("?"), ""),
                 "runtime_min": merged.get("runtime"),
                 "mem_mb": merged.get("mem_mb"),
             }

@@ -204,6 +204,8 @@ def source_files(spec: dict) -> dict[str, str]:
     """{key: path} of the files besides images that preparing a dataset reads: its class lists
     and, for ImageNet's flat val/, the label file. The Snakefile makes them the job's inputs."""
     files = {k: spec["classes"][k] for k in ("include", "exclude") if spec["classes"].get(k)}
+    if spec["heldout"].get("include"):
+        files["heldout_include"] = spec["heldout"]["include"]
     if spec.get("layout_options", {}).get("val_labels"):
         files["val_labels"] = spec["layout_options"]["val_labels"]
     return files
@@ -301,6 +303,9 @@ def prepare(name: str, spec: dict, out_dir, raw_root=None, workers: int = 1) -> 
         heldout = []
         others = [c for c in sorted(pools) if c not in set(trained) | {d["class"] for d in dropped}]
         others = _in_split(pools, others, spec["heldout"]["split"])
+        if spec["heldout"]["include"]:
+            eligible = set(read_class_list(spec["heldout"]["include"]))
+            others = [c for c in others if c in eligible]
         others = _permuted(others, streams.rng("heldout_draw", seed))
         while others and len(heldout) < spec["heldout"]["count"]:
             class_name = others.pop(0)

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.ndimage import gaussian_filter1d
+import torch.nn.functional as F
 
 from . import streams
 from .atomic import atomic_path
 from .data import normalise
 from .errors import FuncspecError
-from .train import load_model
+from .train import load_model, pick_device
 
 LOW, HIGH = normalise(torch.tensor(0.0)).item(), normalise(torch.tensor(255.0)).item()
 
@@ -46,7 +46,8 @@ def visualize(
     `layer` (one per task of the network), with the activation each reaches and the activation
     of its starting noise."""
     torch.set_num_threads(threads)
-    model, saved = load_model(model_path)
+    device = pick_device()
+    model, saved = load_model(model_path, device)
     model.requires_grad_(False)
     picks = []  # (task, unit, rank)
     for path in relevance_paths:
@@ -61,7 +62,7 @@ def visualize(
             (ranking["task"], unit, rank) for rank, unit in enumerate(ranking["order"][:units])
         ]
     targets = [unit for _, unit, _ in picks]
-    start = starting_noise(targets, model.input_size, seed, layer)
+    start = starting_noise(targets, model.input_size, seed, layer).to(device)
     image = preferred_images(
         model,
         layer,
@@ -75,10 +76,10 @@ def visualize(
         decay=decay,
         shifts=streams.rng("visualize_jitter", seed, layer),
     )
-    pixels = to_pixels(image)
+    pixels, noise = to_pixels(image), to_pixels(start)
     with torch.no_grad():
-        reached = unit_activation(model, layer, normalise(from_pixels(pixels)), targets)
-        began = unit_activation(model, layer, start, targets)
+        reached = unit_activation(model, layer, normalise(from_pixels(pixels, device)), targets)
+        began = unit_activation(model, layer, normalise(from_pixels(noise, device)), targets)
     with atomic_path(out) as tmp, open(tmp, "wb") as f:
         np.savez_compressed(
             f,
@@ -88,8 +89,9 @@ def visualize(
             unit=np.array(targets),
             rank=np.array([rank + 1 for _, _, rank in picks]),
             images=pixels,
-            activation=reached.numpy(),
-            start_activation=began.numpy(),
+            start=noise,
+            activation=reached.cpu().numpy(),
+            start_activation=began.cpu().numpy(),
         )
 
 
@@ -110,7 +112,7 @@ def starting_noise(units, size: int, seed: int, layer: str) -> torch.Tensor:
 def unit_activation(model, layer: str, x: torch.Tensor, units) -> torch.Tensor:
     """The L2 norm of image i's activation map of unit units[i] in `layer`."""
     maps = model(x, stop=layer)
-    own = maps[torch.arange(len(units)), torch.as_tensor(units)]
+    own = maps[torch.arange(len(units)), torch.as_tensor(units, device=maps.device)]
     return own.reshape(len(units), -1).norm(dim=1)
 
 
@@ -149,19 +151,34 @@ def preferred_images(
 
 
 def blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Gaussian blur over height and width."""
-    a = gaussian_filter1d(x.numpy(), sigma, axis=2)
-    return torch.from_numpy(gaussian_filter1d(a, sigma, axis=3))
+    """Gaussian blur over height and width, on x's device: scipy's gaussian_filter1d along each
+    (the authors' blur), whose kernel reaches int(4 sigma + 0.5) pixels and whose edges reflect
+    (d c b a | a b c d)."""
+    radius = int(4 * sigma + 0.5)
+    taps = torch.arange(-radius, radius + 1, dtype=torch.float64, device=x.device)
+    kernel = torch.exp(-0.5 * (taps / sigma) ** 2)
+    kernel = (kernel / kernel.sum()).to(x.dtype)
+    channels = x.shape[1]
+    for dim in (2, 3):
+        n = x.shape[dim]
+        # half-sample symmetric edges; at most n pixels of it, as scipy's reflect gives
+        index = torch.arange(-radius, n + radius, device=x.device)
+        index = torch.where(index < 0, -index - 1, index)
+        index = torch.where(index >= n, 2 * n - index - 1, index).clamp(0, n - 1)
+        shape = (1, 1, -1, 1) if dim == 2 else (1, 1, 1, -1)
+        weight = kernel.view(shape).repeat(channels, 1, 1, 1)
+        x = F.conv2d(x.index_select(dim, index), weight, groups=channels)
+    return x
 
 
 def to_pixels(x: torch.Tensor) -> np.ndarray:
     """Normalised (N, 3, H, W) -> uint8 (N, H, W, 3), the layout of prepared images."""
     pixels = ((x * 0.5 + 0.5) * 255.0).round().clamp(0, 255).to(torch.uint8)
-    return pixels.permute(0, 2, 3, 1).numpy()
+    return pixels.permute(0, 2, 3, 1).cpu().numpy()
 
 
-def from_pixels(pixels: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(pixels).permute(0, 3, 1, 2).float()
+def from_pixels(pixels: np.ndarray, device="cpu") -> torch.Tensor:
+    return torch.from_numpy(pixels).to(device).permute(0, 3, 1, 2).float()
 
 
 def read(paths) -> list[dict]:
@@ -180,6 +197,7 @@ def read(paths) -> list[dict]:
                         "activation": float(f["activation"][i]),
                         "start_activation": float(f["start_activation"][i]),
                         "image": f["images"][i],
+                        "start": f["start"][i],
                     }
                 )
     return rows

@@ -26,10 +26,12 @@ rule readout:
         epochs=READOUT["epochs"],
         batch_size=READOUT["batch_size"],
         lr=READOUT["lr"],
+        min_accuracy=READOUT["min_accuracy"],
         seed=READOUT["seed"],
     shell:
         "funcspec readout --faces {input.faces} --objects {input.objects} "
         "--visualizations {input.visualizations} --arch {params.arch:q} "
         "--epochs {params.epochs} --batch-size {params.batch_size} --lr {params.lr} "
+        "--min-accuracy {params.min_accuracy} "
         "--seed {params.seed} --threads {threads} --out {output.table} "
         "--classifier {output.classifier} 2> {log}"

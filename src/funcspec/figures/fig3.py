@@ -1,7 +1,8 @@
 """Fig. 3: what the face and object filters encode. Panel A: the preferred image of each
 top-ranked unit (rows: network and layer; each task's units side by side, labelled with unit
 and rank). Panel B: the share of each task's visualisations that the independent readout
-classifier calls faces, by depth, pooled over units and seeds, with its exact binomial interval.
+classifier calls faces, by depth, pooled over units and seeds, with its exact binomial interval;
+beside them the share of the starting noise it calls faces, its bias on unnatural images.
 The study's claim predicts a share rising with depth for face units and staying low for object
 units. Every image and every share is a row of fig3.csv.
 """
@@ -33,6 +34,8 @@ COLUMNS = [
     "start_activation",
     "p_face",
     "face",
+    "p_face_start",
+    "face_start",
     "value",
     "err_low",
     "err_high",
@@ -56,10 +59,12 @@ def fig3(visualizations, readout_csv, out_prefix, level: float) -> list[dict]:
         rows.append(
             {
                 "panel": "A",
-                **{k: v for k, v in r.items() if k != "image"},
+                **{k: v for k, v in r.items() if k not in ("image", "start")},
                 "depth": layers.index(r["layer"]),
                 "p_face": float(verdict["p_face"]),
                 "face": verdict["face"] == "True",
+                "p_face_start": float(verdict["p_face_start"]),
+                "face_start": verdict["face_start"] == "True",
                 "classifier_accuracy": float(verdict["classifier_accuracy"]),
             }
         )
@@ -69,15 +74,20 @@ def fig3(visualizations, readout_csv, out_prefix, level: float) -> list[dict]:
     return rows
 
 
+NOISE = "starting noise"
+
+
 def face_shares(image_rows: list[dict], level: float) -> list[dict]:
-    """Per network (seeds pooled), layer and task: the share of visualisations called faces."""
+    """Per network (seeds pooled), layer and task: the share of visualisations called faces;
+    per network and layer, the share of their starting noise images (task NOISE)."""
     groups = {}
     for r in image_rows:
-        key = (split(r["network"])[0], r["layer"], r["task"])
-        groups.setdefault(key, []).append(r)
+        network = split(r["network"])[0]
+        groups.setdefault((network, r["layer"], r["task"], "face"), []).append(r)
+        groups.setdefault((network, r["layer"], NOISE, "face_start"), []).append(r)
     shares = []
-    for (network, layer, task), members in groups.items():
-        k, n = sum(r["face"] for r in members), len(members)
+    for (network, layer, task, verdict), members in groups.items():
+        k, n = sum(r[verdict] for r in members), len(members)
         low, high = binomial_interval(k, n, level)
         shares.append(
             {
@@ -135,9 +145,10 @@ def _draw(rows, pictures, layers) -> Figure:
             [r["depth"] + shift for r in own],
             y,
             yerr=[y - [r["err_low"] for r in own], [r["err_high"] for r in own] - y],
-            label=f"{label(network)}: {task} units",
+            label=f"{label(network)}: {task}" + ("" if task == NOISE else " units"),
             color=colour(task.split("_")[0].rstrip("s")),  # faces_matched -> face
             marker="o",
+            linestyle=":" if task == NOISE else "-",
             capsize=2,
         )
     ax.set_xticks(range(len(layers)), layers)
