@@ -112,7 +112,8 @@ def starting_noise(units, size: int, seed: int, layer: str) -> torch.Tensor:
 def unit_activation(model, layer: str, x: torch.Tensor, units) -> torch.Tensor:
     """The L2 norm of image i's activation map of unit units[i] in `layer`."""
     maps = model(x, stop=layer)
-    own = maps[torch.arange(len(units)), torch.as_tensor(units, device=maps.device)]
+    rows = torch.arange(len(units), device=maps.device)
+    own = maps[rows, torch.as_tensor(units, device=maps.device)]
     return own.reshape(len(units), -1).norm(dim=1)
 
 
