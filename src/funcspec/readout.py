@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from . import models, streams
-from .atomic import write_csv
+from .atomic import atomic_path, write_csv
 from .data import Pooled, centre_crop, normalise, open_tasks, to_input
 from .errors import FuncspecError
 from .train import pick_device
@@ -79,15 +79,16 @@ def readout(
             face_start=bool(q > 0.5),
             classifier_accuracy=accuracy,
         )
-    torch.save(
-        {
-            "arch": arch,
-            "input_size": arch["input_size"],
-            "state_dict": {k: v.cpu() for k, v in classifier.state_dict().items()},
-            "validation_accuracy": accuracy,
-        },
-        classifier_out,
-    )
+    with atomic_path(classifier_out) as tmp:
+        torch.save(
+            {
+                "arch": arch,
+                "input_size": arch["input_size"],
+                "state_dict": {k: v.cpu() for k, v in classifier.state_dict().items()},
+                "validation_accuracy": accuracy,
+            },
+            tmp,
+        )
     write_csv(out, [{k: r[k] for k in COLUMNS} for r in rows], COLUMNS)
 
 
