@@ -28,7 +28,7 @@ config.update(_resolved)
 
 # envs/funcspec.yaml installs the checkout from this variable: conda reads a copy of that file
 # in the conda prefix, where no relative path reaches the checkout.
-os.environ["FUNCSPEC_SOURCE"] = str(Path(workflow.basedir).resolve())
+os.environ.update(FUNCSPEC_SOURCE=str(Path(workflow.basedir).resolve()))
 
 DATASETS = list(config["datasets"])
 # A network with several seeds is trained, ranked and lesioned once per seed: its instances.
