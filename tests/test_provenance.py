@@ -317,6 +317,7 @@ def test_a_record_of_a_dataset_root_lists_its_label_file_and_fingerprint(tmp_pat
         "layout": "imagenet",
         "root": str(root),
         "classes": {"count": "all"},
+        "heldout": {"count": 0, "images_per_class": 1},
         "layout_options": {"val_labels": str(tmp_path / "labels.csv")},
     }
     args = cli.build_parser().parse_args(

@@ -22,7 +22,8 @@ from snakemake.profiles import ProfileConfigFileParser
 from workflow_helpers import REPO, SNAKEMAKE, comparable, tracked_repository, tree_bytes
 
 PROFILE = REPO / "slurm" / "config.yaml"
-GPU_RULES = {"train", "evaluate", "decode", "relevance", "lesion"}  # those the smoke run reaches
+# those the smoke run reaches
+GPU_RULES = {"train", "evaluate", "decode", "relevance", "lesion", "visualize", "readout"}
 CPU_RULES = {"generate", "prepare"}
 
 
