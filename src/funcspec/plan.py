@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from .config import network_spec, validate
+from .config import network_spec, unit_counts, validate
 from .errors import FuncspecError
 from .layers import layer_names, lesionable
 from .prepare import read_class_list
@@ -151,7 +151,7 @@ def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
         rankings = len(tasks) + (len(SPLIT) if name in halves else 0)
         lesion_sizes = len(config["lesion"]["fractions"])
         conditions = 1 + lesion_sizes * (rankings + config["lesion"]["random_draws"])
-        units = _units(spec["arch"])
+        units = unit_counts(spec["arch"])
         for layer in relevance["layers"] or lesionable(spec["arch"]):
             i = order.index(layer)
             # a candidate costs one input channel's share of the next layer (the fast engine
@@ -206,11 +206,6 @@ def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
     for name, d in data.items():
         disk.append({"dataset": name, "images": d["all"], "gb": d["all"] * pixels(name) / 1e9})
     return {"phases": rows, "disk": disk, "device_hours": total, "wall_hours": total / parallel}
-
-
-def _units(arch: dict) -> dict[str, int]:
-    widths = [w for stage in arch["stages"] for w in stage] + list(arch["fc"])
-    return dict(zip(lesionable(arch), widths))
 
 
 def _weights(arch: dict, num_classes: int) -> float:
