@@ -38,3 +38,29 @@ def test_plan_counts_every_job_of_the_default_dag():
     jobs = {r["phase"]: r["jobs"] for r in result["phases"]}
     assert jobs["train"] == 9 and jobs["relevance"] == 160 and jobs["lesion"] == 72
     assert jobs["visualize"] == 6 and jobs["readout"] == 1 and jobs["generate"] == 6
+
+
+def test_a_measured_ranking_rate_costs_the_ranking(tmp_path, capsys):
+    """Bug guarded: the ranking rate benchmarks/bench_gpu.py saves is ignored, so ranking, most
+    of the paper's device-hours, is costed at the evaluation rate. With `--measured`, ranking
+    takes the measured "rank" GFLOP/s and every other phase its own."""
+    from funcspec import cli
+
+    config = load(REPO / "config" / "paper.yaml")
+    infer = plan(config, {"train": 1000.0, "infer": 1000.0}, 1)["phases"]
+    ranked = plan(config, {"train": 1000.0, "infer": 1000.0, "rank": 4000.0}, 1)["phases"]
+    for before, after in zip(infer, ranked):
+        startup = before["jobs"] * 3.0 / 3600  # plan.STARTUP seconds per job
+        scale = 4 if before["phase"] == "relevance" else 1
+        assert after["device_hours"] - startup == pytest.approx(
+            (before["device_hours"] - startup) / scale
+        ), before["phase"]
+    saved = tmp_path / "gpu.json"
+    saved.write_text('{"gflops": {"train": 1000.0, "infer": 1000.0, "rank": 4000.0}}')
+    paper, profile = REPO / "config" / "paper.yaml", REPO / "slurm" / "config.yaml"
+    argv = ["plan", "--configfile", str(paper), "--profile", str(profile), "--measured", str(saved)]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "ranking 4000 GFLOP/s" in out
+    total = sum(r["device_hours"] for r in ranked)
+    assert f"{'total':<20}{'':>33}{total:>10.2f}" in out

@@ -71,6 +71,22 @@ def test_fast_ranking_equals_reference_for_every_layer(seed, group_fraction, fre
     assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_fast_ranking_equals_reference_on_a_channels_last_network(seed):
+    """Bug guarded: the fast engine reading activations as if NCHW-contiguous, which would rank
+    wrongly on the GPU path, where `gpu.channels_last` makes every activation NHWC (forced here
+    on the CPU, where convolutions of channels-last weights return channels-last maps too)."""
+    model = net(seed, 16).to(memory_format=torch.channels_last)
+    images = sampler(seed, 16)
+    assert model(images(0)[0], stop="conv2").is_contiguous(memory_format=torch.channels_last)
+    for layer in HIDDEN:
+        kwargs = dict(fraction=0.5, group_fraction=0.25, batch_size=20)
+        ref = rank_reference(model, layer, images, **kwargs)
+        assert (
+            disagreement(ref, rank_fast(model, layer, images, candidate_batch=3, **kwargs)) is None
+        )
+
+
 def test_disagreement_ignores_ties_only():
     result = rank_fast(net(0), "fc4", sampler(0), fraction=0.5, group_fraction=0.25)
     assert disagreement(result, result) is None
@@ -255,7 +271,6 @@ def saved_net(tmp_path_factory):
             "schedule": {"name": "onecycle"},
             "validation_fraction": 0.0,
             "stop_patience": None,
-            "amp": False,
             "in_memory": True,
         },
     }

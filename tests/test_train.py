@@ -7,13 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torchvision
 from fabricate import fabricate_folder
 
 from funcspec import cli, models, streams
-from funcspec.data import augment
+from funcspec.data import Pooled, augment, load, open_tasks
+from funcspec.gpu import Precision
 from funcspec.prepare import prepare
 from funcspec.train import HISTORY_COLUMNS, load_model, train
 
@@ -133,7 +135,6 @@ def spec(epochs=3):
             "schedule": {"name": "onecycle"},
             "validation_fraction": 0.2,
             "stop_patience": None,
-            "amp": False,
             "in_memory": True,
         },
     }
@@ -359,3 +360,43 @@ def test_a_second_training_of_one_network_fails_at_once_naming_the_first(
     assert not Path("results/train/dual/model.pt").exists()
     # The holder died and the kernel dropped its lock: the next writer goes ahead.
     assert cli_train(tiny_data, "results/train/dual") == 0
+
+
+def test_gpu_settings_change_nothing_on_the_cpu(tiny_data, tmp_path):
+    """Bug guarded: a GPU number format (bf16 autocast, TF32, channels-last) reaching the CPU.
+    The CPU's results are the reference, byte-identical whatever config `gpu` asks of CUDA."""
+    every = Precision(bf16=True, tf32=True, channels_last=True)
+    train(spec(1), tiny_data, *outputs(tmp_path / "float32"), progress=False)
+    train(spec(1), tiny_data, *outputs(tmp_path / "every"), precision=every, progress=False)
+    assert same_weights(tmp_path / "float32" / "model.pt", tmp_path / "every" / "model.pt")
+    assert (tmp_path / "float32" / "history.csv").read_bytes() == (
+        tmp_path / "every" / "history.csv"
+    ).read_bytes()
+
+
+def test_memory_mapped_batches_arrive_whole_and_in_order(tiny_data):
+    """Bug guarded: the thread that gathers memory-mapped batches one ahead drops the last
+    batch, hands them over out of order, or swallows a failed read."""
+    mapped = Pooled(open_tasks(tiny_data, "train"), in_memory=False)
+    batches = [np.array([5, 0, 3]), np.array([1]), np.array([2, 4]), np.array([7])]
+    loaded = list(load(mapped, batches, torch.device("cpu")))
+    assert len(loaded) == len(batches)
+    for images, idx in zip(loaded, batches):
+        assert np.array_equal(images.numpy(), mapped.images(idx))
+
+    def unreadable(idx):
+        raise OSError("a shard could not be read")
+
+    mapped.images = unreadable
+    with pytest.raises(OSError, match="could not be read"):
+        list(load(mapped, batches, torch.device("cpu")))
+
+
+def test_memory_mapped_training_equals_in_memory_training(tiny_data, tmp_path):
+    """Bug guarded: the paper config's path (`in_memory: false`, batches read ahead by a thread)
+    trains on other images than the default's."""
+    mapped = spec(1)
+    mapped["train"]["in_memory"] = False
+    train(spec(1), tiny_data, *outputs(tmp_path / "memory"), progress=False)
+    train(mapped, tiny_data, *outputs(tmp_path / "mapped"), progress=False)
+    assert same_weights(tmp_path / "memory" / "model.pt", tmp_path / "mapped" / "model.pt")

@@ -275,6 +275,31 @@ def test_one_word_per_step():
     assert sorted(rules) == sorted(set(rules)) and len(rules) == 19
 
 
+def test_each_step_computes_in_the_number_formats_config_gpu_gives_it(tmp_path):
+    """Bug guarded: config `gpu` not reaching the jobs, so a cluster run computes in whatever
+    formats the code defaults to (say, ranks in bf16 when the config keeps it float32)."""
+    work = workdir(tmp_path)
+    config = yaml.safe_load((work / "config" / "smoke.yaml").read_text())
+    config["gpu"] = {
+        "bf16": ["train"],
+        "tf32": ["lesion"],
+        "channels_last": ["relevance", "lesion"],
+    }
+    (work / "gpu.yaml").write_text(yaml.safe_dump(config))
+    out = snakemake(work, "-n", "-p", "--configfile", "gpu.yaml").stdout
+    expected = {
+        "train": {"bf16"},
+        "evaluate": set(),
+        "relevance": {"channels-last"},
+        "lesion": {"tf32", "channels-last"},
+    }
+    seen = set()
+    for step, line in re.findall(r"funcspec (train|evaluate|relevance|lesion) (.*)", out):
+        assert set(re.findall(r"--(bf16|tf32|channels-last)\b", line)) == expected[step], line
+        seen.add(step)
+    assert seen == set(expected)
+
+
 def test_a_seed_list_expands_into_exactly_those_networks(tmp_path):
     """Bug guarded: seeds are ignored, or expand into other names, or a network's seeds share
     a result folder. Every step of a network runs once per seed, in <network>_s<seed>/."""

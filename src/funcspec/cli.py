@@ -66,7 +66,12 @@ def _train(args):
     from .train import train
 
     train(
-        json.loads(args.spec), _task_dirs(args.data), args.out, args.history, threads=args.threads
+        json.loads(args.spec),
+        _task_dirs(args.data),
+        args.out,
+        args.history,
+        threads=args.threads,
+        precision=_precision(args),
     )
     return [args.out, args.history]
 
@@ -92,6 +97,7 @@ def _evaluate(args):
         args.bootstrap,
         args.seed,
         args.threads,
+        _precision(args),
     )
     return [args.out, args.predictions]
 
@@ -132,6 +138,7 @@ def _relevance(args):
         seed=args.seed,
         split_seed=args.split_seed,
         threads=args.threads,
+        precision=_precision(args),
     )
     return [args.out]
 
@@ -153,6 +160,7 @@ def _lesion(args):
         seed=args.seed,
         split_seed=args.split_seed,
         threads=args.threads,
+        precision=_precision(args),
     )
     return [args.out, args.images]
 
@@ -313,6 +321,8 @@ def _plan(args):
     from .plan import load, plan, report, slurm_resources
 
     gflops = {"train": args.gflops[0], "infer": args.gflops[1]}
+    if args.measured:
+        gflops = json.loads(Path(args.measured).read_text())["gflops"]
     result = plan(load(args.configfile), gflops, args.parallel)
     print(report(result, slurm_resources(Path(args.profile)), gflops, args.parallel))
     return []
@@ -415,6 +425,19 @@ def _network_args(p, data_help: str = "TASK=PREPARED_DIR") -> None:
     p.add_argument("--threads", type=int, default=1)
 
 
+def _gpu_args(p) -> None:
+    """The number formats of a step on CUDA (funcspec.gpu); the CPU ignores them."""
+    p.add_argument("--bf16", action="store_true", help="bfloat16 autocast on CUDA")
+    p.add_argument("--tf32", action="store_true", help="TF32 tensor cores on CUDA")
+    p.add_argument("--channels-last", action="store_true", help="NHWC activations on CUDA")
+
+
+def _precision(args):
+    from .gpu import Precision
+
+    return Precision(bf16=args.bf16, tf32=args.tf32, channels_last=args.channels_last)
+
+
 def _statistics(args) -> dict:
     return {"bootstrap": args.bootstrap, "level": args.level, "seed": args.statistics_seed}
 
@@ -472,6 +495,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--spec", required=True, help="the network's resolved config as JSON")
     p.add_argument("--data", nargs="+", required=True, help="TASK=PREPARED_DIR, in label order")
     p.add_argument("--threads", type=int, default=1)
+    _gpu_args(p)
     p.add_argument("--out", required=True, help="the trained network (model.pt)")
     p.add_argument("--history", required=True, help="the training history CSV")
 
@@ -481,6 +505,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _command(commands, "evaluate", _evaluate)
     _network_args(p)
+    _gpu_args(p)
     p.add_argument("--bootstrap", type=int, required=True, help="bootstrap resamples")
     p.add_argument("--out", required=True, help="accuracy table CSV")
     p.add_argument("--predictions", required=True, help="predictions CSV")
@@ -492,6 +517,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _command(commands, "relevance", _relevance)
     _network_args(p, "TASK=PREPARED_DIR of the network's tasks")
+    _gpu_args(p)
     p.add_argument("--task", required=True, help="a task of the network, or split_a / split_b")
     p.add_argument("--split-seed", type=int, help="seed of the random class split (split_a/b)")
     p.add_argument("--layer", required=True)
@@ -509,6 +535,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _command(commands, "lesion", _lesion)
     _network_args(p, "TASK=PREPARED_DIR of the network's tasks")
+    _gpu_args(p)
     p.add_argument("--layer", required=True)
     p.add_argument("--relevance", nargs="+", required=True, help="ranking JSONs of this layer")
     p.add_argument("--split-seed", type=int, help="seed of the random class split, if ranked")
@@ -620,6 +647,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar=("TRAIN", "INFER"),
         help="achieved GFLOP/s of training and inference on one device (default: this "
         "project's 2-core development machine, benchmarks/bench_train.py)",
+    )
+    p.add_argument(
+        "--measured",
+        help="the JSON benchmarks/bench_gpu.py saved: its training, inference and ranking "
+        "GFLOP/s replace --gflops",
     )
     p.add_argument("--parallel", type=int, default=1, help="jobs running at once (devices)")
     p.add_argument("--profile", default="slurm/config.yaml", help="the SLURM profile to read")

@@ -7,6 +7,8 @@ batch in proportion to their image counts.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,9 +50,14 @@ class Pooled:
         self._starts = np.cumsum([0] + [len(t.split) for t in tasks])
         # Small datasets are read once; large ones stay memory-mapped and are gathered per batch.
         self._images = np.concatenate([t.split.images() for t in tasks]) if in_memory else None
+        self._resident = None
 
     def __len__(self) -> int:
         return len(self.labels)
+
+    @property
+    def in_memory(self) -> bool:
+        return self._images is not None
 
     def images(self, indices: np.ndarray) -> np.ndarray:
         if self._images is not None:
@@ -62,10 +69,55 @@ class Pooled:
                 out[mine] = t.split.images(indices[mine] - self._starts[i])
         return out
 
+    def resident(self, device) -> torch.Tensor | None:
+        """The in-memory images as one uint8 tensor on a CUDA `device`, moved there whole and
+        once, or None: on the CPU, for memory-mapped images, or where they would take more than a
+        quarter of the GPU's free memory."""
+        if device.type != "cuda" or not self.in_memory:
+            return None
+        if self._resident is None and self._images.nbytes < torch.cuda.mem_get_info(device)[0] / 4:
+            self._resident = torch.from_numpy(self._images).pin_memory().to(device)
+        return self._resident
 
-def to_input(images: np.ndarray, device) -> torch.Tensor:
-    """uint8 (N, H, W, 3) -> float (N, 3, H, W) on `device`, still in [0, 255]."""
-    return torch.from_numpy(np.ascontiguousarray(images)).to(device).permute(0, 3, 1, 2).float()
+
+def load(pooled: Pooled, batches: Iterable[np.ndarray], device) -> Iterator[torch.Tensor]:
+    """The uint8 (n, H, W, 3) images of each batch of indices, on `device`, in order.
+
+    Images resident on the GPU are gathered there. Memory-mapped ones are gathered by a thread one
+    batch ahead, so reading the shards overlaps the network's work; on CUDA into pinned memory,
+    copied without blocking. In-memory images on the CPU are gathered as each batch is asked for.
+    """
+    device = torch.device(device)
+    resident = pooled.resident(device)
+    if resident is not None:
+        for idx in batches:
+            yield resident[torch.from_numpy(idx).to(device)]
+        return
+    if pooled.in_memory and device.type != "cuda":
+        for idx in batches:
+            yield torch.from_numpy(pooled.images(idx))
+        return
+
+    def gather(idx):
+        images = torch.from_numpy(pooled.images(idx))
+        return images.pin_memory() if device.type == "cuda" else images
+
+    with ThreadPoolExecutor(1) as reader:
+        pending = None
+        for idx in batches:
+            ahead = reader.submit(gather, idx)
+            if pending is not None:
+                yield pending.result().to(device, non_blocking=True)
+            pending = ahead
+        if pending is not None:
+            yield pending.result().to(device, non_blocking=True)
+
+
+def to_input(images, device) -> torch.Tensor:
+    """uint8 (N, H, W, 3), an array or a tensor -> float (N, 3, H, W) on `device`, in [0, 255]."""
+    if isinstance(images, np.ndarray):
+        images = torch.from_numpy(np.ascontiguousarray(images))
+    return images.to(device).permute(0, 3, 1, 2).float()
 
 
 def normalise(x: torch.Tensor) -> torch.Tensor:
@@ -96,7 +148,7 @@ def augment(
 
 def eval_batches(pooled: Pooled, indices: np.ndarray, batch_size: int, size: int, device):
     """(normalised centre-cropped inputs, labels, task indices) of `indices`, in order."""
-    for start in range(0, len(indices), batch_size):
-        idx = indices[start : start + batch_size]
-        x = normalise(centre_crop(to_input(pooled.images(idx), device), size))
+    batches = [indices[start : start + batch_size] for start in range(0, len(indices), batch_size)]
+    for idx, images in zip(batches, load(pooled, batches, device)):
+        x = normalise(centre_crop(to_input(images, device), size))
         yield x, torch.from_numpy(pooled.labels[idx]).to(device), pooled.task_of[idx]

@@ -14,7 +14,8 @@ from . import streams
 from .atomic import write_csv
 from .data import Pooled, eval_batches, open_tasks
 from .errors import FuncspecError
-from .train import load_model, pick_device
+from .gpu import pick_device
+from .train import load_model
 
 
 def decode(

@@ -9,6 +9,7 @@ from . import streams
 from .atomic import write_csv
 from .data import Pooled, eval_batches
 from .errors import FuncspecError
+from .gpu import FLOAT32, Precision, autocast
 from .train import load_network
 
 
@@ -21,10 +22,12 @@ def evaluate(
     bootstrap: int,
     seed: int,
     threads: int = 1,
+    precision: Precision = FLOAT32,
 ) -> None:
     """The evaluate step: each task's top-1 accuracy with its CI, and every test prediction."""
-    model, saved, pooled, device = load_network(model_path, data, "test", threads)
-    predicted = predictions(model, pooled, batch_size, device)
+    model, saved, pooled, device = load_network(model_path, data, "test", threads, precision)
+    with autocast(device, precision):
+        predicted = predictions(model, pooled, batch_size, device)
     rows = []
     for t, task in enumerate(pooled.tasks):
         mine = pooled.task_of == t

@@ -17,6 +17,7 @@ from .ablation import ablated
 from .atomic import atomic_path, write_csv
 from .data import Pooled, eval_batches
 from .errors import FuncspecError
+from .gpu import FLOAT32, Precision, autocast
 from .tasks import SPLIT, task_groups
 from .train import load_network
 
@@ -35,12 +36,13 @@ def lesion(
     seed: int,
     split_seed: int | None = None,
     threads: int = 1,
+    precision: Precision = FLOAT32,
 ) -> None:
     """The lesion step: every task's test accuracy with the top-ranked units of `layer` (by each
     ranking in `relevance_paths`) zeroed, and with random units of the same number; the table
     goes to `out`, each image's correctness under each lesion to `images_out` (for bootstraps
     over test images and for performance matching)."""
-    model, saved, pooled, device = load_network(model_path, data, "test", threads)
+    model, saved, pooled, device = load_network(model_path, data, "test", threads, precision)
     rankings = {}
     for path in relevance_paths:
         ranking = json.loads(Path(path).read_text())
@@ -50,9 +52,10 @@ def lesion(
     n_units = model.unit_layer(layer).weight.shape[0]
     lesions = conditions(rankings, n_units, fractions, random_draws, seed)
     groups = task_groups(saved, split_seed)
-    rows, correct, member = evaluate_lesions(
-        model, layer, pooled, groups, lesions, batch_size, device
-    )
+    with autocast(device, precision):
+        rows, correct, member = evaluate_lesions(
+            model, layer, pooled, groups, lesions, batch_size, device
+        )
     write_csv(
         out, [{"network": saved["network"], "layer": layer, "n_units": n_units, **r} for r in rows]
     )

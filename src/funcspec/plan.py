@@ -77,7 +77,8 @@ def dataset_images(name: str, ds: dict) -> dict[str, int]:
 
 def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
     """{"phases": rows, "disk": rows}. gflops: achieved GFLOP/s of "train" and "infer" work
-    on one device; parallel: jobs running at once (devices), which divides the wall time."""
+    on one device, and of the fast ranking engine ("rank") where measured apart (else "infer");
+    parallel: jobs running at once (devices), which divides the wall time."""
     data = {name: dataset_images(name, ds) for name, ds in config["datasets"].items()}
     nets = config["networks"]
     rows = []
@@ -166,7 +167,8 @@ def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
             steps = _candidates_per_step(units[layer], group, relevance["fraction"])
             images = relevance["images"]
             flops = images * (sum(steps) * above + 2 * len(steps) * full)
-            chunks = 3 * 64 * 2**20  # the engine's candidate chunks (relevance._CHUNK_ELEMENTS)
+            # the engine's candidate chunks on the CPU; on CUDA they grow into the free memory
+            chunks = 3 * 64 * 2**20
             count(
                 "relevance",
                 rankings,
@@ -186,10 +188,9 @@ def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
                 memory = 4 * weights + 3 * n * activations
                 # a step: forward, and backward to the input only (no weight gradients)
                 count("visualize", 1, n, 2 * vis["steps"] * n * upto, memory)
+    kinds = {"train": "train", "relevance": "rank" if "rank" in gflops else "infer"}
     for phase, (jobs, images, flops, memory) in work.items():
-        add(
-            phase, jobs, images, flops, kind="train" if phase == "train" else "infer", memory=memory
-        )
+        add(phase, jobs, images, flops, kind=kinds.get(phase, "infer"), memory=memory)
     readout = config["readout"]
     arch = config["archs"][readout["arch"]]
     held = data[readout["face"]]["heldout"] + data[readout["object"]]["heldout"]
@@ -261,9 +262,11 @@ def load(configfile, schema=REPO / "config" / "schema.yaml") -> dict:
 
 
 def report(result: dict, resources: list[dict], gflops: dict, parallel: int) -> str:
+    ranking = f", ranking {gflops['rank']:g}" if "rank" in gflops else ""
     lines = [
-        f"Throughput: training {gflops['train']:g} GFLOP/s, inference {gflops['infer']:g} "
-        f"GFLOP/s per device; {parallel} job(s) at a time; {STARTUP:g} s start-up per job.",
+        f"Throughput: training {gflops['train']:g} GFLOP/s, inference {gflops['infer']:g}"
+        f"{ranking} GFLOP/s per device; {parallel} job(s) at a time; {STARTUP:g} s start-up per "
+        "job.",
         "",
         f"{'phase':<20}{'jobs':>7}{'images':>14}{'TFLOP':>12}{'device h':>10}{'peak GB':>9}",
     ]

@@ -166,10 +166,16 @@ def code_version() -> dict:
 
 def device() -> str:
     """The device the command computed on: the commands that run networks take CUDA whenever
-    it is there, so CUDA if the command imported torch and a GPU was present."""
+    it is there, so CUDA if the command imported torch and a GPU was present; with its TF32
+    state, which the command set (funcspec.gpu)."""
     torch = sys.modules.get("torch")
     if torch is not None and torch.cuda.is_available():
-        return f"cuda ({torch.cuda.get_device_name(0)})"
+        tf32 = {
+            "matmul": torch.backends.cuda.matmul.allow_tf32,
+            "conv": torch.backends.cudnn.allow_tf32,
+        }
+        state = ", ".join(f"{op} {'on' if on else 'off'}" for op, on in tf32.items())
+        return f"cuda ({torch.cuda.get_device_name(0)}), TF32 {state}"
     return "cpu"
 
 

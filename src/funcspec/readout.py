@@ -16,7 +16,7 @@ from . import models, streams
 from .atomic import atomic_path, write_csv
 from .data import Pooled, centre_crop, normalise, open_tasks, to_input
 from .errors import FuncspecError
-from .train import pick_device
+from .gpu import pick_device
 from .visualize import read
 
 COLUMNS = [

@@ -19,8 +19,8 @@ Their losses agree within LOSS_TOLERANCE: the fast engine's float32 activations 
 taken in another order (a subtraction instead of a recomputation), a few ulps apart. Losses are
 computed in float64 from the logits, so the loss adds no rounding of its own; on the wide net the
 engines differed by at most 1.6e-6 with logits up to 60, and 1e-5 leaves a 6x margin. Candidates
-whose losses tie within it may be ranked in either order. (On CUDA, convolutions default to TF32,
-10 mantissa bits: expect ~1000x larger differences, or turn TF32 off for exact comparisons.)
+whose losses tie within it may be ranked in either order. (On CUDA, with TF32 or bf16 (config
+`gpu`), expect ~1000x larger differences or more: rankings are compared with both off.)
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from .atomic import atomic_path, fingerprint, resumable, write_json
 from .codedigest import code_digest
 from .data import centre_crop, normalise, to_input
 from .errors import FuncspecError
+from .gpu import FLOAT32, Precision, autocast
 from .models import VGG
 from .shards import sha256_file
 from .tasks import task_groups
@@ -48,9 +49,21 @@ from .versions import software
 
 LOSS_TOLERANCE = 1e-5
 
-# Elements of the next layer's pre-activation per candidate chunk (64 MiB in float32): large
-# enough to keep the matrix kernels busy, small enough that the activations above stay in memory.
+# Elements of the next layer's pre-activation per candidate chunk on the CPU (64 MiB in float32):
+# large enough to keep the matrix kernels busy, small enough that the activations above stay in
+# memory.
 _CHUNK_ELEMENTS = 2**24
+
+
+def chunk_elements(device: torch.device) -> int:
+    """Elements of the next layer's pre-activation per candidate chunk: on CUDA as many as fill
+    an eighth of the free memory in float32 (the activations above take at most as much again in
+    VGG, where each stage halves the elements per image), at most 2^30."""
+    if device.type != "cuda":
+        return _CHUNK_ELEMENTS
+    # Blocks the allocator keeps for reuse count as used to the driver, but are free to us.
+    cached = torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
+    return min(2**30, (torch.cuda.mem_get_info(device)[0] + cached) // (4 * 8))
 
 
 def relevance(
@@ -70,10 +83,11 @@ def relevance(
     seed: int,
     split_seed: int | None = None,
     threads: int = 1,
+    precision: Precision = FLOAT32,
 ) -> None:
     """The relevance step: rank `layer`'s units for `task` of the network at `model_path`, on
     its training images, and write the ranking with every setting that shaped it."""
-    model, saved, pooled, device = load_network(model_path, data, "train", threads)
+    model, saved, pooled, device = load_network(model_path, data, "train", threads, precision)
     groups = task_groups(saved, split_seed)
     if task not in groups:
         raise FuncspecError(f"{model_path} has no task {task!r} (has {', '.join(groups)})")
@@ -102,22 +116,24 @@ def relevance(
         "data": data_digests(data),
         "code": code_digest("relevance"),
         "software": software(),
+        "precision": vars(precision),
     }
     rank = rank_fast if engine == "fast" else rank_reference
     out = Path(out)
     partial = out.with_name(f".{out.name}.partial")
-    result = rank(
-        model,
-        layer,
-        batch,
-        fraction=fraction,
-        group_fraction=group_fraction,
-        max_steps=max_steps,
-        batch_size=batch_size,
-        checkpoint=partial,
-        inputs=inputs,
-        progress=True,
-    )
+    with autocast(device, precision):
+        result = rank(
+            model,
+            layer,
+            batch,
+            fraction=fraction,
+            group_fraction=group_fraction,
+            max_steps=max_steps,
+            batch_size=batch_size,
+            checkpoint=partial,
+            inputs=inputs,
+            progress=True,
+        )
     result.update(network=saved["network"], images_per_step=len(step_images(0)), **settings)
     write_json(out, result)
     partial.unlink(missing_ok=True)
@@ -186,7 +202,7 @@ def rank_fast(
     """The same ranking as `rank_reference`, reusing everything a candidate does not change.
 
     `candidate_batch` candidates are evaluated per pass (stacked along the batch dimension);
-    None picks as many as keep each activation tensor near 64 MiB.
+    None picks as many as fit (`chunk_elements`).
     """
 
     def score(model, layer, chosen, candidates, x, y, batch_size, advance):
@@ -400,7 +416,7 @@ def _fast_losses(
         for xb, yb in _batches(x, y, batch_size):
             a = model.layers[layer](model(xb, stop=below) if below else xb)
             z = linear(head(a))
-            chunk = candidate_batch or max(1, _CHUNK_ELEMENTS // z.numel())
+            chunk = candidate_batch or max(1, chunk_elements(x.device) // z.numel())
             for start in range(0, len(candidates), chunk):
                 c = cands[start : start + chunk]
                 out = tail(_without_each(linear, a, z, c))

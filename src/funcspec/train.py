@@ -23,16 +23,13 @@ from tqdm import tqdm
 from . import models, streams
 from .atomic import atomic_path, fingerprint, remove_leftovers, resumable, write_csv
 from .codedigest import code_digest
-from .data import Pooled, augment, eval_batches, normalise, open_tasks, to_input
+from .data import Pooled, augment, eval_batches, load, normalise, open_tasks, to_input
 from .errors import FuncspecError
+from .gpu import FLOAT32, Precision, autocast, pick_device, place, use
 from .shards import read_manifest, sha256_file
 from .versions import software
 
 HISTORY_COLUMNS = ["epoch", "task", "split", "images", "loss", "accuracy", "lr"]
-
-
-def pick_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def _optimizer(params, cfg: dict):
@@ -84,20 +81,21 @@ def _load(path, device):
         ) from exc
 
 
-def load_model(path, device="cpu") -> tuple[models.VGG, dict]:
+def load_model(path, device="cpu", precision=FLOAT32) -> tuple[models.VGG, dict]:
     """A trained network and its metadata (arch, tasks with class lists and label offsets)."""
     saved = _load(path, device)
     model = models.build(saved["arch"], saved["num_classes"], saved["input_size"])
     model.load_state_dict(saved["state_dict"])
-    return model.to(device).eval(), saved
+    return place(model, torch.device(device), precision).eval(), saved
 
 
-def load_network(model_path, data: dict, split: str, threads: int = 1):
+def load_network(model_path, data: dict, split: str, threads: int = 1, precision=FLOAT32):
     """A trained network and the `split` of its prepared data {task: folder}, checked against
-    each other: (model, saved metadata, pooled images, device)."""
+    each other: (model, saved metadata, pooled images, device), the device set to `precision`."""
     torch.set_num_threads(threads)
     device = pick_device()
-    model, saved = load_model(model_path, device)
+    use(device, precision)
+    model, saved = load_model(model_path, device, precision)
     expected = [t["task"] for t in saved["tasks"]]
     if split != "heldout" and list(data) != expected:
         raise FuncspecError(
@@ -124,11 +122,11 @@ def _save_model(path, model, spec, tasks, num_classes):
         )
 
 
-def _evaluate_loss(model, pooled, indices, batch_size, size, device, n_tasks):
+def _evaluate_loss(model, pooled, indices, batch_size, size, device, n_tasks, precision):
     """Loss sum, correct count and image count per task on the given images (eval mode)."""
     sums = np.zeros((n_tasks, 3))
     model.eval()
-    with torch.no_grad():
+    with torch.no_grad(), autocast(device, precision):
         for x, y, task_of in eval_batches(pooled, indices, batch_size, size, device):
             _accumulate(sums, model(x), y, task_of)
     return sums
@@ -142,12 +140,24 @@ def _accumulate(sums, logits, y, task_of):
         sums[t] += (losses[mine].sum(), correct[mine].sum(), mine.sum())
 
 
+def step(model, optimizer, x, y, precision: Precision):
+    """One training step on a batch: forward, loss, backward, the optimizer's update."""
+    with autocast(x.device, precision):
+        logits = model(x)
+    loss = nn.functional.cross_entropy(logits.float(), y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return logits, loss
+
+
 def train(
     spec: dict,
     prepared: dict,
     model_path,
     history_path,
     threads: int = 1,
+    precision: Precision = FLOAT32,
     progress: bool = True,
     on_epoch_end=None,
 ) -> None:
@@ -160,6 +170,7 @@ def train(
     model_path.parent.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(threads)
     device = pick_device()
+    use(device, precision)
     cfg, seed = spec["train"], spec["seed"]
     size = spec["arch"]["input_size"]
     tasks = open_tasks(prepared, "train")
@@ -167,7 +178,7 @@ def train(
     num_classes = sum(len(t.split.classes) for t in tasks)
 
     torch.manual_seed(streams.seed_of("init", seed))
-    model = models.build(spec["arch"], num_classes, size).to(device)
+    model = place(models.build(spec["arch"], num_classes, size), device, precision)
     order = streams.rng("validation_split", seed).permutation(len(pooled))
     n_val = int(round(cfg["validation_fraction"] * len(pooled)))
     val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
@@ -175,7 +186,6 @@ def train(
     steps = -(-len(train_idx) // batch_size)
     optimizer = _optimizer(model.parameters(), cfg["optimizer"])
     scheduler = _scheduler(optimizer, cfg["schedule"], cfg["epochs"], steps)
-    amp = cfg["amp"] and device.type == "cuda"
 
     checkpoint = model_path.with_name("checkpoint.pt")
     made_from = fingerprint(
@@ -184,6 +194,7 @@ def train(
             "data": data_digests(prepared),
             "code": code_digest("train"),
             "software": software(),
+            "precision": vars(precision),
         }
     )
     history, start, best, stale = [], 0, float("inf"), 0
@@ -208,25 +219,21 @@ def train(
         epoch_order = streams.rng("epoch_order", seed, epoch).permutation(train_idx)
         sums = np.zeros((len(tasks), 3))
         began = time.perf_counter()
+        batches = [
+            epoch_order[step * batch_size : (step + 1) * batch_size] for step in range(steps)
+        ]
         bar = tqdm(
-            range(steps),
+            zip(batches, load(pooled, batches, device)),
+            total=steps,
             desc=f"{spec['name']} epoch {epoch + 1}/{cfg['epochs']}",
             unit="batch",
             file=sys.stderr,
             disable=not progress,
         )
-        for step in bar:
-            idx = epoch_order[step * batch_size : (step + 1) * batch_size]
-            x = normalise(
-                augment(to_input(pooled.images(idx), device), size, cfg["greyscale_p"], generator)
-            )
+        for idx, images in bar:
             y = torch.from_numpy(pooled.labels[idx]).to(device)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                logits = model(x)
-            loss = nn.functional.cross_entropy(logits.float(), y)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            x = augment(to_input(images, device), size, cfg["greyscale_p"], generator)
+            logits, loss = step(model, optimizer, normalise(x), y, precision)
             if isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR):
                 scheduler.step()
             _accumulate(sums, logits, y, pooled.task_of[idx])
@@ -240,7 +247,9 @@ def train(
             rows.append(
                 (
                     "validation",
-                    _evaluate_loss(model, pooled, val_idx, batch_size, size, device, len(tasks)),
+                    _evaluate_loss(
+                        model, pooled, val_idx, batch_size, size, device, len(tasks), precision
+                    ),
                 )
             )
         for split, s in rows:

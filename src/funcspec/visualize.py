@@ -21,7 +21,8 @@ from . import streams
 from .atomic import atomic_path
 from .data import normalise
 from .errors import FuncspecError
-from .train import load_model, pick_device
+from .gpu import pick_device
+from .train import load_model
 
 LOW, HIGH = normalise(torch.tensor(0.0)).item(), normalise(torch.tensor(255.0)).item()
 

@@ -160,6 +160,12 @@ def get_split_seed_arg(wildcards):
     return f"--split-seed {seed}" if wildcards.network in SPLIT_RANKED else ""
 
 
+def gpu_flags(step):
+    """The number formats `step` computes in on CUDA (config `gpu`), as its flags."""
+    settings = ("bf16", "tf32", "channels_last")
+    return " ".join(f"--{s.replace('_', '-')}" for s in settings if step in config["gpu"][s])
+
+
 def seeded(networks):
     """Every seed's instance of the named networks (None entries skipped)."""
     return instances(config["networks"], [n for n in networks if n])

@@ -23,7 +23,8 @@ rule evaluate:
         batch_size=config["evaluate"]["batch_size"],
         bootstrap=config["evaluate"]["bootstrap"],
         seed=config["evaluate"]["seed"],
+        gpu=gpu_flags("evaluate"),
     shell:
         "funcspec evaluate --model {input.model} --data {params.data} "
         "--batch-size {params.batch_size} --bootstrap {params.bootstrap} --seed {params.seed} "
-        "--threads {threads} --out {output.accuracy} --predictions {output.predictions} 2> {log}"
+        "--threads {threads} {params.gpu} --out {output.accuracy} --predictions {output.predictions} 2> {log}"

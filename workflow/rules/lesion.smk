@@ -27,8 +27,9 @@ rule lesion:
         draws=LESION["random_draws"],
         batch_size=LESION["batch_size"],
         seed=LESION["seed"],
+        gpu=gpu_flags("lesion"),
     shell:
         "funcspec lesion --model {input.model} --data {params.data} --layer {wildcards.layer} "
         "--relevance {input.relevance} {params.split_seed} --fractions {params.fractions} "
         "--random-draws {params.draws} --batch-size {params.batch_size} --seed {params.seed} "
-        "--threads {threads} --out {output.table} --images {output.images} 2> {log}"
+        "--threads {threads} {params.gpu} --out {output.table} --images {output.images} 2> {log}"

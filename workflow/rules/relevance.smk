@@ -30,9 +30,10 @@ rule relevance:
         engine=RELEVANCE["engine"],
         batch_size=RELEVANCE["batch_size"],
         seed=RELEVANCE["seed"],
+        gpu=gpu_flags("relevance"),
     shell:
         "funcspec relevance --model {input.model} --data {params.data} --task {wildcards.task} "
         "{params.split_seed} --layer {wildcards.layer} --fraction {params.fraction} "
         "--group-fraction {params.group_fraction} {params.max_steps} --images {params.images} "
         "{params.fresh} --engine {params.engine} --batch-size {params.batch_size} "
-        "--seed {params.seed} --threads {threads} --out {output} 2> {log}"
+        "--seed {params.seed} --threads {threads} {params.gpu} --out {output} 2> {log}"

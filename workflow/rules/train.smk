@@ -20,8 +20,9 @@ rule train:
         code=code_digest("train"),
         spec=get_network_spec,
         data=get_data_args,
+        gpu=gpu_flags("train"),
     shell:
-        "funcspec train --spec {params.spec:q} --data {params.data} --threads {threads} "
+        "funcspec train --spec {params.spec:q} --data {params.data} --threads {threads} {params.gpu} "
         "--out {output.model} --history {output.history} 2> {log}"
 
 
