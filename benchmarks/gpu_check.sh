@@ -19,7 +19,8 @@ funcspec plan --configfile config/paper.yaml --measured "$out/gpu.json" --parall
 
 scratch=$(mktemp -d)
 start=$(date +%s)
-snakemake --cores all --configfile config/smoke.yaml --directory "$scratch" \
+# --resources gpu=4: at most 4 jobs share the one GPU (the smoke nets are small)
+snakemake --cores all --resources gpu=4 --configfile config/smoke.yaml --directory "$scratch" \
     > "$out/smoke.log" 2>&1 || { tail -40 "$out/smoke.log"; exit 1; }
 echo "smoke run on the GPU: $(($(date +%s) - start)) s" | tee -a "$out/plan.txt"
 cp "$scratch/results/metrics/headline.json" "$out/smoke_headline.json"
