@@ -18,6 +18,7 @@ funcspec plan --configfile config/paper.yaml --measured "$out/gpu.json" --parall
     | tee "$out/plan.txt"
 
 scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 start=$(date +%s)
 # --resources gpu=4: at most 4 jobs share the one GPU (the smoke nets are small)
 snakemake --cores all --resources gpu=4 --configfile config/smoke.yaml --directory "$scratch" \

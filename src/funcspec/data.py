@@ -76,7 +76,7 @@ class Pooled:
         if device.type != "cuda" or not self.in_memory:
             return None
         if self._resident is None and self._images.nbytes < torch.cuda.mem_get_info(device)[0] / 4:
-            self._resident = torch.from_numpy(self._images).pin_memory().to(device)
+            self._resident = torch.from_numpy(self._images).to(device)
         return self._resident
 
 

@@ -29,8 +29,11 @@ class Precision:
 FLOAT32 = Precision()  # what the CPU computes in, whatever it is asked
 
 
-def pick_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+def pick_device(precision: Precision = FLOAT32) -> torch.device:
+    """CUDA when present, else the CPU; on CUDA, TF32 set as `precision` says."""
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    use(device, precision)
+    return device
 
 
 def use(device: torch.device, precision: Precision) -> None:
@@ -40,11 +43,21 @@ def use(device: torch.device, precision: Precision) -> None:
         torch.backends.cudnn.allow_tf32 = precision.tf32
 
 
+def effective(device: torch.device, precision: Precision) -> Precision:
+    """What `precision` computes in on `device`: the CPU ignores it."""
+    return precision if device.type == "cuda" else FLOAT32
+
+
 def autocast(device: torch.device, precision: Precision):
     """bfloat16 autocast on CUDA when asked, else nothing."""
-    if device.type == "cuda" and precision.bf16:
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
+    return bf16("cuda") if device.type == "cuda" and precision.bf16 else contextlib.nullcontext()
+
+
+def bf16(device_type: str):
+    """bfloat16 autocast on `device_type` (the CPU's rounds as CUDA's does: tests use it)."""
+    # Without the cache: autocast keeps one bf16 copy of each weight for the whole context, and a
+    # lesion, which zeroes weights in place within it, would never reach that copy.
+    return torch.autocast(device_type, dtype=torch.bfloat16, cache_enabled=False)
 
 
 def place(model: torch.nn.Module, device: torch.device, precision: Precision) -> torch.nn.Module:

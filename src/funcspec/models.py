@@ -7,6 +7,7 @@ these names: relevance ranking and lesions reuse them.
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from .errors import FuncspecError
@@ -87,7 +88,13 @@ class VGG(nn.Module):
         first = names.index(start) if start else 0
         last = names.index(stop) if stop else len(names) - 1
         for name in names[first : last + 1]:
-            x = self.layers[name](x)
+            if name == names[-1] and torch.is_autocast_enabled(x.device.type):
+                # Class scores in float32: in bf16, near scores tie, and argmax breaks every tie
+                # toward the lower label, the first task's.
+                with torch.autocast(x.device.type, enabled=False):
+                    x = self.layers[name](x.float())
+            else:
+                x = self.layers[name](x)
         return x
 
 

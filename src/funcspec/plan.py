@@ -167,7 +167,7 @@ def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
             steps = _candidates_per_step(units[layer], group, relevance["fraction"])
             images = relevance["images"]
             flops = images * (sum(steps) * above + 2 * len(steps) * full)
-            # the engine's candidate chunks on the CPU; on CUDA they grow into the free memory
+            # the engine's candidate chunks on the CPU; on CUDA a sixteenth of the GPU's memory
             chunks = 3 * 64 * 2**20
             count(
                 "relevance",

@@ -26,6 +26,7 @@ whose losses tie within it may be ranked in either order. (On CUDA, with TF32 or
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,7 @@ from .atomic import atomic_path, fingerprint, resumable, write_json
 from .codedigest import code_digest
 from .data import centre_crop, normalise, to_input
 from .errors import FuncspecError
-from .gpu import FLOAT32, Precision, autocast
+from .gpu import FLOAT32, Precision, autocast, effective
 from .models import VGG
 from .shards import sha256_file
 from .tasks import task_groups
@@ -57,13 +58,12 @@ _CHUNK_ELEMENTS = 2**24
 
 def chunk_elements(device: torch.device) -> int:
     """Elements of the next layer's pre-activation per candidate chunk: on CUDA as many as fill
-    an eighth of the free memory in float32 (the activations above take at most as much again in
-    VGG, where each stage halves the elements per image), at most 2^30."""
+    a sixteenth of the GPU's memory in float32 (the activations above take at most as much again
+    in VGG, where each stage halves the elements per image), at most 2^30. Sized from the total,
+    not the free memory, so that a ranking is chunked alike in every run on one kind of GPU."""
     if device.type != "cuda":
         return _CHUNK_ELEMENTS
-    # Blocks the allocator keeps for reuse count as used to the driver, but are free to us.
-    cached = torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
-    return min(2**30, (torch.cuda.mem_get_info(device)[0] + cached) // (4 * 8))
+    return min(2**30, torch.cuda.get_device_properties(device).total_memory // (4 * 16))
 
 
 def relevance(
@@ -116,7 +116,7 @@ def relevance(
         "data": data_digests(data),
         "code": code_digest("relevance"),
         "software": software(),
-        "precision": vars(precision),
+        "precision": vars(effective(device, precision)),
     }
     rank = rank_fast if engine == "fast" else rank_reference
     out = Path(out)
@@ -412,19 +412,26 @@ def _fast_losses(
 
     cands = torch.tensor(candidates, device=x.device)
     sums = torch.zeros(len(candidates), dtype=torch.float64, device=x.device)
+
+    # Where the next layer is the class layer, its scores are float32 under autocast too, as in
+    # VGG.forward.
+    def scores():
+        return torch.autocast(x.device.type, enabled=False) if above is None else nullcontext()
+
     with ablated(model, layer, chosen):
         for xb, yb in _batches(x, y, batch_size):
             a = model.layers[layer](model(xb, stop=below) if below else xb)
-            z = linear(head(a))
-            chunk = candidate_batch or max(1, chunk_elements(x.device) // z.numel())
-            for start in range(0, len(candidates), chunk):
-                c = cands[start : start + chunk]
-                out = tail(_without_each(linear, a, z, c))
-                logits = model(out, start=above) if above else out
-                sums[start : start + chunk] += (
-                    _losses(logits, yb.repeat(len(c))).view(len(c), -1).sum(1, dtype=torch.float64)
-                )
-                advance(len(c) * len(xb) / len(x))
+            with scores():
+                a = a if above else a.float()
+                z = linear(head(a))
+                chunk = candidate_batch or max(1, chunk_elements(x.device) // z.numel())
+                for start in range(0, len(candidates), chunk):
+                    c = cands[start : start + chunk]
+                    out = tail(_without_each(linear, a, z, c))
+                    logits = model(out, start=above) if above else out
+                    losses = _losses(logits, yb.repeat(len(c))).view(len(c), -1)
+                    sums[start : start + chunk] += losses.sum(1, dtype=torch.float64)
+                    advance(len(c) * len(xb) / len(x))
     return (sums / len(x)).tolist()
 
 

@@ -25,7 +25,7 @@ from .atomic import atomic_path, fingerprint, remove_leftovers, resumable, write
 from .codedigest import code_digest
 from .data import Pooled, augment, eval_batches, load, normalise, open_tasks, to_input
 from .errors import FuncspecError
-from .gpu import FLOAT32, Precision, autocast, pick_device, place, use
+from .gpu import FLOAT32, Precision, autocast, effective, pick_device, place
 from .shards import read_manifest, sha256_file
 from .versions import software
 
@@ -93,8 +93,7 @@ def load_network(model_path, data: dict, split: str, threads: int = 1, precision
     """A trained network and the `split` of its prepared data {task: folder}, checked against
     each other: (model, saved metadata, pooled images, device), the device set to `precision`."""
     torch.set_num_threads(threads)
-    device = pick_device()
-    use(device, precision)
+    device = pick_device(precision)
     model, saved = load_model(model_path, device, precision)
     expected = [t["task"] for t in saved["tasks"]]
     if split != "heldout" and list(data) != expected:
@@ -169,8 +168,7 @@ def train(
     model_path = Path(model_path)
     model_path.parent.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(threads)
-    device = pick_device()
-    use(device, precision)
+    device = pick_device(precision)
     cfg, seed = spec["train"], spec["seed"]
     size = spec["arch"]["input_size"]
     tasks = open_tasks(prepared, "train")
@@ -194,7 +192,7 @@ def train(
             "data": data_digests(prepared),
             "code": code_digest("train"),
             "software": software(),
-            "precision": vars(precision),
+            "precision": vars(effective(device, precision)),
         }
     )
     history, start, best, stale = [], 0, float("inf"), 0
