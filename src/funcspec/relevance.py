@@ -58,9 +58,11 @@ _CHUNK_ELEMENTS = 2**24
 
 def chunk_elements(device: torch.device) -> int:
     """Elements of the next layer's pre-activation per candidate chunk: on CUDA as many as fill
-    a sixteenth of the GPU's memory in float32 (the activations above take at most as much again
-    in VGG, where each stage halves the elements per image), at most 2^30. Sized from the total,
-    not the free memory, so that a ranking is chunked alike in every run on one kind of GPU."""
+    a sixteenth of the GPU's memory in float32, at most 2^30. The activations above take at most
+    as much again in VGG (each stage halves the elements per image), except above the penultimate
+    layer, where the chunk is the class scores and the losses take float64 copies: about five
+    times the chunk, a third of the GPU. Sized from the total, not the free memory, so that a
+    ranking is chunked alike in every run on one kind of GPU: the GPU must be the job's own."""
     if device.type != "cuda":
         return _CHUNK_ELEMENTS
     return min(2**30, torch.cuda.get_device_properties(device).total_memory // (4 * 16))
