@@ -16,8 +16,6 @@ from dataclasses import dataclass
 
 import torch
 
-SETTINGS = ("bf16", "tf32", "channels_last")
-
 
 @dataclass(frozen=True)
 class Precision:
