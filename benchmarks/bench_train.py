@@ -13,6 +13,10 @@ runs apart from the timed ones: the counter dispatches every op through Python, 
 engine makes ~10^5 tiny ones. Its FLOPs are counted on a tenth of the images and scaled (they
 are linear in the number of images).
 
+The same training steps are then timed in portable numerics (funcspec.numerics), in a child
+process: its kernels are pinned by environment variables that must be set before torch loads.
+The ratio portable / native is what `numerics: portable` costs training on this CPU.
+
     .venv/bin/python benchmarks/bench_train.py [--threads 2] [--steps 20] [--layer conv3]
                                                [--max-steps 1] [--repeats 10] [--quick]
 """
@@ -20,7 +24,10 @@ are linear in the number of images).
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -28,7 +35,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from funcspec import models
+from funcspec import models, numerics
 from funcspec.config import load_yaml
 from funcspec.relevance import rank_fast
 from funcspec.train import _optimizer
@@ -133,6 +140,22 @@ def train_steps(model, config: dict, classes: int, steps: int, seed: int):
     return batch / per_step, flops, per_step, {k: v / steps for k, v in phases.items()}
 
 
+def portable_training(args) -> float:
+    """Training images/s of the same steps in portable numerics, timed in a child process."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--train-only", "--numerics", "portable"]
+        + ["--threads", str(args.threads), "--steps", str(args.steps)]
+        + ["--config", args.config, "--seed", str(args.seed)],
+        env={**os.environ, **numerics.PORTABLE_ENV},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["numerics"] == "portable", result
+    return result["images_per_s"]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -143,11 +166,21 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer steps and repeats")
     parser.add_argument("--config", default=str(ROOT / "config/config.yaml"))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--numerics", choices=numerics.MODES, default="native")
+    parser.add_argument(
+        "--train-only", action="store_true", help="print only the training images/s, as JSON"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.steps, args.repeats = 5, 3
+    numerics.use(args.numerics)
     torch.set_num_threads(args.threads)
     config = load_yaml(args.config)
+    if args.train_only:
+        model, classes = dual_net(config, args.seed)
+        img_s = train_steps(model, config, classes, args.steps, args.seed)[0]
+        print(json.dumps({"numerics": numerics.mode(), "images_per_s": img_s}))
+        return
     rel = config["relevance"]
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} of {os.cpu_count()} CPUs, "
@@ -179,6 +212,11 @@ def main(argv=None):
     rows.append((f"train step, batch {batch}", flops / per_step))
     rows.append(("  its forward", forward / phases["forward"]))
     rows.append(("  its backward", (flops - forward) / phases["backward"]))
+    portable = portable_training(args)
+    print(
+        f"training in portable numerics: {portable:.0f} images/s, "
+        f"{portable / img_s:.2f}x native ({img_s:.0f})"
+    )
 
     # Ranking: the network above the layer after --layer on cached activations, as the fast
     # engine runs it per candidate (it subtracts each candidate from the next layer's input).

@@ -183,15 +183,20 @@ def test_history_has_loss_and_accuracy_per_epoch_task_and_split(tiny_data, tmp_p
     assert all(0 <= float(r["accuracy"]) <= 1 and float(r["loss"]) > 0 for r in rows)
 
 
-def test_a_checkpoint_of_another_configuration_is_not_resumed(tiny_data, tmp_path):
+def killed_after_first_epoch(spec, data, folder):
+    """Train until the first epoch's checkpoint is on disk, then die."""
     with pytest.raises(RuntimeError):
         train(
-            spec(),
-            tiny_data,
-            *outputs(tmp_path),
+            spec,
+            data,
+            *outputs(folder),
             progress=False,
             on_epoch_end=lambda epoch: (_ for _ in ()).throw(RuntimeError),
         )
+
+
+def test_a_checkpoint_of_another_configuration_is_not_resumed(tiny_data, tmp_path):
+    killed_after_first_epoch(spec(), tiny_data, tmp_path)
     other = spec()
     other["seed"] = 6
     train(other, tiny_data, *outputs(tmp_path), progress=False)

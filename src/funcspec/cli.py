@@ -15,7 +15,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from . import provenance
+from . import numerics, provenance
 from .errors import FuncspecError
 from .lock import exclusive
 
@@ -333,7 +333,10 @@ def _provenance(args):
     if not args.verify:
         print("\n".join(provenance.lineage(args.artifact)))
         return
-    problems = provenance.verify(args.artifact, deep=args.deep)
+    notes = []
+    problems = provenance.verify(args.artifact, deep=args.deep, notes=notes)
+    for line in notes:
+        print(f"NOTE {line}")
     for line in problems:
         print(f"MISMATCH {line}")
     if problems:
@@ -422,7 +425,13 @@ def _network_args(p, data_help: str = "TASK=PREPARED_DIR") -> None:
     p.add_argument("--data", nargs="+", required=True, help=data_help)
     p.add_argument("--batch-size", type=int, required=True)
     p.add_argument("--seed", type=int, required=True)
+    _compute_args(p)
+
+
+def _compute_args(p) -> None:
+    """How a step that runs a network computes on the CPU (funcspec.numerics)."""
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--numerics", choices=numerics.MODES, default="native")
 
 
 def _gpu_args(p) -> None:
@@ -494,7 +503,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(commands, "train", _train)
     p.add_argument("--spec", required=True, help="the network's resolved config as JSON")
     p.add_argument("--data", nargs="+", required=True, help="TASK=PREPARED_DIR, in label order")
-    p.add_argument("--threads", type=int, default=1)
+    _compute_args(p)
     _gpu_args(p)
     p.add_argument("--out", required=True, help="the trained network (model.pt)")
     p.add_argument("--history", required=True, help="the training history CSV")
@@ -558,7 +567,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--blur-every", type=int, required=True, help="steps between blurs")
     p.add_argument("--decay", type=float, required=True, help="weight of the image's L2 norm")
     p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--threads", type=int, default=1)
+    _compute_args(p)
     p.add_argument("--out", required=True, help="images and activations (.npz)")
 
     p = _command(commands, "readout", _readout)
@@ -573,7 +582,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--min-accuracy", type=float, required=True, help="refuse a classifier below this"
     )
     p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--threads", type=int, default=1)
+    _compute_args(p)
     p.add_argument("--out", required=True, help="one row per visualisation (CSV)")
     p.add_argument("--classifier", required=True, help="the trained classifier (.pt)")
 
@@ -710,6 +719,7 @@ def main(argv=None) -> int:
     try:
         # One writer at a time per output: an orphan of a killed Snakemake must not race its rerun.
         with exclusive(getattr(args, "out", None) or getattr(args, "out_prefix", None)):
+            numerics.use(getattr(args, "numerics", "native"))
             written = args.func(args)
             if written:
                 inputs, external = _inputs(args)

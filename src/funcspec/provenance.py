@@ -5,8 +5,8 @@ Every `funcspec` command that writes artifacts leaves one record, a JSON file un
 results/provenance/train/dual/model.pt.json). A record holds the Snakemake rule, the exact
 command, the parameters it was given, the seeds among them, a sha256 of every input (a folder as
 one digest over its files), a sha256 of every file written, the code version, software versions,
-device, host and start/end time. Inputs lead to the records that wrote them, back to the raw
-images; `verify` re-hashes every file on that path.
+device, the machine that computed (funcspec.machine), host and start/end time. Inputs lead to the
+records that wrote them, back to the raw images; `verify` re-hashes every file on that path.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from tqdm import tqdm
 from .atomic import atomic_path
 from .codedigest import code_digest
 from .errors import FuncspecError
+from .machine import HARDWARE, differences, facts
 from .shards import sha256_file
 from .versions import software
 
@@ -217,6 +218,7 @@ def write_record(
         },
         "software": software(),
         "device": device(),
+        "machine": facts(),
         "host": socket.gethostname(),
         "started": started,
         "ended": now(),
@@ -326,7 +328,7 @@ def lineage(artifact) -> list[str]:
 
 
 @_located
-def verify(artifact, deep: bool = False) -> list[str]:
+def verify(artifact, deep: bool = False, notes: list | None = None) -> list[str]:
     """Re-hash every file in the artifact's lineage; one line per mismatch (empty: all match).
 
     Each file must still have the hash its producer recorded, and every job that read it must
@@ -334,8 +336,12 @@ def verify(artifact, deep: bool = False) -> list[str]:
     job's recorded code digest must be that of the working tree's code, and each dataset root
     it read must still have its recorded fingerprint; `deep` re-hashes every source image of
     such a root against the manifest.csv of the job that read it.
+
+    `notes` receives what is information, not a mismatch: each job computed on another machine
+    than this one, with the facts that differ (its numbers are then another draw, not an error).
     """
     records = Records.of(artifact)
+    here = facts(load_torch=True)
     problems, current, checked, expanded = [], {}, set(), set()
     todo = [(artifact, None, None)]  # (path, its hash as a consumer recorded it, that consumer)
     while todo:
@@ -376,7 +382,20 @@ def verify(artifact, deep: bool = False) -> list[str]:
             problems += _code_changed(record)
             problems += _software_changed(record)
             problems += _sources_changed(record, deep)
+            if notes is not None and (other := _elsewhere(record, here)):
+                notes.append(other)
     return problems
+
+
+def _elsewhere(record: dict, here: dict) -> str | None:
+    """The record's job computed on another machine: which of its facts differ from `here`."""
+    differ = differences(record.get("machine", {}), here, HARDWARE)
+    if not differ:
+        return None
+    return (
+        f"{', '.join(record['outputs'])}: computed on another machine: {', '.join(differ)} "
+        f"[{record['_record']}]"
+    )
 
 
 def _external(about) -> dict:

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from . import streams
+from . import machine, numerics, streams
 from .ablation import ablated
 from .atomic import atomic_path, fingerprint, resumable, write_json
 from .codedigest import code_digest
@@ -119,6 +119,7 @@ def relevance(
         "code": code_digest("relevance"),
         "software": software(),
         "precision": vars(effective(device, precision)),
+        "numerics": numerics.mode(),
     }
     rank = rank_fast if engine == "fast" else rank_reference
     out = Path(out)
@@ -476,9 +477,10 @@ def _resume(checkpoint, made_from: dict) -> dict | None:
         saved = json.load(f)
     if not resumable(checkpoint, saved.get("fingerprint"), made_from):
         return None
+    machine.note_resume(checkpoint, saved.get("machine"))
     return {k: saved[k] for k in ("order", "steps", "baseline_loss")}
 
 
 def _save(checkpoint, made_from: dict, state) -> None:
     with atomic_path(checkpoint) as tmp, open(tmp, "w") as f:
-        json.dump({"fingerprint": made_from, **state}, f)
+        json.dump({"fingerprint": made_from, "machine": machine.facts(), **state}, f)

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from . import models, streams
+from . import machine, models, numerics, streams
 from .atomic import atomic_path, fingerprint, remove_leftovers, resumable, write_csv
 from .codedigest import code_digest
 from .data import Pooled, augment, eval_batches, load, normalise, open_tasks, to_input
@@ -193,6 +193,7 @@ def train(
             "code": code_digest("train"),
             "software": software(),
             "precision": vars(effective(device, precision)),
+            "numerics": numerics.mode(),
         }
     )
     history, start, best, stale = [], 0, float("inf"), 0
@@ -209,6 +210,7 @@ def train(
             state["stale"],
         )
         print(f"resuming {spec['name']} after epoch {start}", file=sys.stderr)
+        machine.note_resume(checkpoint, state.get("machine"))
 
     for epoch in range(start, cfg["epochs"]):
         model.train()
@@ -273,6 +275,7 @@ def train(
             torch.save(
                 {
                     "fingerprint": made_from,
+                    "machine": machine.facts(),
                     "epoch": epoch,
                     "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(),

@@ -166,6 +166,11 @@ def gpu_flags(step):
     return " ".join(f"--{s.replace('_', '-')}" for s in settings if step in config["gpu"][s])
 
 
+def numerics_arg():
+    """How every step that runs a network computes on the CPU (config `numerics`)."""
+    return f"--numerics {config['numerics']}"
+
+
 def seeded(networks):
     """Every seed's instance of the named networks (None entries skipped)."""
     return instances(config["networks"], [n for n in networks if n])

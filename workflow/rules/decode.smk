@@ -18,6 +18,7 @@ rule decode:
         gpu=1,
     params:
         code=code_digest("decode"),
+        numerics=numerics_arg(),
         data=get_decode_args,
         batch_size=config["decode"]["batch_size"],
         folds=config["decode"]["folds"],
@@ -25,4 +26,4 @@ rule decode:
     shell:
         "funcspec decode --model {input.model} --data {params.data} "
         "--batch-size {params.batch_size} --folds {params.folds} --seed {params.seed} "
-        "--threads {threads} --out {output} 2> {log}"
+        "--threads {threads} {params.numerics} --out {output} 2> {log}"

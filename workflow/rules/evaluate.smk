@@ -19,6 +19,7 @@ rule evaluate:
         gpu=1,
     params:
         code=code_digest("evaluate"),
+        numerics=numerics_arg(),
         data=get_data_args,
         batch_size=config["evaluate"]["batch_size"],
         bootstrap=config["evaluate"]["bootstrap"],
@@ -27,4 +28,4 @@ rule evaluate:
     shell:
         "funcspec evaluate --model {input.model} --data {params.data} "
         "--batch-size {params.batch_size} --bootstrap {params.bootstrap} --seed {params.seed} "
-        "--threads {threads} {params.gpu} --out {output.accuracy} --predictions {output.predictions} 2> {log}"
+        "--threads {threads} {params.numerics} {params.gpu} --out {output.accuracy} --predictions {output.predictions} 2> {log}"

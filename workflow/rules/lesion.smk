@@ -21,6 +21,7 @@ rule lesion:
         gpu=1,
     params:
         code=code_digest("lesion"),
+        numerics=numerics_arg(),
         data=get_data_args,
         split_seed=get_split_seed_arg,
         fractions=LESION["fractions"],
@@ -32,4 +33,4 @@ rule lesion:
         "funcspec lesion --model {input.model} --data {params.data} --layer {wildcards.layer} "
         "--relevance {input.relevance} {params.split_seed} --fractions {params.fractions} "
         "--random-draws {params.draws} --batch-size {params.batch_size} --seed {params.seed} "
-        "--threads {threads} {params.gpu} --out {output.table} --images {output.images} 2> {log}"
+        "--threads {threads} {params.numerics} {params.gpu} --out {output.table} --images {output.images} 2> {log}"

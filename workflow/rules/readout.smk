@@ -22,6 +22,7 @@ rule readout:
         gpu=1,
     params:
         code=code_digest("readout"),
+        numerics=numerics_arg(),
         arch=json.dumps(config["archs"][READOUT["arch"]], sort_keys=True),
         epochs=READOUT["epochs"],
         batch_size=READOUT["batch_size"],
@@ -33,5 +34,5 @@ rule readout:
         "--visualizations {input.visualizations} --arch {params.arch:q} "
         "--epochs {params.epochs} --batch-size {params.batch_size} --lr {params.lr} "
         "--min-accuracy {params.min_accuracy} "
-        "--seed {params.seed} --threads {threads} --out {output.table} "
+        "--seed {params.seed} --threads {threads} {params.numerics} --out {output.table} "
         "--classifier {output.classifier} 2> {log}"

@@ -20,6 +20,7 @@ rule relevance:
         gpu=1,
     params:
         code=code_digest("relevance"),
+        numerics=numerics_arg(),
         data=get_data_args,
         split_seed=get_split_seed_arg,
         max_steps=f"--max-steps {RELEVANCE['max_steps']}" if RELEVANCE["max_steps"] else "",
@@ -36,4 +37,4 @@ rule relevance:
         "{params.split_seed} --layer {wildcards.layer} --fraction {params.fraction} "
         "--group-fraction {params.group_fraction} {params.max_steps} --images {params.images} "
         "{params.fresh} --engine {params.engine} --batch-size {params.batch_size} "
-        "--seed {params.seed} --threads {threads} {params.gpu} --out {output} 2> {log}"
+        "--seed {params.seed} --threads {threads} {params.numerics} {params.gpu} --out {output} 2> {log}"

@@ -18,11 +18,12 @@ rule train:
         gpu=1,
     params:
         code=code_digest("train"),
+        numerics=numerics_arg(),
         spec=get_network_spec,
         data=get_data_args,
         gpu=gpu_flags("train"),
     shell:
-        "funcspec train --spec {params.spec:q} --data {params.data} --threads {threads} {params.gpu} "
+        "funcspec train --spec {params.spec:q} --data {params.data} --threads {threads} {params.numerics} {params.gpu} "
         "--out {output.model} --history {output.history} 2> {log}"
 
 

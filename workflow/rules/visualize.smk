@@ -19,6 +19,7 @@ rule visualize:
         gpu=1,
     params:
         code=code_digest("visualize"),
+        numerics=numerics_arg(),
         units=VISUALIZE["units"],
         steps=VISUALIZE["steps"],
         step=VISUALIZE["step"],
@@ -32,4 +33,4 @@ rule visualize:
         "--layer {wildcards.layer} --units {params.units} --steps {params.steps} "
         "--step {params.step} --jitter {params.jitter} --blur-sigma {params.blur_sigma} "
         "--blur-every {params.blur_every} --decay {params.decay} --seed {params.seed} "
-        "--threads {threads} --out {output} 2> {log}"
+        "--threads {threads} {params.numerics} --out {output} 2> {log}"
