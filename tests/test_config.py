@@ -190,14 +190,22 @@ def test_deep_merge_keeps_untouched_keys():
         ),
         (
             ["relevance", "networks"],
-            ["dual", "untrained", "face", "object", "dual_grey", "face_object", "food_object"],
+            [
+                "dual",
+                "random_features",
+                "face",
+                "object",
+                "dual_grey",
+                "face_object",
+                "food_object",
+            ],
             r"figures\.fig4\.networks: network 'car_object' is not ranked; add it to "
             r"relevance\.networks",
         ),
         (
             ["relevance", "networks"],
             ["dual", "face", "object", "dual_grey", "face_object", "food_object", "car_object"],
-            r"figures\.fig2\.untrained_net: network 'untrained' is not ranked",
+            r"figures\.fig2\.untrained_net: network 'random_features' is not ranked",
         ),
         (
             ["figures", "fig2", "untrained_net"],
@@ -252,6 +260,30 @@ def test_deep_merge_keeps_untouched_keys():
 def test_network_mistakes_name_the_key_path(default, path, value, expected):
     with pytest.raises(ConfigError, match=expected):
         validate(broken(default, path, value), SCHEMA)
+
+
+def test_p_values_from_too_few_resamples_are_refused(default):
+    statistics = {"bootstrap": 1000, "level": 0.95, "seed": 0}
+    with pytest.raises(
+        ConfigError,
+        match=r"figures\.statistics\.bootstrap: 1000 resamples, fewer than "
+        r"figures\.statistics\.min_resamples \(10000\)",
+    ):
+        validate(broken(default, ["figures", "statistics"], statistics), SCHEMA)
+    validate(
+        broken(default, ["figures", "statistics"], {**statistics, "min_resamples": 1000}), SCHEMA
+    )
+
+
+def test_a_frozen_trunk_baseline_of_another_arch_is_refused(default):
+    config = broken(default, ["archs", "vgg_narrow"], {**default["archs"]["vgg_wide"], "fc": [64]})
+    config["networks"]["random_features"]["arch"] = "vgg_narrow"
+    with pytest.raises(
+        ConfigError,
+        match=r"figures\.fig2\.untrained_net: random_features has arch vgg_narrow, the network it "
+        r"is a baseline for, dual, has vgg_wide",
+    ):
+        validate(config, SCHEMA)
 
 
 def test_network_training_overrides_merge_over_the_defaults(default):

@@ -194,6 +194,7 @@ def per_image(network, layer, results):
         "correct": np.array([f + o for f, o in lesions.values()], bool),
         "groups": np.array(["faces", "objects", "split_a", "split_b"]),
         "member": np.stack([faces, ~faces, split_a, ~split_a]),
+        "labels": np.array([0, 0, 1, 1, 2, 2, 3, 3]),  # two classes of two images per task
     }
 
 
@@ -270,13 +271,17 @@ def test_fig2_index_is_the_seed_mean_with_both_baselines(lesion_csvs, images_npz
         statistics={"bootstrap": 200, "level": 0.95, "seed": 0},
         untrained="untrained",
     )
-    c = [r for r in rows if r["panel"] == "C"]
+    c = [r for r in rows if r["panel"] == "C" and r["task"] == "segregation_index"]
     own = [r for r in c if not r["baseline"]]
     assert [r["layer"] for r in own] == ["conv2", "conv10", "fc11"]
     for r in own:
         assert r["value"] == pytest.approx((INDEX["dual_s1"] + INDEX["dual_s2"]) / 2)
         assert r["n_seeds"] == 2 and r["err_low"] <= r["value"] <= r["err_high"]
-        assert r["above_baselines"] == (r["p_random_split"] < 0.05 and r["p_untrained"] < 0.05)
+        assert r["per_seed"] == "0.5000 0.2500"
+        assert r["above_baselines"] == (
+            r["p_random_split_holm"] < 0.05 and r["p_untrained_holm"] < 0.05
+        )
+        assert r["p_random_split"] <= r["p_random_split_holm"] <= 3 * r["p_random_split"]
     untrained = [r for r in c if r["baseline"] == "untrained"]
     assert [(r["network"], r["value"], r["n_seeds"]) for r in untrained] == [
         ("untrained", 0.0, 1)
@@ -285,3 +290,7 @@ def test_fig2_index_is_the_seed_mean_with_both_baselines(lesion_csvs, images_npz
     # split_b's loses split_b's two objects: ((0.5 - 0) + (0.5 - 0)) / 2 in both seeds
     split = [r for r in c if r["baseline"] == SPLIT]
     assert [(r["network"], r["value"], r["n_seeds"]) for r in split] == [("dual", 0.5, 2)] * 3
+    # The primary test: the index is flat with depth in both seeds.
+    (trend,) = [r for r in rows if r["task"] == "depth_slope"]
+    assert (trend["network"], trend["value"], trend["per_seed"]) == ("dual", 0.0, "0.0000 0.0000")
+    assert trend["p_zero"] == 1.0

@@ -47,7 +47,7 @@ def direct_accuracy(model, pooled, labels):
 def test_every_group_is_measured_even_where_groups_overlap(setup):
     model, pooled, groups = setup
     assert set(groups) == {"faces", "objects", *SPLIT}
-    rows, _, _ = evaluate_lesions(
+    rows, *_ = evaluate_lesions(
         model,
         "conv2",
         pooled,
@@ -68,7 +68,7 @@ def test_lesioning_every_unit_makes_the_output_input_independent(setup):
     model, pooled, groups = setup
     everything = {"lesion": "all", "draw": 0, "fraction": 1.0, "units": list(range(6))}
     none = {"lesion": "none", "draw": 0, "fraction": 0.0, "units": []}
-    rows, _, _ = evaluate_lesions(model, "conv2", pooled, groups, [none, everything], 16, "cpu")
+    rows, *_ = evaluate_lesions(model, "conv2", pooled, groups, [none, everything], 16, "cpu")
     rows = [r for r in rows if r["lesion"] == "all"]
     # every image gets the same prediction, so accuracy is that class's share of the images
     with torch.no_grad():
@@ -185,7 +185,7 @@ def test_partial_lesion_through_the_cache_equals_direct_ablation(setup, layer, u
             p.normal_(0, (2 / p[0].numel()) ** 0.5 if p.dim() > 1 else 0.1)
     none = {"lesion": "none", "draw": 0, "fraction": 0.0, "units": []}
     partial = {"lesion": "faces", "draw": 0, "fraction": 0.5, "units": units}
-    rows, _, _ = evaluate_lesions(model, layer, pooled, groups, [none, partial], 16, "cpu")
+    rows, *_ = evaluate_lesions(model, layer, pooled, groups, [none, partial], 16, "cpu")
     got = {r["task"]: r for r in rows if r["lesion"] == "faces"}
     logits, labels = [], []
     with torch.no_grad(), ablated(model, layer, units):

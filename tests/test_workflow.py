@@ -343,8 +343,9 @@ def test_figure4_networks_train_on_matched_image_counts(smoke_run):
 
 
 def test_untrained_rankings_and_lesions_feed_the_baselines_of_figures_2_and_4(smoke_run):
-    """Bug guarded: the untrained network is trained but never ranked or lesioned, or its
-    index is drawn from another network's results; Figure 4 drawn from one seed."""
+    """Bug guarded: the untrained baseline (random features with a trained class layer) is
+    trained but never ranked or lesioned, or its index is drawn from another network's results;
+    Figure 4 drawn from one seed."""
     import csv
 
     import numpy as np
@@ -353,12 +354,14 @@ def test_untrained_rankings_and_lesions_feed_the_baselines_of_figures_2_and_4(sm
 
     results = smoke_run / "results"
     config = yaml.safe_load((smoke_run / "config" / "smoke.yaml").read_text())
-    seeds = config["networks"]["untrained"]["seeds"]
+    baseline = config["figures"]["fig2"]["untrained_net"]
+    assert config["networks"][baseline]["train"]["frozen_trunk"]
+    seeds = config["networks"][baseline]["seeds"]
     for seed in seeds:
         for task in ("faces", "objects"):
             for layer in ("conv1", "conv2", "fc3"):
                 assert (
-                    results / "relevance" / f"untrained_s{seed}" / task / f"{layer}.json"
+                    results / "relevance" / f"{baseline}_s{seed}" / task / f"{layer}.json"
                 ).exists()
     for figure in ("fig2", "fig4"):
         with open(results / "figures" / f"{figure}.csv", newline="") as f:
@@ -368,7 +371,7 @@ def test_untrained_rankings_and_lesions_feed_the_baselines_of_figures_2_and_4(sm
         for layer, row in untrained.items():
             index = [
                 segregation_index(
-                    load_images(results / "lesion" / f"untrained_s{seed}" / f"{layer}.npz"),
+                    load_images(results / "lesion" / f"{baseline}_s{seed}" / f"{layer}.npz"),
                     "faces",
                     "objects",
                     0.2,
@@ -376,14 +379,25 @@ def test_untrained_rankings_and_lesions_feed_the_baselines_of_figures_2_and_4(sm
                 for seed in seeds
             ]
             np.testing.assert_allclose(float(row["value"]), np.mean(index), err_msg=figure)
-            assert row["network"] == "untrained" and int(row["n_seeds"]) == len(seeds)
-        own = (
-            [r for r in rows if r["panel"] == "A" and not r["baseline"]] if figure == "fig4" else []
-        )
+            assert row["network"] == baseline and int(row["n_seeds"]) == len(seeds)
+        own = [
+            r
+            for r in rows
+            if figure == "fig4"
+            and r["panel"] == "A"
+            and not r["baseline"]
+            and r["task"] == "segregation_index"
+        ]
         for r in own:
             assert int(r["n_seeds"]) == 2 and r["p_untrained"] != "" and r["p_random_split"] != ""
+            assert float(r["p_untrained"]) <= float(r["p_untrained_holm"])
     networks = {r["network"] for r in own}
     assert networks == set(config["figures"]["fig4"]["networks"])
+    # Each network's primary test, and Figure 4's category against its face network.
+    trends = {r["network"] for r in rows if r["task"] == "depth_slope" and r["panel"] == "A"}
+    assert trends == networks
+    compared = {r["lesion"] for r in rows if r["panel"] == "C"}
+    assert compared == {"food_object - dual"}
 
 
 def test_figure3_shows_every_configured_unit_and_the_readout_of_each(smoke_run):

@@ -279,6 +279,7 @@ def _figS2(args):
         args.object_task,
         args.fraction,
         args.draws,
+        args.bins,
         args.seed,
     )
     return _figure_files(args.out_prefix)
@@ -624,6 +625,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(commands, "figS2", _figS2)
     p.add_argument("--images", nargs="+", required=True, help="per-image lesion results (.npz)")
     p.add_argument("--draws", type=int, required=True, help="random removals averaged")
+    p.add_argument("--bins", type=int, required=True, help="margin bins of the margin matching")
     p.add_argument("--seed", type=int, required=True)
     _figure_args(p)
 

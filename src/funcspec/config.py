@@ -357,6 +357,22 @@ def _task_of(config: dict, key: str, network: str, task: str) -> list[str]:
     return []
 
 
+def _baseline_arch(config: dict, key: str, fig_name: str) -> list[str]:
+    """A frozen-trunk baseline has the architecture of every network it is a baseline for: its
+    random features are those networks' starting point."""
+    fig, networks = config["figures"][fig_name], config["networks"]
+    baseline = networks.get(fig["untrained_net"])
+    if baseline is None or not baseline.get("train", {}).get("frozen_trunk"):
+        return []
+    tested = [fig["network"]] if fig_name == "fig2" else fig["networks"]
+    return [
+        f"figures.{key}: {fig['untrained_net']} has arch {baseline['arch']}, the network it is a "
+        f"baseline for, {name}, has {networks[name]['arch']}"
+        for name in tested
+        if name in networks and networks[name]["arch"] != baseline["arch"]
+    ]
+
+
 def _check_figures(config: dict) -> list[str]:
     """Each figure's networks are ranked, its tasks are theirs, its fraction is lesioned, and
     Figure 4's networks pair their category with the object task at a matched size."""
@@ -367,6 +383,13 @@ def _check_figures(config: dict) -> list[str]:
             problems.append(
                 f"figures.{name}.fraction: {fig['fraction']} is not one of lesion.fractions"
             )
+    statistics = figures["statistics"]
+    if statistics["bootstrap"] < statistics["min_resamples"]:
+        problems.append(
+            f"figures.statistics.bootstrap: {statistics['bootstrap']} resamples, fewer than "
+            f"figures.statistics.min_resamples ({statistics['min_resamples']}): too few to "
+            "resolve the p-values the figures report"
+        )
     fig2 = figures["fig2"]
     problems += _ranked(config, "fig2.network", fig2["network"])
     for key in ("face_task", "object_task"):
@@ -379,6 +402,7 @@ def _check_figures(config: dict) -> list[str]:
         if fig["untrained_net"] is None:
             continue
         problems += _ranked(config, key, fig["untrained_net"])
+        problems += _baseline_arch(config, key, fig_name)
         tasks = config["networks"].get(fig["untrained_net"], {}).get("tasks", [])
         # the baseline is the same index on the same kind of task pair
         wanted = {fig2["face_task"], fig2["object_task"]} if fig_name == "fig2" else None

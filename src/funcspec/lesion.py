@@ -40,8 +40,8 @@ def lesion(
 ) -> None:
     """The lesion step: every task's test accuracy with the top-ranked units of `layer` (by each
     ranking in `relevance_paths`) zeroed, and with random units of the same number; the table
-    goes to `out`, each image's correctness under each lesion to `images_out` (for bootstraps
-    over test images and for performance matching)."""
+    goes to `out`, each image's correctness under each lesion and its class to `images_out` (for
+    bootstraps over classes and test images, and for performance matching)."""
     model, saved, pooled, device = load_network(model_path, data, "test", threads, precision)
     rankings = {}
     for path in relevance_paths:
@@ -53,7 +53,7 @@ def lesion(
     lesions = conditions(rankings, n_units, fractions, random_draws, seed)
     groups = task_groups(saved, split_seed)
     with autocast(device, precision):
-        rows, correct, member = evaluate_lesions(
+        rows, correct, member, labels, margin = evaluate_lesions(
             model, layer, pooled, groups, lesions, batch_size, device
         )
     write_csv(
@@ -70,6 +70,8 @@ def lesion(
             correct=correct,
             groups=np.array(list(groups)),
             member=member,
+            labels=labels,
+            margin=margin,
         )
 
 
@@ -109,8 +111,10 @@ def evaluate_lesions(
     device,
 ) -> list[dict]:
     """Top-1 accuracy (joint argmax) and loss of every group under every lesion: the table's
-    rows, each image's correctness under each lesion [lesion, image] and each image's groups
-    [group, image].
+    rows, each image's correctness under each lesion [lesion, image], each image's groups
+    [group, image], its class label (the bootstrap draws classes, then their images) and its
+    unlesioned margin: the correct class's score less the best other class's (how confidently
+    it is classified, which the performance matching equalises between tasks).
 
     The layers below the lesioned one are run once per batch and shared by all lesions.
     """
@@ -121,7 +125,7 @@ def evaluate_lesions(
     for k, labels in enumerate(groups.values()):
         member[labels, k] = 1.0
     sums = np.zeros((len(lesions), len(groups), 3))  # correct, loss sum, count
-    per_image, labels = [], []
+    per_image, labels, margins = [], [], []
     for x, y, _ in eval_batches(test, np.arange(len(test)), batch_size, model.input_size, device):
         base = model(x, stop=below) if below else x
         labels.append(y.cpu().numpy())
@@ -130,6 +134,8 @@ def evaluate_lesions(
         for i, lesion in enumerate(lesions):
             with ablated(model, layer, lesion["units"]):
                 logits = model(base, start=layer)
+            if lesion["lesion"] == "none":
+                margins.append(_margin(logits.float(), y).cpu().numpy())
             correct = (logits.argmax(1) == y).double().cpu().numpy()
             per_image[-1][i] = correct > 0
             loss = (
@@ -160,7 +166,16 @@ def evaluate_lesions(
         base = baseline[r["task"]]
         r["accuracy_unlesioned"] = base
         r["drop"] = (base - r["accuracy"]) / base if base > 0 else float("nan")
-    return rows, np.concatenate(per_image, axis=1), member[np.concatenate(labels)].T > 0
+    labels = np.concatenate(labels)
+    images = (np.concatenate(per_image, axis=1), member[labels].T > 0, labels)
+    return rows, *images, np.concatenate(margins)
+
+
+def _margin(logits, y):
+    """Each image's correct-class score less its best other class's score."""
+    own = logits.gather(1, y[:, None])[:, 0]
+    others = logits.scatter(1, y[:, None], float("-inf"))
+    return own - others.max(1).values
 
 
 def segregation(rows: list[dict], task_a: str, task_b: str, fraction: float) -> dict:

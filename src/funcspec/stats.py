@@ -1,21 +1,32 @@
 """Statistics on the segregation index from each test image's result under each lesion (the
-lesion step's .npz files): a bootstrap over seeds and test images, a test against a baseline,
-and performance matching (the authors' equalising of baseline accuracy between tasks); and the
-interval of a proportion (Figure 3's readout)."""
+lesion step's .npz files): a nested bootstrap over seeds, then classes, then test images; paired
+tests against a baseline computed on the same resamples; Holm's correction across layers; the
+per-seed trend of the index with depth; performance matching (the authors' equalising of
+baseline accuracy between tasks); and the interval of a proportion (Figure 3's readout).
+
+A resample is a weight per test image (how often it was drawn), so that one resample measures
+every lesion, every layer and every index of a network alike: that is what pairs a network's
+index with its random-split null, and one layer with the next in the trend.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import FuncspecError
-from .lesion import dissociation
 
 
 def load_images(path) -> dict:
-    """One lesion job's per-image results: correct[lesion, image], member[group, image] and
-    each lesion's name, draw and fraction."""
+    """One lesion job's per-image results: correct[lesion, image], member[group, image], each
+    image's class label, and each lesion's name, draw and fraction."""
     with np.load(path, allow_pickle=False) as saved:
         images = {key: saved[key] for key in saved.files}
+    if "labels" not in images:
+        raise FuncspecError(
+            f"{path} holds no class labels (made by an older lesion step): rerun it"
+        )
     images["network"], images["layer"] = str(images["network"]), str(images["layer"])
     images["groups"] = [str(g) for g in images["groups"]]
     return images
@@ -31,39 +42,110 @@ def unlesioned(images: dict, picks: np.ndarray) -> np.ndarray:
     return images["correct"][np.flatnonzero(images["lesion"] == "none")[0], picks]
 
 
-def drops(images: dict, tasks, fraction: float, picks: dict) -> dict:
-    """{(lesion, task): proportional drop} at `fraction` (first draw), each task measured on the
-    images `picks[task]` (indices, repeats allowed: a bootstrap sample)."""
+def weights_of(picks: np.ndarray, n_images: int) -> np.ndarray:
+    """A resample of one row from picked image indices (repeats count twice)."""
+    return np.bincount(picks, minlength=n_images)[None, :].astype(np.float64)
+
+
+def drops(images: dict, tasks, fraction: float, weights=None) -> dict:
+    """{(lesion, task): proportional drop per resample} at `fraction` (first draw; random
+    lesions averaged over their draws); `weights[resample, image]`, default every image once.
+    A resample in which a task has no correct image has no drop (NaN)."""
+    correct = images["correct"].astype(np.float64)
+    if weights is None:
+        weights = np.ones((1, correct.shape[1]))
     names, fractions = images["lesion"], images["fraction"]
-    at = (images["draw"] == 0) & (np.isclose(fractions, fraction) | (names == "none"))
+    at = np.isclose(fractions, fraction) & (names != "none")
     out = {}
     for task in tasks:
-        accuracy = images["correct"][:, picks[task]].mean(axis=1)
-        base = accuracy[np.flatnonzero(names == "none")[0]]
-        for i in np.flatnonzero(at & (names != "none")):
-            out[(str(names[i]), task)] = (base - accuracy[i]) / base if base > 0 else np.nan
+        member = images["member"][images["groups"].index(task)].astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            accuracy = (weights @ (correct * member).T) / (weights @ member)[:, None]
+            base = accuracy[:, np.flatnonzero(names == "none")[0]]
+            for name in dict.fromkeys(names[at]):
+                random = name == "random"
+                rows = np.flatnonzero(at & (names == name) & ((images["draw"] == 0) | random))
+                lesioned = accuracy[:, rows].mean(axis=1)
+                out[(str(name), task)] = np.where(base > 0, (base - lesioned) / base, np.nan)
     return out
 
 
-def segregation_index(images: dict, task_a: str, task_b: str, fraction: float, picks=None):
-    """The segregation index of lesion.segregation, on all test images or on `picks`."""
-    if picks is None:
-        picks = {task: task_images(images, task) for task in (task_a, task_b)}
-    return dissociation(drops(images, (task_a, task_b), fraction, picks), task_a, task_b)["index"]
+def segregation_index(images: dict, task_a: str, task_b: str, fraction: float, weights=None):
+    """The segregation index of lesion.segregation, per resample of `weights` (default: every
+    image once, as one number)."""
+    d = drops(images, (task_a, task_b), fraction, weights)
+    index = (
+        (d[(task_a, task_a)] - d[(task_b, task_a)]) + (d[(task_b, task_b)] - d[(task_a, task_b)])
+    ) / 2
+    return index if weights is not None else float(index[0])
 
 
-def bootstrap(seeds: list[dict], task_a: str, task_b: str, fraction: float, samples: int, rng):
-    """Bootstrap distribution of the seed-mean segregation index: each sample draws seeds with
-    replacement, then each drawn seed's test images with replacement within each task."""
-    pools = [{t: task_images(images, t) for t in (task_a, task_b)} for images in seeds]
-    out = np.empty(samples)
-    for b in range(samples):
-        values = []
-        for s in rng.integers(len(seeds), size=len(seeds)):
-            picks = {t: rng.choice(pool, size=len(pool)) for t, pool in pools[s].items()}
-            values.append(segregation_index(seeds[s], task_a, task_b, fraction, picks))
-        out[b] = np.mean(values)
-    return out
+def class_image_weights(labels, strata, samples: int, rng) -> np.ndarray:
+    """[resample, image] counts: within each stratum (a task's images), its classes drawn with
+    replacement, then as many images as each drawn class has, with replacement within it."""
+    weights = np.zeros((samples, len(labels)))
+    for stratum in strata:
+        classes = np.unique(labels[stratum])
+        n = len(classes)
+        drawn = rng.integers(n, size=(samples, n)) + n * np.arange(samples)[:, None]
+        times = np.bincount(drawn.ravel(), minlength=samples * n).reshape(samples, n)
+        for c, label in enumerate(classes):
+            own = np.flatnonzero(stratum & (labels == label))
+            weights[:, own] = rng.multinomial(
+                times[:, c] * len(own), np.full(len(own), 1 / len(own))
+            )
+    return weights
+
+
+@dataclass
+class Resamples:
+    """Nested resamples of one network's seeds and test images: seeds[resample, slot] picks a
+    seed for each of the network's seed slots, and each slot has its own class-then-image
+    weights[slot][resample, image] over the test images of class `labels`. Every statistic of
+    the network is measured on them."""
+
+    seeds: np.ndarray
+    weights: list
+    labels: np.ndarray
+
+    @classmethod
+    def draw(cls, images: dict, n_seeds: int, samples: int, rng) -> Resamples:
+        """`images`: any one of the network's per-image results (they share the test images);
+        its real tasks are the strata of the class draw."""
+        strata = [m for g, m in zip(images["groups"], images["member"]) if g in real_tasks(images)]
+        seeds = rng.integers(n_seeds, size=(samples, n_seeds))
+        weights = [
+            class_image_weights(images["labels"], strata, samples, rng) for _ in range(n_seeds)
+        ]
+        return cls(seeds, weights, images["labels"])
+
+    def covers(self, per_seed: list[dict]) -> bool:
+        """Whether these resamples fit another network's seeds: as many, on the same images."""
+        return len(per_seed) == self.seeds.shape[1] and np.array_equal(
+            per_seed[0]["labels"], self.labels
+        )
+
+    def apply(self, per_seed: list, statistic) -> np.ndarray:
+        """The seed mean of statistic(per_seed[s], weights) in every resample."""
+        if len(per_seed) != self.seeds.shape[1]:
+            raise ValueError(f"{len(per_seed)} seeds, resampled for {self.seeds.shape[1]}")
+        values = np.stack([[statistic(item, w) for w in self.weights] for item in per_seed])
+        slots = np.arange(self.seeds.shape[1])
+        return values[self.seeds, slots, np.arange(len(self.seeds))[:, None]].mean(axis=1)
+
+
+def real_tasks(images: dict) -> list[str]:
+    """The network's own tasks among its groups (not the halves of a random split)."""
+    from .tasks import SPLIT
+
+    return [g for g in images["groups"] if g not in SPLIT]
+
+
+def depth_slope(values) -> float | np.ndarray:
+    """Least-squares slope of values over layer position 1..L (axis 0: layers)."""
+    values = np.asarray(values, dtype=np.float64)
+    x = np.arange(1, len(values) + 1) - (len(values) + 1) / 2
+    return np.tensordot(x, values, axes=1) / (x @ x)
 
 
 def defined(samples: np.ndarray) -> bool:
@@ -81,17 +163,51 @@ def interval(samples: np.ndarray, level: float) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def p_above(samples: np.ndarray, baseline: np.ndarray) -> float:
-    """One-sided bootstrap p-value that the index is not above the baseline, from two
-    independent bootstrap distributions: (1 + the number of sample pairs in which it is not)
-    / (1 + the number of pairs). Independent draws make the test unpaired, which is
-    conservative where the two are positively correlated (a network and its own split)."""
-    if not (defined(samples) and defined(baseline)):
+def p_above(samples: np.ndarray, null: np.ndarray) -> float:
+    """One-sided bootstrap p-value that the statistic is not above its null: (1 + the number of
+    resamples in which it is not) / (1 + the number of resamples). Paired when the two were
+    measured on the same resamples (a network's index and its own random split); on
+    independent resamples (another test set) the same count is the unpaired test."""
+    if len(samples) != len(null):
+        raise ValueError(f"{len(samples)} resamples against {len(null)}")
+    if not (defined(samples) and defined(null)):
         return float("nan")
-    n = min(len(samples), len(baseline))
-    pairs = np.isfinite(samples[:n]) & np.isfinite(baseline[:n])
-    not_above = np.sum(samples[:n][pairs] <= baseline[:n][pairs])
+    pairs = np.isfinite(samples) & np.isfinite(null)
+    not_above = np.sum(samples[pairs] <= null[pairs])
     return float((1 + not_above) / (1 + pairs.sum()))
+
+
+def p_two_sided(difference: np.ndarray) -> float:
+    """Two-sided bootstrap p-value that a difference is zero: twice the smaller tail."""
+    if not defined(difference):
+        return float("nan")
+    d = difference[np.isfinite(difference)]
+    tail = min(np.sum(d <= 0), np.sum(d >= 0))
+    return float(min(1.0, 2 * (1 + tail) / (1 + len(d))))
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjusted p-values (NaN stays NaN and does not count as a test)."""
+    p = np.asarray(p_values, dtype=np.float64)
+    adjusted = np.full_like(p, np.nan)
+    tested = np.flatnonzero(np.isfinite(p))
+    order = tested[np.argsort(p[tested], kind="stable")]
+    m, running = len(order), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def across_seeds(values, level: float) -> tuple[float, float]:
+    """The t interval of the mean over seeds (the seed as the unit of inference; 3 or more)."""
+    from scipy.stats import t
+
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) < 3:
+        return float("nan"), float("nan")
+    half = t.ppf(1 - (1 - level) / 2, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    return float(values.mean() - half), float(values.mean() + half)
 
 
 def binomial_interval(k: int, n: int, level: float) -> tuple[float, float]:
@@ -102,6 +218,28 @@ def binomial_interval(k: int, n: int, level: float) -> tuple[float, float]:
     low = beta.ppf(tail, k, n - k + 1) if k > 0 else 0.0
     high = beta.ppf(1 - tail, k + 1, n - k) if k < n else 1.0
     return float(low), float(high)
+
+
+def margin_weights(images: dict, tasks, bins: int) -> np.ndarray:
+    """A resample of one row that gives each task the same distribution of unlesioned margins
+    (how confidently each image is classified): images are binned at quantiles of the tasks'
+    pooled margins, and within each bin every task's images share the bin's pooled share
+    equally. A bin that some task has no image in is left out. A lesion that hurts each image
+    by its margin alone then hurts both tasks alike; one that hurts a task's images at every
+    margin still does."""
+    margin = images["margin"]
+    members = [images["member"][images["groups"].index(t)] for t in tasks]
+    pooled = np.any(members, axis=0)
+    edges = np.quantile(margin[pooled], np.linspace(0, 1, bins + 1)[1:-1])
+    bin_of = np.searchsorted(edges, margin, side="right")
+    share = np.bincount(bin_of[pooled], minlength=bins) / pooled.sum()
+    counts = [np.bincount(bin_of[m], minlength=bins) for m in members]
+    kept = np.all([c > 0 for c in counts], axis=0)
+    weights = np.zeros(len(margin))
+    for member, count in zip(members, counts):
+        in_kept = member & kept[bin_of]
+        weights[in_kept] = share[bin_of[in_kept]] / count[bin_of[in_kept]]
+    return weights[None, :]
 
 
 def matched_picks(images: dict, task: str, target: float, rng) -> np.ndarray:

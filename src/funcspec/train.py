@@ -5,6 +5,11 @@ Every random choice of an epoch (image order, crops, greyscale draws, dropout) i
 the last checkpoint and ends with the same weights as an uninterrupted run. The checkpoint's
 fingerprint (funcspec.atomic) covers the spec, the content of the prepared data and the code, so
 only a job of the same inputs resumes it; any other starts afresh.
+
+With `train.frozen_trunk`, every layer below the class layer keeps its initial weights and only
+the class layer learns: a network of random features with a trained readout, the untrained
+baseline of the lesion figures (an untrained network with a random class layer is at chance, and
+its drops are ratios of a handful of correct images).
 """
 
 from __future__ import annotations
@@ -30,6 +35,17 @@ from .shards import read_manifest, sha256_file
 from .versions import software
 
 HISTORY_COLUMNS = ["epoch", "task", "split", "images", "loss", "accuracy", "lr"]
+
+
+def trainable(model: models.VGG, frozen_trunk: bool) -> list:
+    """The parameters training changes: all, or with a frozen trunk the class layer's alone
+    (the others stop requiring gradients, so the backward pass stops at the class layer)."""
+    if not frozen_trunk:
+        return list(model.parameters())
+    model.requires_grad_(False)
+    head = model.layers[model.layer_names[-1]]
+    head.requires_grad_(True)
+    return list(head.parameters())
 
 
 def _optimizer(params, cfg: dict):
@@ -182,7 +198,7 @@ def train(
     val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
     batch_size = cfg["batch_size"]
     steps = -(-len(train_idx) // batch_size)
-    optimizer = _optimizer(model.parameters(), cfg["optimizer"])
+    optimizer = _optimizer(trainable(model, cfg.get("frozen_trunk", False)), cfg["optimizer"])
     scheduler = _scheduler(optimizer, cfg["schedule"], cfg["epochs"], steps)
 
     checkpoint = model_path.with_name("checkpoint.pt")

@@ -174,9 +174,10 @@ rule figS2:
         object_task=FIG2["object_task"],
         fraction=FIG2["fraction"],
         draws=config["figures"]["figS2"]["draws"],
+        bins=config["figures"]["figS2"]["bins"],
         seed=config["figures"]["statistics"]["seed"],
     shell:
         "funcspec figS2 --images {input} --network {params.network:q} "
         "--face-task {params.face_task:q} --object-task {params.object_task:q} "
-        "--fraction {params.fraction} --draws {params.draws} --seed {params.seed} "
+        "--fraction {params.fraction} --draws {params.draws} --bins {params.bins} --seed {params.seed} "
         "--out-prefix {params.prefix} 2> {log}"

@@ -2,9 +2,11 @@
 
 Panel A: proportional drop of each task after lesioning the top face filters; B: after the top
 object filters; both with the random-lesion control (mean over seeds and draws, error bar =
-min..max). Panel C: segregation index against depth (mean over seeds, bootstrap interval over
-seeds and test images), with the random class split and the untrained network as baselines; a
-star marks the layers whose index is above both. Every number drawn is a row of fig2.csv.
+min..max). Panel C: segregation index against depth (mean over seeds, nested bootstrap interval
+over seeds, classes and test images), with the random class split and the untrained network as
+baselines; a star marks the layers whose index is above both after Holm's correction across
+layers. fig2.csv holds every number drawn, each seed's index, and the primary test: the trend of
+the index with depth (task depth_slope).
 """
 
 from __future__ import annotations
@@ -18,7 +20,14 @@ from ..lesion import read_tables
 from ..seeds import split
 from ..tasks import SPLIT
 from .save import save_figure
-from .segregation import STATISTICS_COLUMNS, by_network, index_rows, test_against
+from .segregation import (
+    STATISTICS_COLUMNS,
+    by_network,
+    index_rows,
+    resamples_of,
+    test_against,
+    trend_row,
+)
 from .style import colour, draw_line, label
 
 # baseline: "random split" or "untrained" for the rows of a baseline, else empty.
@@ -93,23 +102,35 @@ def lesion_rows(network, seeds: list[dict], tasks, fraction) -> list[dict]:
 
 def baseline_rows(panel, images: dict, network, tasks, fraction, statistics, untrained=None):
     """The index of `network` on `tasks` by depth, its random class split's and the untrained
-    network's as baselines, each layer tested against both."""
-    rows, samples = index_rows(panel, network, images[network], tasks, fraction, statistics)
-    baselines = {}
-    if all(
-        group in images[network][layer][0]["groups"] for layer in images[network] for group in SPLIT
-    ):
-        extra, baselines["random split"] = index_rows(
-            panel, network, images[network], SPLIT, fraction, statistics, "random split"
+    network's as baselines, each layer tested against both; then the network's trend with
+    depth (its primary test), against zero and, paired, against its split's trend."""
+    layers, level = images[network], statistics["level"]
+    resamples = resamples_of(network, layers, statistics)
+    rows, own = index_rows(panel, network, layers, tasks, fraction, statistics, resamples)
+    baselines, split_samples = {}, None
+    if all(group in layers[layer][0]["groups"] for layer in layers for group in SPLIT):
+        extra, split_samples = index_rows(
+            panel, network, layers, SPLIT, fraction, statistics, resamples, "random split"
         )
         rows += extra
+        baselines["random split"] = {network: split_samples}
     if untrained is not None:
+        other = images[untrained]
         extra, baselines["untrained"] = index_rows(
-            panel, untrained, images[untrained], tasks, fraction, statistics, "untrained"
+            panel,
+            untrained,
+            other,
+            tasks,
+            fraction,
+            statistics,
+            resamples_of(untrained, other, statistics, like=resamples),
+            "untrained",
         )
+        baselines["untrained"] = {network: baselines["untrained"]}
         rows += extra
-    test_against([r for r in rows if not r["baseline"]], samples, baselines, statistics["level"])
-    return rows
+    tested = [r for r in rows if not r["baseline"]]
+    test_against(tested, {(network, k): v for k, v in own.items()}, baselines, level)
+    return rows + [trend_row(panel, network, tested, own, level, split_samples)]
 
 
 def fig2(
@@ -125,7 +146,7 @@ def fig2(
 ) -> list[dict]:
     """Draw Fig. 2 from the network's lesion tables (every seed) and the per-image results of
     its lesions and the untrained network's; write out_prefix.{pdf,png,csv}."""
-    statistics = statistics or {"bootstrap": 1000, "level": 0.95, "seed": 0}
+    statistics = statistics or {"bootstrap": 10_000, "level": 0.95, "seed": 0}
     tasks = (face_task, object_task)
     rows = lesion_rows(network, seeds_of(read_tables(lesion_csvs), network), tasks, fraction)
     rows += baseline_rows(
@@ -137,13 +158,14 @@ def fig2(
 
 def draw_index(ax, rows, name, color):
     """A network's index by depth, its baselines dotted, stars on layers above all of them."""
-    own = [r for r in rows if r["network"] == name and not r["baseline"]]
+    by_depth = [r for r in rows if r["task"] == "segregation_index"]
+    own = [r for r in by_depth if r["network"] == name and not r["baseline"]]
     draw_line(ax, own, label(name), color)
     for r in own:
         if r.get("above_baselines"):
             ax.plot(r["depth"], r["err_high"] + 0.03, "*", color=color, ms=5)
-    for baseline in sorted({r["baseline"] for r in rows if r["baseline"]}):
-        line = [r for r in rows if r["baseline"] == baseline]
+    for baseline in sorted({r["baseline"] for r in by_depth if r["baseline"]}):
+        line = [r for r in by_depth if r["baseline"] == baseline]
         if line:
             text = f"{baseline} ({label(line[0]['network'])})"
             draw_line(ax, line, text, "0.5" if baseline == "random split" else "0.75", ":")

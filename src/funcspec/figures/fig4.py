@@ -1,9 +1,11 @@
 """Fig. 4: do categories other than faces segregate from objects? The segregation index by depth
 of each dual-task network that pairs a category (faces, food, cars) with the object task at a
 matched training size (A), with the random-split and untrained baselines and a star on the
-layers above both; the unlesioned accuracy of every task (B), since a poorly learned task cannot
-segregate. Means over seeds; intervals bootstrapped over seeds and test images (A), min..max
-over seeds (B). Every number drawn is a row of fig4.csv.
+layers above both after Holm's correction; the unlesioned accuracy of every task (B), since a
+poorly learned task cannot segregate; each category's index minus the face network's (C), the
+comparison the study's claim makes. Means over seeds; nested bootstrap intervals over seeds,
+classes and test images (A, C), min..max over seeds (B). Every number drawn is a row of
+fig4.csv, with each network's trend with depth (task depth_slope).
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from matplotlib.figure import Figure
 
 from ..errors import FuncspecError
 from ..layers import depth_order
-from ..stats import task_images, unlesioned
+from ..stats import depth_slope, holm, interval, p_two_sided, task_images, unlesioned
 from ..tasks import SPLIT
 from .fig2 import COLUMNS, draw_index
 from .save import save_figure
-from .segregation import by_network, index_rows, test_against
-from .style import colour, label
+from .segregation import by_network, index_rows, resamples_of, test_against, trend_row
+from .style import colour, draw_line, label
 
 
 def tasks_of(layers: dict) -> list[str]:
@@ -60,43 +62,117 @@ def fig4(
     untrained: str | None = None,
     split_net: str | None = None,
 ) -> list[dict]:
-    """Draw Fig. 4 from the per-image lesion results of its networks and baselines."""
-    images = by_network(images_npz)
-    baselines, rows = {}, []
-    if split_net is not None:
-        extra, baselines["random split"] = index_rows(
-            "A", split_net, images[split_net], SPLIT, fraction, statistics, "random split"
-        )
-        rows += extra
-    if untrained is not None:
-        pair = tasks_of(images[untrained])
-        extra, baselines["untrained"] = index_rows(
-            "A", untrained, images[untrained], pair, fraction, statistics, "untrained"
-        )
-        rows += extra
+    """Draw Fig. 4 from the per-image lesion results of its networks and baselines. Within each
+    object task, the first network listed is the face network the others are compared with."""
+    images, level = by_network(images_npz), statistics["level"]
+    baselines, rows, samples, own, object_of = {}, [], {}, {}, {}
+    for name, network, pair in (
+        ("random split", split_net, SPLIT),
+        ("untrained", untrained, None),
+    ):
+        if network is not None:
+            layers = images[network]
+            extra, baselines[name] = index_rows(
+                "A",
+                network,
+                layers,
+                pair or tasks_of(layers),
+                fraction,
+                statistics,
+                resamples_of(network, layers, statistics),
+                name,
+            )
+            baselines[name] = {None: baselines[name]}
+            rows += extra
     for network in networks:
-        tasks = tasks_of(images[network])
+        layers = images[network]
+        tasks = tasks_of(layers)
         objects = [t for t in tasks if t in object_tasks]
         if len(tasks) != 2 or len(objects) != 1:
             raise FuncspecError(
                 f"{network} is lesioned on {tasks}; Fig. 4 needs a category and one of "
                 f"{list(object_tasks)}"
             )
-        object_task = objects[0]
-        category = next(t for t in tasks if t != object_task)
-        own, samples = index_rows(
-            "A", network, images[network], (category, object_task), fraction, statistics
+        category = next(t for t in tasks if t != objects[0])
+        object_of[network] = objects[0]
+        resamples = resamples_of(network, layers, statistics)
+        own[network], samples[network] = index_rows(
+            "A", network, layers, (category, objects[0]), fraction, statistics, resamples
         )
-        test_against(own, samples, baselines, statistics["level"])
-        rows += own + accuracy_rows(network, images[network])
+    tested = [r for network in networks for r in own[network]]
+    test_against(
+        tested,
+        {(n, layer): v for n in networks for layer, v in samples[n].items()},
+        baselines,
+        level,
+    )
+    for network in networks:
+        rows += own[network] + [trend_row("A", network, own[network], samples[network], level)]
+        rows += accuracy_rows(network, images[network])
+    rows += comparison_rows(networks, object_of, own, samples, level)
     save_figure(lambda: _draw(rows, networks), rows, COLUMNS, out_prefix)
     return rows
 
 
+def comparison_rows(networks, object_of: dict, own: dict, samples: dict, level: float) -> list:
+    """Each category's index minus its face network's (the first network on the same object
+    task), per layer and for the trend with depth: the difference of the seed means, its
+    bootstrap interval (the networks' resamples are independent), the two-sided p-value,
+    Holm-corrected across the figure's layer comparisons."""
+    rows = []
+    for network in networks:
+        face = next(n for n in networks if object_of[n] == object_of[network])
+        if face == network:
+            continue
+        layers = [r["layer"] for r in own[network]]
+        if layers != [r["layer"] for r in own[face]]:
+            raise FuncspecError(f"{network} and {face} are lesioned in other layers")
+        for depth, layer in enumerate(layers, 1):
+            difference = samples[network][layer] - samples[face][layer]
+            rows.append(
+                _difference_row(network, face, layer, depth, difference, own, level, depth - 1)
+            )
+        slopes = [depth_slope(np.stack([samples[n][x] for x in layers])) for n in (network, face)]
+        rows.append(_difference_row(network, face, "all", "", slopes[0] - slopes[1], own, level))
+    for row, adjusted in zip(
+        [r for r in rows if r["layer"] != "all"],
+        holm([r["p_difference"] for r in rows if r["layer"] != "all"]),
+    ):
+        row["p_difference_holm"] = float(adjusted)
+    return rows
+
+
+def _difference_row(network, face, layer, depth, difference, own, level, at=None) -> dict:
+    """A row of panel C; `at`: the layer's position (None: the trend with depth)."""
+    if at is None:
+        value = float(np.mean(depth_slope(np.array([_per_seed(r) for r in own[network]]))))
+        value -= float(np.mean(depth_slope(np.array([_per_seed(r) for r in own[face]]))))
+    else:
+        value = own[network][at]["value"] - own[face][at]["value"]
+    low, high = interval(difference, level)
+    return {
+        "panel": "C",
+        "network": network,
+        "baseline": "",
+        "layer": layer,
+        "depth": depth,
+        "lesion": f"{network} - {face}",
+        "task": "segregation_index" if at is not None else "depth_slope",
+        "value": value,
+        "err_low": low,
+        "err_high": high,
+        "p_difference": p_two_sided(difference),
+    }
+
+
+def _per_seed(row) -> list[float]:
+    return [float(v) for v in row["per_seed"].split()]
+
+
 def _draw(rows, networks) -> Figure:
-    fig = Figure(figsize=(8, 3.2))
+    fig = Figure(figsize=(12, 3.4))
     FigureCanvasAgg(fig)
-    ax_a, ax_b = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    ax_a, ax_b, ax_c = fig.subplots(1, 3, gridspec_kw={"width_ratios": [3, 2, 3]})
     index = [r for r in rows if r["panel"] == "A"]
     for i, network in enumerate(networks):
         # each network's own rows; the baselines are drawn once, with the first
@@ -125,5 +201,12 @@ def _draw(rows, networks) -> Figure:
     )
     ax_b.set_ylim(0, 1)
     ax_b.set_title("B  Unlesioned top-1 accuracy")
+    for network in dict.fromkeys(r["network"] for r in rows if r["panel"] == "C"):
+        line = [r for r in rows if r["panel"] == "C" and r["network"] == network]
+        draw_line(ax_c, [r for r in line if r["layer"] != "all"], label(network), colour(network))
+    ax_c.set_title("C  Index minus the face network's")
+    ax_c.set_ylabel("difference in segregation index")
+    ax_c.axhline(0, color="0.7", lw=0.5)
+    ax_c.legend()
     fig.tight_layout()
     return fig

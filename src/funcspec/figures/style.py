@@ -66,8 +66,8 @@ def draw_line(ax, rows, key_label, color, style="-"):
     rows = sorted(rows, key=lambda r: r["depth"])
     x = [r["depth"] for r in rows]
     y = np.array([r["value"] for r in rows])
-    lo = y - np.array([r["err_low"] for r in rows])
-    hi = np.array([r["err_high"] for r in rows]) - y
+    lo = np.maximum(0, y - np.array([r["err_low"] for r in rows]))  # a mean can lie outside
+    hi = np.maximum(0, np.array([r["err_high"] for r in rows]) - y)  # a percentile interval
     ax.errorbar(
         x, y, yerr=[lo, hi], marker="o", ms=3, ls=style, color=color, label=key_label, capsize=2
     )
