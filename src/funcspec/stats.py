@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import FuncspecError
+from .tasks import SPLIT
 
 
 def load_images(path) -> dict:
@@ -136,8 +137,6 @@ class Resamples:
 
 def real_tasks(images: dict) -> list[str]:
     """The network's own tasks among its groups (not the halves of a random split)."""
-    from .tasks import SPLIT
-
     return [g for g in images["groups"] if g not in SPLIT]
 
 

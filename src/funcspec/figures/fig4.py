@@ -16,7 +16,15 @@ from matplotlib.figure import Figure
 
 from ..errors import FuncspecError
 from ..layers import depth_order
-from ..stats import depth_slope, holm, interval, p_two_sided, task_images, unlesioned
+from ..stats import (
+    depth_slope,
+    holm,
+    interval,
+    p_two_sided,
+    real_tasks,
+    task_images,
+    unlesioned,
+)
 from ..tasks import SPLIT
 from .fig2 import COLUMNS, draw_index
 from .save import save_figure
@@ -26,8 +34,7 @@ from .style import colour, draw_line, label
 
 def tasks_of(layers: dict) -> list[str]:
     """The real tasks of a network's per-image results, in their saved order."""
-    first = next(iter(layers.values()))[0]
-    return [g for g in first["groups"] if g not in SPLIT]
+    return real_tasks(next(iter(layers.values()))[0])
 
 
 def accuracy_rows(network, layers: dict) -> list[dict]:
