@@ -32,11 +32,11 @@ def test_paper_image_counts_follow_the_class_lists():
 
 
 def test_plan_counts_every_job_of_the_default_dag():
-    """The jobs per phase are the ones `snakemake -n` plans on the default (287 + Figure 3);
+    """The jobs per phase are the ones `snakemake -n` plans on the default;
     tests/test_workflow.py checks the same counts on the paper config."""
     result = plan(load(REPO / "config" / "config.yaml"), {"train": 1.0, "infer": 1.0}, 1)
     jobs = {r["phase"]: r["jobs"] for r in result["phases"]}
-    assert jobs["train"] == 9 and jobs["relevance"] == 160 and jobs["lesion"] == 72
+    assert jobs["train"] == 11 and jobs["relevance"] == 176 and jobs["lesion"] == 80
     assert jobs["visualize"] == 6 and jobs["readout"] == 1 and jobs["generate"] == 6
 
 

@@ -134,11 +134,13 @@ def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
         activations = _activation_bytes(spec["arch"])
         in_memory = train_images * pixels(tasks[0]) if spec["train"]["in_memory"] else 0
         epochs = spec["train"]["epochs"]
+        # a frozen trunk: the backward pass stops at the class layer
+        backward = 2 * (f[order[-1]] if spec["train"].get("frozen_trunk") else full)
         count(
             "train",
             1,
             epochs * train_images,
-            3 * full * epochs * train_images,
+            (full + backward) * epochs * train_images,
             16 * weights + 2 * batch * activations + in_memory,
         )
         count("evaluate", 1, test_images, full * test_images, 4 * weights + 256 * activations)
