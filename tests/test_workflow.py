@@ -148,7 +148,9 @@ def test_paper_config_plans_every_job_of_every_figure(tmp_path):
         **dict.fromkeys(["readout", "probe", "contact_sheet", "metrics", "all"], 1),
         **dict.fromkeys(["fig1", "fig2", "fig3", "fig4", "figS1", "figS2"], 1),
     }
-    assert jobs["relevance"] == 240 and jobs["lesion"] == 120  # 16 rankings, 8 nets x 15 layers
+    # 44 rankings and 20 lesion jobs per layer: 3 seeds of dual (with its split), of the random-
+    # features baseline and of each Figure 4 network, one of the face and object nets
+    assert jobs["relevance"] == 660 and jobs["lesion"] == 300
     # and `funcspec plan` costs exactly these jobs
     from funcspec.plan import plan
 
