@@ -392,7 +392,8 @@ def test_untrained_rankings_and_lesions_feed_the_baselines_of_figures_2_and_4(sm
         ]
         for r in own:
             assert int(r["n_seeds"]) == 2 and r["p_untrained"] != "" and r["p_random_split"] != ""
-            assert float(r["p_untrained"]) <= float(r["p_untrained_holm"])
+            raw, corrected = float(r["p_random_split"]), float(r["p_random_split_holm"])
+            assert raw <= corrected or np.isnan(raw)  # undefined where a task has no correct image
     networks = {r["network"] for r in own}
     assert networks == set(config["figures"]["fig4"]["networks"])
     # Each network's primary test, and Figure 4's category against its face network.
