@@ -73,8 +73,10 @@ def main(argv=None):
 
     print(f"per-resample loop (seeds, images):       {loop:10.0f} resamples/s per layer")
     print(f"Resamples (seeds, classes, images):       {nested:10.0f} resamples/s per layer")
-    print(f"ratio: {nested / loop:.1f}x; {args.resamples} resamples x {args.layers} layers in "
-          f"{args.resamples * args.layers / nested:.1f} s")
+    print(
+        f"ratio: {nested / loop:.1f}x; {args.resamples} resamples x {args.layers} layers in "
+        f"{args.resamples * args.layers / nested:.1f} s"
+    )
 
 
 if __name__ == "__main__":
