@@ -432,15 +432,16 @@ def coloured_tasks(root) -> dict:
 
 
 def test_a_frozen_trunk_keeps_its_initial_features_and_trains_its_class_layer(tmp_path):
-    """Bug guarded: the untrained baseline of the lesion figures was a network at chance (its
-    drops were ratios of a handful of correct images). With a frozen trunk every layer below the
-    class layer stays byte-identical to its initialisation (that of any network of the seed), the
-    class layer learns, and on a 5-class fixture (TINY arch, 40 epochs at lr 0.1) it is at least
-    3x chance (0.2, a joint argmax over 5 classes) on both tasks' held-out validation images."""
+    """Bugs guarded: the untrained baseline of the lesion figures was a network at chance (its
+    drops were ratios of a handful of correct images); then its class layer, trained by gradient
+    steps on features ~1e-3 in size, stayed at chance too. With a frozen trunk every layer below
+    the class layer stays byte-identical to its initialisation (that of any network of the seed),
+    the class layer is fit, and on a 5-class fixture (TINY arch, the training settings of every
+    other test here) it is at least 3x chance (0.2, a joint argmax over 5 classes) on both tasks'
+    held-out validation images."""
     data = coloured_tasks(tmp_path)
-    frozen = spec(epochs=40)
+    frozen = spec(epochs=15)
     frozen["train"] |= {"frozen_trunk": True, "greyscale_p": 0.0, "validation_fraction": 0.3}
-    frozen["train"]["optimizer"] = {**frozen["train"]["optimizer"], "lr": 0.1}
     initial = spec(epochs=0)
     train(frozen, data, *outputs(tmp_path / "frozen"), progress=False)
     train(initial, data, *outputs(tmp_path / "initial"), progress=False)
@@ -453,7 +454,8 @@ def test_a_frozen_trunk_keeps_its_initial_features_and_trains_its_class_layer(tm
         else:
             assert torch.equal(a, b), name
     with open(tmp_path / "frozen" / "history.csv", newline="") as f:
-        last = [r for r in csv.DictReader(f) if r["epoch"] == "40" and r["split"] == "validation"]
+        rows = [r for r in csv.DictReader(f) if r["split"] == "validation"]
+    last = rows[-2:]
     assert {r["task"]: float(r["accuracy"]) >= 0.6 for r in last} == {
         "faces": True,
         "objects": True,
