@@ -219,10 +219,15 @@ def test_deep_merge_keeps_untouched_keys():
             r"figures\.fig4\.untrained_net: network face has tasks faces; the baseline needs two",
         ),
         (
-            ["figures", "fig4", "split_net"],
-            "face",
-            r"figures\.fig4\.split_net: 'face' has no random split; add it to "
-            r"relevance\.random_split\.networks",
+            ["relevance", "random_split", "partitions"],
+            2,
+            r"relevance\.random_split\.partitions: 2 is fewer than the 3 seeds of network dual; "
+            r"partitions are dealt to its seeds in turn, and each seed needs one of its own",
+        ),
+        (
+            ["relevance", "random_split", "partitions"],
+            0,
+            r"config key relevance\.random_split\.partitions: 0 is less than the minimum of 1",
         ),
         (
             ["figures", "fig4", "object_tasks"],
@@ -419,3 +424,17 @@ def test_the_ranking_depth_checked_before_any_job_is_the_one_relevance_ranks(
         group = group_size(n, fraction, group_fraction, max_steps)
         chosen = sum(min(group, left) for left in _candidates_per_step(n, group, fraction))
         assert ranked_units(n, settings) == chosen, n
+
+
+def test_the_power_config_holds_at_least_the_minimums_the_default_leaves_out(default):
+    """Bug guarded: config/power.yaml, laid over the default, stops validating or holds less than
+    what the default defers to it: at least 5 seeds of the dual net, of its random-features
+    baseline and of every Figure 4 network, and at least 10 random splits of each of them but
+    the baseline."""
+    power = validate(deep_merge(default, load_yaml(CONFIG / "power.yaml")), SCHEMA)
+    plotted = [power["figures"]["fig2"]["network"], *power["figures"]["fig4"]["networks"]]
+    for name in [*plotted, power["figures"]["fig2"]["untrained_net"]]:
+        assert len(power["networks"][name]["seeds"]) >= 5, name
+    assert set(plotted) <= set(power["relevance"]["random_split"]["networks"])
+    assert power["relevance"]["random_split"]["partitions"] >= 10
+    assert power["networks"]["dual"]["tasks"] == default["networks"]["dual"]["tasks"]

@@ -23,10 +23,10 @@ LESION_COLUMNS = [
     "accuracy_unlesioned",
     "drop",
 ]
-TASKS = ("faces", "objects", "split_a", "split_b")
+TASKS = ("faces", "objects", "split1_a", "split1_b")
 N_UNITS = 20
 
-# network -> layer -> {(lesion, draw): (drop of faces, objects, split_a, split_b)} at fraction
+# network -> layer -> {(lesion, draw): (drop of faces, objects, split1_a, split1_b)} at fraction
 # 0.2. Layer names test depth ordering: conv2 < conv10 (by number, not as text) < fc11.
 DROPS = {
     "dual_s1": {
@@ -35,24 +35,24 @@ DROPS = {
             ("objects", 0): (0.05, 0.20, 0.23, 0.24),
             ("random", 0): (0.02, 0.04, 0.01, 0.01),
             ("random", 1): (0.06, 0.00, 0.01, 0.01),
-            ("split_a", 0): (0.11, 0.12, 0.10, 0.05),
-            ("split_b", 0): (0.13, 0.14, 0.04, 0.12),
+            ("split1_a", 0): (0.11, 0.12, 0.10, 0.05),
+            ("split1_b", 0): (0.13, 0.14, 0.04, 0.12),
         },
         "conv10": {
             ("faces", 0): (0.50, 0.10, 0.31, 0.32),
             ("objects", 0): (0.20, 0.40, 0.33, 0.34),
             ("random", 0): (0.10, 0.10, 0.02, 0.02),
             ("random", 1): (0.20, 0.30, 0.02, 0.02),
-            ("split_a", 0): (0.35, 0.36, 0.20, 0.15),
-            ("split_b", 0): (0.37, 0.38, 0.15, 0.25),
+            ("split1_a", 0): (0.35, 0.36, 0.20, 0.15),
+            ("split1_b", 0): (0.37, 0.38, 0.15, 0.25),
         },
         "fc11": {
             ("faces", 0): (0.80, 0.00, 0.41, 0.42),
             ("objects", 0): (0.00, 0.60, 0.43, 0.44),
             ("random", 0): (0.05, 0.15, 0.03, 0.03),
             ("random", 1): (0.15, 0.05, 0.03, 0.03),
-            ("split_a", 0): (0.45, 0.46, 0.30, 0.30),
-            ("split_b", 0): (0.47, 0.48, 0.30, 0.30),
+            ("split1_a", 0): (0.45, 0.46, 0.30, 0.30),
+            ("split1_b", 0): (0.47, 0.48, 0.30, 0.30),
         },
     },
     # Another network's table, which Fig. 2 of the dual net must not read.
@@ -70,7 +70,7 @@ DROPS = {
 #   conv10  faces 0.50 / 0.20, objects 0.40 / 0.10: index (0.3 + 0.3) / 2 = 0.3,
 #           ratio (0.3 / 0.7 + 0.3 / 0.5) / 2 = (3/7 + 3/5) / 2 = 18/35
 #   fc11    faces 0.80 / 0.00, objects 0.60 / 0.00: index 0.7, ratio (1 + 1) / 2 = 1
-# The random class split, the same with split_a and split_b:
+# The random class split, the same with split1_a and split1_b:
 #   conv2   a 0.10 / 0.04, b 0.12 / 0.05: index (0.06 + 0.07) / 2 = 0.065,
 #           ratio (0.06 / 0.14 + 0.07 / 0.17) / 2 = (3/7 + 7/17) / 2 = 50/119
 #   conv10  a 0.20 / 0.15, b 0.25 / 0.15: index (0.05 + 0.10) / 2 = 0.075,
@@ -112,12 +112,12 @@ SEGREGATION = [
     ("C", "", "conv10", 2, "faces+objects", "segregation_ratio", 18 / 35, 18 / 35, 18 / 35),
     ("C", "", "fc11", 3, "faces+objects", "segregation_index", 0.7, 0.7, 0.7),
     ("C", "", "fc11", 3, "faces+objects", "segregation_ratio", 1.0, 1.0, 1.0),
-    ("C", SPLIT, "conv2", 1, "split_a+split_b", "segregation_index", 0.065, 0.065, 0.065),
-    ("C", SPLIT, "conv2", 1, "split_a+split_b", "segregation_ratio", 50 / 119, 50 / 119, 50 / 119),
-    ("C", SPLIT, "conv10", 2, "split_a+split_b", "segregation_index", 0.075, 0.075, 0.075),
-    ("C", SPLIT, "conv10", 2, "split_a+split_b", "segregation_ratio", 11 / 56, 11 / 56, 11 / 56),
-    ("C", SPLIT, "fc11", 3, "split_a+split_b", "segregation_index", 0.0, 0.0, 0.0),
-    ("C", SPLIT, "fc11", 3, "split_a+split_b", "segregation_ratio", 0.0, 0.0, 0.0),
+    ("C", SPLIT, "conv2", 1, "random splits", "segregation_index", 0.065, 0.065, 0.065),
+    ("C", SPLIT, "conv2", 1, "random splits", "segregation_ratio", 50 / 119, 50 / 119, 50 / 119),
+    ("C", SPLIT, "conv10", 2, "random splits", "segregation_index", 0.075, 0.075, 0.075),
+    ("C", SPLIT, "conv10", 2, "random splits", "segregation_ratio", 11 / 56, 11 / 56, 11 / 56),
+    ("C", SPLIT, "fc11", 3, "random splits", "segregation_index", 0.0, 0.0, 0.0),
+    ("C", SPLIT, "fc11", 3, "random splits", "segregation_ratio", 0.0, 0.0, 0.0),
 ]
 KEYS = ["panel", "baseline", "layer", "depth", "lesion", "task", "value", "err_low", "err_high"]
 
@@ -180,11 +180,11 @@ def comparable(rows):
 
 def per_image(network, layer, results):
     """Per-image lesion results as the lesion step saves them, for four face and four object
-    test images, all correct unlesioned; split_a is the first two of each, split_b the rest.
+    test images, all correct unlesioned; split1_a is the first two of each, split1_b the rest.
     `results` maps a lesion to (faces correct, objects correct) lists."""
     lesions = {"none": ([1] * 4, [1] * 4), **results}
     faces = np.r_[np.ones(4, bool), np.zeros(4, bool)]
-    split_a = np.array([1, 1, 0, 0, 1, 1, 0, 0], bool)
+    split1_a = np.array([1, 1, 0, 0, 1, 1, 0, 0], bool)
     return {
         "network": np.array(network),
         "layer": np.array(layer),
@@ -192,8 +192,8 @@ def per_image(network, layer, results):
         "draw": np.zeros(len(lesions), int),
         "fraction": np.array([0.0 if n == "none" else 0.2 for n in lesions]),
         "correct": np.array([f + o for f, o in lesions.values()], bool),
-        "groups": np.array(["faces", "objects", "split_a", "split_b"]),
-        "member": np.stack([faces, ~faces, split_a, ~split_a]),
+        "groups": np.array(["faces", "objects", "split1_a", "split1_b"]),
+        "member": np.stack([faces, ~faces, split1_a, ~split1_a]),
         "labels": np.array([0, 0, 1, 1, 2, 2, 3, 3]),  # two classes of two images per task
     }
 
@@ -218,8 +218,8 @@ INDEX = {"dual_s1": 0.5, "dual_s2": 0.25, "untrained_s1": 0.0}
 def images_npz(tmp_path):
     paths = []
     for network, results in SEEDS.items():
-        # the random split's lesions: split_a's loses split_a's faces, split_b's split_b's objects
-        split = {"split_a": ([0, 0, 1, 1], [1, 1, 1, 1]), "split_b": ([1, 1, 1, 1], [1, 1, 0, 0])}
+        # the random split's lesions: split1_a's loses its faces, split1_b's its objects
+        split = {"split1_a": ([0, 0, 1, 1], [1, 1, 1, 1]), "split1_b": ([1, 1, 1, 1], [1, 1, 0, 0])}
         for layer in ("conv2", "conv10", "fc11"):
             path = tmp_path / "lesion" / network / f"{layer}.npz"
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -286,8 +286,8 @@ def test_fig2_index_is_the_seed_mean_with_both_baselines(lesion_csvs, images_npz
     assert [(r["network"], r["value"], r["n_seeds"]) for r in untrained] == [
         ("untrained", 0.0, 1)
     ] * 3
-    # split_a's lesion loses split_a's two faces (2 of its 4 images), none of split_b's;
-    # split_b's loses split_b's two objects: ((0.5 - 0) + (0.5 - 0)) / 2 in both seeds
+    # split1_a's lesion loses split1_a's two faces (2 of its 4 images), none of split1_b's;
+    # split1_b's loses split1_b's two objects: ((0.5 - 0) + (0.5 - 0)) / 2 in both seeds
     split = [r for r in c if r["baseline"] == SPLIT]
     assert [(r["network"], r["value"], r["n_seeds"]) for r in split] == [("dual", 0.5, 2)] * 3
     # The primary test: the index is flat with depth in both seeds.

@@ -9,7 +9,7 @@ from funcspec.ablation import ablated
 from funcspec.data import Pooled, TaskSplit, eval_batches
 from funcspec.lesion import conditions, evaluate_lesions, segregation
 from funcspec.shards import PreparedSplit
-from funcspec.tasks import SPLIT, random_split, task_groups
+from funcspec.tasks import dealt, halves, random_split, task_groups
 
 TINY = {"stages": [[4], [6]], "fc": [8], "dropout": 0.0, "input_size": 8}
 
@@ -30,7 +30,7 @@ def setup():
         "num_classes": 6,
         "tasks": [{"task": t.task, "offset": t.offset, "classes": t.split.classes} for t in tasks],
     }
-    return model, Pooled(tasks), task_groups(saved, split_seed=3)
+    return model, Pooled(tasks), task_groups(saved, split_seed=3, tasks=["split2_a"])
 
 
 def direct_accuracy(model, pooled, labels):
@@ -46,7 +46,7 @@ def direct_accuracy(model, pooled, labels):
 
 def test_every_group_is_measured_even_where_groups_overlap(setup):
     model, pooled, groups = setup
-    assert set(groups) == {"faces", "objects", *SPLIT}
+    assert set(groups) == {"faces", "objects", "split2_a", "split2_b"}
     rows, *_ = evaluate_lesions(
         model,
         "conv2",
@@ -61,7 +61,7 @@ def test_every_group_is_measured_even_where_groups_overlap(setup):
         assert by_task[name]["n_images"] == np.isin(pooled.labels, labels).sum()
         assert by_task[name]["accuracy"] == pytest.approx(direct_accuracy(model, pooled, labels))
     assert by_task["faces"]["n_images"] + by_task["objects"]["n_images"] == len(pooled)
-    assert by_task["split_a"]["n_images"] + by_task["split_b"]["n_images"] == len(pooled)
+    assert by_task["split2_a"]["n_images"] + by_task["split2_b"]["n_images"] == len(pooled)
 
 
 def test_lesioning_every_unit_makes_the_output_input_independent(setup):
@@ -93,10 +93,22 @@ def test_conditions_are_the_ranked_prefixes_and_nested_random_sets():
 
 
 def test_random_split_halves_all_classes():
-    halves = random_split(7, seed=1)
-    assert sorted(np.concatenate(list(halves.values())).tolist()) == list(range(7))
-    assert {len(h) for h in halves.values()} == {3, 4}
-    assert not np.array_equal(halves[SPLIT[0]], random_split(7, seed=2)[SPLIT[0]])
+    split = random_split(7, seed=1, partition=1)
+    assert list(split) == list(halves(1))
+    assert sorted(np.concatenate(list(split.values())).tolist()) == list(range(7))
+    assert {len(h) for h in split.values()} == {3, 4}
+    assert not np.array_equal(split["split1_a"], random_split(7, seed=2, partition=1)["split1_a"])
+
+
+def test_each_partition_is_its_own_split_and_each_seed_gets_its_own_partitions():
+    """Bug guarded: one random split was borrowed by every seed (and by other networks), so the
+    null was a single partition. Partitions differ, and dealing 5 of them to 3 seeds gives every
+    seed its own, none twice."""
+    first, second = random_split(40, seed=0, partition=1), random_split(40, seed=0, partition=2)
+    assert not np.array_equal(first["split1_a"], second["split2_a"])
+    dealt_to = [dealt(5, slot, 3) for slot in range(3)]
+    assert dealt_to == [[1, 4], [2, 5], [3]]
+    assert dealt(3, 0, 3) == [1] and dealt(2, 2, 3) == []
 
 
 def drop_row(lesion, task, drop, fraction=0.2, draw=0):

@@ -36,8 +36,24 @@ def test_plan_counts_every_job_of_the_default_dag():
     tests/test_workflow.py checks the same counts on the paper config."""
     result = plan(load(REPO / "config" / "config.yaml"), {"train": 1.0, "infer": 1.0}, 1)
     jobs = {r["phase"]: r["jobs"] for r in result["phases"]}
-    assert jobs["train"] == 11 and jobs["relevance"] == 176 and jobs["lesion"] == 80
-    assert jobs["visualize"] == 6 and jobs["readout"] == 1 and jobs["generate"] == 6
+    assert jobs["train"] == 13 and jobs["relevance"] == 224 and jobs["lesion"] == 96
+    assert jobs["visualize"] == 9 and jobs["readout"] == 1 and jobs["generate"] == 6
+
+
+def test_a_frozen_trunk_is_costed_as_one_forward_pass():
+    """Bug guarded: the random-features baseline, whose class layer is fit on one pass of the
+    training images' features, costed as 15 epochs of training: on the default, its 3 seeds
+    x 12,000 images x 14 epochs too many."""
+    config = load(REPO / "config" / "config.yaml")
+    trained = load(REPO / "config" / "config.yaml")
+    trained["networks"]["random_features"]["train"]["frozen_trunk"] = False
+
+    def images(c):
+        return next(
+            r for r in plan(c, {"train": 1.0, "infer": 1.0}, 1)["phases"] if r["phase"] == "train"
+        )["images"]
+
+    assert images(trained) - images(config) == 3 * 12_000 * 14
 
 
 def test_a_measured_ranking_rate_costs_the_ranking(tmp_path, capsys):

@@ -148,9 +148,10 @@ def test_paper_config_plans_every_job_of_every_figure(tmp_path):
         **dict.fromkeys(["readout", "probe", "contact_sheet", "metrics", "all"], 1),
         **dict.fromkeys(["fig1", "fig2", "fig3", "fig4", "figS1", "figS2"], 1),
     }
-    # 44 rankings and 20 lesion jobs per layer: 3 seeds of dual (with its split), of the random-
-    # features baseline and of each Figure 4 network, one of the face and object nets
-    assert jobs["relevance"] == 660 and jobs["lesion"] == 300
+    # 68 rankings and 20 lesion jobs per layer: 3 seeds of dual and of each Figure 4 network (each
+    # seed with one random split of its own), 3 of the random-features baseline, one of the face
+    # and object nets
+    assert jobs["relevance"] == 1020 and jobs["lesion"] == 300
     # and `funcspec plan` costs exactly these jobs
     from funcspec.plan import plan
 
@@ -308,6 +309,7 @@ def test_a_seed_list_expands_into_exactly_those_networks(tmp_path):
     work = workdir(tmp_path)
     config = yaml.safe_load((work / "config" / "smoke.yaml").read_text())
     config["networks"]["dual"]["seeds"] = [3, 7, 11]
+    config["relevance"]["random_split"]["partitions"] = 3
     (work / "seeds.yaml").write_text(yaml.safe_dump(config))
     out = snakemake(work, "-n", "--configfile", "seeds.yaml").stdout
     trained = set(re.findall(r"results/train/(\w+)/model\.pt", out))
@@ -316,11 +318,68 @@ def test_a_seed_list_expands_into_exactly_those_networks(tmp_path):
         "dual_s7",
         "dual_s11",
     }
-    for seed in (3, 7, 11):
+    for partition, seed in enumerate((3, 7, 11), 1):
         assert f"results/lesion/dual_s{seed}/conv1.npz" in out
-        assert f"results/relevance/dual_s{seed}/split_a/fc3.json" in out
+        assert f"results/relevance/dual_s{seed}/split{partition}_a/fc3.json" in out
         assert f"results/evaluate/dual_s{seed}/accuracy.csv" in out
     assert "results/train/dual/" not in out and "dual_s1/" not in out
+
+
+def test_the_power_config_is_laid_over_the_default_by_snakemake(tmp_path):
+    """Bug guarded: README's command for config/power.yaml replaces the default instead of
+    merging into it, or its splits are not dealt to the added seeds: the dry run plans seed 5 of
+    a Figure 4 network, ranked on partitions 5 and 10 of its own, with the default's datasets."""
+    work = workdir(tmp_path)
+    planned = snakemake(
+        work, "-n", "--configfile", "config/config.yaml", "config/power.yaml"
+    ).stdout
+    for partition in (5, 10):
+        assert f"results/relevance/food_object_s5/split{partition}_a/conv1.json" in planned
+    assert "results/relevance/food_object_s5/split1_a/conv1.json" not in planned
+    assert "results/prepare/faces_matched" in planned
+
+
+def test_each_figure4_network_is_tested_against_its_own_random_splits(smoke_run, monkeypatch):
+    """Bug guarded: every Figure 4 network was tested against one random split of the dual net
+    (another network, other data, other epochs). Read back from the provenance records: Figure 4
+    read each network's lesion results, each seed's were lesioned with the rankings of its own
+    random splits (partition p dealt to one seed), and the null drawn for the network is the seed
+    mean of those splits' index."""
+    import csv
+
+    import numpy as np
+
+    from funcspec.provenance import Records
+    from funcspec.stats import load_images, split_index
+
+    monkeypatch.chdir(smoke_run)
+    config = yaml.safe_load(Path("config/smoke.yaml").read_text())
+    records = Records.of("results/figures/fig4.csv")
+    read = records.producer("results/figures/fig4.csv")["inputs"]
+    with open("results/figures/fig4.csv", newline="") as f:
+        nulls = [r for r in csv.DictReader(f) if r["baseline"] == "random split"]
+    networks = config["figures"]["fig4"]["networks"]
+    assert {r["network"] for r in nulls} == set(networks)
+    for network in networks:
+        seeds = config["networks"][network]["seeds"]
+        for layer in ("conv1", "conv2", "fc3"):
+            index = []
+            for partition, seed in enumerate(seeds, 1):
+                images = f"results/lesion/{network}_s{seed}/{layer}.npz"
+                assert images in read
+                rankings = records.producer(images)["inputs"]
+                own = {
+                    p.split("/")[3] for p in rankings if p.startswith("results/relevance/")
+                } - set(config["networks"][network]["tasks"])
+                assert {
+                    p.split("/")[2] for p in rankings if p.startswith("results/relevance/")
+                } == {f"{network}_s{seed}"}
+                assert own == {f"split{partition}_a", f"split{partition}_b"}
+                index.append(split_index(load_images(images), 0.2))
+            (row,) = [r for r in nulls if r["network"] == network and r["layer"] == layer]
+            per_seed = [float(v) for v in row["per_seed"].split()]
+            np.testing.assert_allclose(per_seed, index, atol=5e-5)  # written to 4 places
+            np.testing.assert_allclose(float(row["value"]), np.mean(index))
 
 
 def test_figure4_networks_train_on_matched_image_counts(smoke_run):

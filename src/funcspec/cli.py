@@ -262,7 +262,6 @@ def _fig4(args):
         args.fraction,
         _statistics(args),
         untrained=args.untrained,
-        split_net=args.split_net,
     )
     return _figure_files(args.out_prefix)
 
@@ -528,8 +527,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(commands, "relevance", _relevance)
     _network_args(p, "TASK=PREPARED_DIR of the network's tasks")
     _gpu_args(p)
-    p.add_argument("--task", required=True, help="a task of the network, or split_a / split_b")
-    p.add_argument("--split-seed", type=int, help="seed of the random class split (split_a/b)")
+    p.add_argument(
+        "--task", required=True, help="a task of the network, or split<p>_a / split<p>_b"
+    )
+    p.add_argument("--split-seed", type=int, help="seed of the random class splits (split<p>_a/b)")
     p.add_argument("--layer", required=True)
     p.add_argument(
         "--fraction", type=float, required=True, help="rank until more than this is chosen"
@@ -618,7 +619,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--networks", nargs="+", required=True, help="category+object networks")
     p.add_argument("--object-tasks", nargs="+", required=True, help="the object task of each")
     p.add_argument("--fraction", type=float, required=True, help="lesion fraction drawn")
-    p.add_argument("--split-net", help="the network whose random class split is a baseline")
     p.add_argument("--out-prefix", required=True, help="writes PREFIX.pdf, .png and .csv")
     _statistics_args(p)
 

@@ -180,6 +180,17 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
                 problems.append(f"relevance.{key}: {name!r} is not a network in `networks`")
             elif key == "random_split" and name not in relevance["networks"]:
                 problems.append(f"relevance.random_split: {name!r} is not in relevance.networks")
+            elif (
+                key == "random_split"
+                and len(config["networks"][name]["seeds"])
+                > (relevance["random_split"]["partitions"])
+            ):
+                problems.append(
+                    f"relevance.random_split.partitions: {relevance['random_split']['partitions']} "
+                    f"is fewer than the {len(config['networks'][name]['seeds'])} seeds of "
+                    f"network {name}; partitions are dealt to its seeds in turn, and each seed "
+                    "needs one of its own"
+                )
     for name in (n for n in relevance["networks"] if n in config["networks"]):
         arch = config["archs"].get(config["networks"][name]["arch"])
         valid = lesionable(arch) if arch else []
@@ -396,7 +407,6 @@ def _check_figures(config: dict) -> list[str]:
         problems += _task_of(config, f"fig2.{key}", fig2["network"], fig2[key])
     for name in figures["figS1"]["networks"]:
         problems += _ranked(config, "figS1.networks", name)
-    split_ranked = config["relevance"]["random_split"]["networks"]
     for fig_name in ("fig2", "fig4"):
         fig, key = figures[fig_name], f"{fig_name}.untrained_net"
         if fig["untrained_net"] is None:
@@ -416,11 +426,6 @@ def _check_figures(config: dict) -> list[str]:
             )
     fig4 = figures.get("fig4")
     if fig4:
-        if fig4["split_net"] is not None and fig4["split_net"] not in split_ranked:
-            problems.append(
-                f"figures.fig4.split_net: {fig4['split_net']!r} has no random split; add it "
-                "to relevance.random_split.networks"
-            )
         for name in fig4["networks"]:
             key = "fig4.networks"
             problems += _ranked(config, key, name)

@@ -18,7 +18,7 @@ from .atomic import atomic_path, write_csv
 from .data import Pooled, eval_batches
 from .errors import FuncspecError
 from .gpu import FLOAT32, Precision, autocast
-from .tasks import SPLIT, task_groups
+from .tasks import is_split, split_pairs, task_groups
 from .train import load_network
 
 
@@ -51,7 +51,7 @@ def lesion(
         rankings[ranking["task"]] = ranking["order"]
     n_units = model.unit_layer(layer).weight.shape[0]
     lesions = conditions(rankings, n_units, fractions, random_draws, seed)
-    groups = task_groups(saved, split_seed)
+    groups = task_groups(saved, split_seed, rankings)
     with autocast(device, precision):
         rows, correct, member, labels, margin = evaluate_lesions(
             model, layer, pooled, groups, lesions, batch_size, device
@@ -194,6 +194,13 @@ def segregation(rows: list[dict], task_a: str, task_b: str, fraction: float) -> 
     return dissociation(drop, task_a, task_b)
 
 
+def split_segregation(rows: list[dict], fraction: float) -> dict:
+    """segregation() of a seed's random class splits, averaged over its partitions."""
+    pairs = split_pairs(dict.fromkeys(r["lesion"] for r in rows))
+    each = [segregation(rows, *pair, fraction) for pair in pairs]
+    return {key: float(np.mean([s[key] for s in each])) for key in ("index", "ratio")}
+
+
 def dissociation(drop: dict, task_a: str, task_b: str) -> dict:
     """The segregation index and ratio from {(lesion, task): proportional drop}."""
     own_a, other_a = drop[(task_a, task_a)], drop[(task_b, task_a)]
@@ -222,11 +229,12 @@ def read_tables(paths) -> dict[str, dict[str, list[dict]]]:
     return out
 
 
-def has_lesion(layers: dict, task) -> bool:
-    return any(r["lesion"] == task for rows in layers.values() for r in rows)
+def has_splits(layers: dict) -> bool:
+    """Whether the network's random class splits were ranked and lesioned."""
+    return any(is_split(r["lesion"]) for rows in layers.values() for r in rows)
 
 
 def ranked_tasks(layers: dict) -> tuple:
     """The real tasks a network was lesioned by (its own rankings), in table order."""
     seen = dict.fromkeys(r["lesion"] for rows in layers.values() for r in rows)
-    return tuple(t for t in seen if t not in ("none", "random", *SPLIT))
+    return tuple(t for t in seen if t not in ("none", "random") and not is_split(t))

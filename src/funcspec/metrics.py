@@ -4,7 +4,8 @@
 held-out linear decoding accuracy; `segregation_index.<network>.<layer>`: Fig. 2's index at the
 lesion fraction drawn, for every network lesioned on two tasks (null where a task starts at zero
 accuracy, so no drop is defined), and
-`segregation_index_random_split.<network>.<layer>` for its random class split. The training
+`segregation_index_random_split.<network>.<layer>` for its random class splits (the mean over
+the seed's partitions). The training
 curves are copied, one file per network in one folder: the shape DVC plots a folder of curves from.
 """
 
@@ -17,8 +18,7 @@ import shutil
 from .atomic import atomic_path, write_json
 from .errors import FuncspecError
 from .layers import depth_order
-from .lesion import has_lesion, ranked_tasks, read_tables, segregation
-from .tasks import SPLIT
+from .lesion import has_splits, ranked_tasks, read_tables, segregation, split_segregation
 
 
 def metrics(
@@ -56,13 +56,15 @@ def headline_metrics(accuracy_csvs, decode_csvs, lesion_csvs, fraction: float) -
             for r in _rows(path):
                 metrics[key].setdefault(r["network"], {})[r["task"]] = float(r["accuracy"])
     for network, layers in read_tables(lesion_csvs).items():
-        pairs = {"segregation_index": ranked_tasks(layers)}
-        if has_lesion(layers, SPLIT[0]):
-            pairs["segregation_index_random_split"] = SPLIT
-        for key, tasks in pairs.items():
-            if len(tasks) == 2:
-                metrics[key][network] = {
-                    layer: _number(segregation(layers[layer], *tasks, fraction)["index"])
-                    for layer in depth_order(layers)
-                }
+        tasks = ranked_tasks(layers)
+        if len(tasks) == 2:
+            metrics["segregation_index"][network] = {
+                layer: _number(segregation(layers[layer], *tasks, fraction)["index"])
+                for layer in depth_order(layers)
+            }
+        if has_splits(layers):
+            metrics["segregation_index_random_split"][network] = {
+                layer: _number(split_segregation(layers[layer], fraction)["index"])
+                for layer in depth_order(layers)
+            }
     return {key: value for key, value in metrics.items() if value}

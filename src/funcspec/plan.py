@@ -21,8 +21,8 @@ from .errors import FuncspecError
 from .layers import layer_names, lesionable
 from .prepare import read_class_list
 from .relevance import _candidates_per_step, group_size
-from .seeds import instances
-from .tasks import SPLIT
+from .seeds import instances, split
+from .tasks import dealt
 
 REPO = Path(__file__).resolve().parents[2]
 # Seconds per image of the CPU steps, one core, 32 px (logs/{generate,prepare}/*.tsv of the
@@ -118,6 +118,7 @@ def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
 
     ranked = instances(nets, config["relevance"]["networks"])
     halves = instances(nets, config["relevance"]["random_split"]["networks"])
+    partitions = config["relevance"]["random_split"]["partitions"]
     visualized = instances(nets, config["visualize"]["networks"])
     decoded = instances(nets, config["decode"]["networks"])
     for name in instances(nets):
@@ -133,9 +134,9 @@ def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
         batch = spec["train"]["batch_size"]
         activations = _activation_bytes(spec["arch"])
         in_memory = train_images * pixels(tasks[0]) if spec["train"]["in_memory"] else 0
-        epochs = spec["train"]["epochs"]
-        # a frozen trunk: the backward pass stops at the class layer
-        backward = 2 * (f[order[-1]] if spec["train"].get("frozen_trunk") else full)
+        # a frozen trunk: one forward pass to the features its class layer is fit on
+        epochs = 1 if spec["train"].get("frozen_trunk") else spec["train"]["epochs"]
+        backward = 0 if spec["train"].get("frozen_trunk") else 2 * full
         count(
             "train",
             1,
@@ -151,7 +152,10 @@ def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
         if name not in ranked:
             continue
         relevance = config["relevance"]
-        rankings = len(tasks) + (len(SPLIT) if name in halves else 0)
+        rankings = len(tasks)
+        if name in halves:
+            seeds = nets[split(name)[0]]["seeds"]
+            rankings += 2 * len(dealt(partitions, seeds.index(spec["seed"]), len(seeds)))
         lesion_sizes = len(config["lesion"]["fractions"])
         conditions = 1 + lesion_sizes * (rankings + config["lesion"]["random_draws"])
         units = unit_counts(spec["arch"])
@@ -270,15 +274,15 @@ def report(result: dict, resources: list[dict], gflops: dict, parallel: int) -> 
         f"{ranking} GFLOP/s per device; {parallel} job(s) at a time; {STARTUP:g} s start-up per "
         "job.",
         "",
-        f"{'phase':<20}{'jobs':>7}{'images':>14}{'TFLOP':>12}{'device h':>10}{'peak GB':>9}",
+        f"{'phase':<20}{'jobs':>7}{'images':>14}{'TFLOP':>16}{'device h':>10}{'peak GB':>9}",
     ]
     for r in result["phases"]:
         lines.append(
-            f"{r['phase']:<20}{r['jobs']:>7}{r['images']:>14,}{r['tflop']:>12.2f}"
+            f"{r['phase']:<20}{r['jobs']:>7}{r['images']:>14,}{r['tflop']:>16,.2f}"
             f"{r['device_hours']:>10.2f}{r['peak_memory_gb']:>9.2f}"
         )
     lines += [
-        f"{'total':<20}{'':>33}{result['device_hours']:>10.2f}",
+        f"{'total':<20}{'':>37}{result['device_hours']:>10.2f}",
         f"Wall time with {parallel} at a time: {result['wall_hours']:.2f} h.",
         "",
         "Prepared data (uint8 shards; the DVC cache holds a second copy unless its link type is "

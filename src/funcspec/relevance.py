@@ -90,7 +90,7 @@ def relevance(
     """The relevance step: rank `layer`'s units for `task` of the network at `model_path`, on
     its training images, and write the ranking with every setting that shaped it."""
     model, saved, pooled, device = load_network(model_path, data, "train", threads, precision)
-    groups = task_groups(saved, split_seed)
+    groups = task_groups(saved, split_seed, [task])
     if task not in groups:
         raise FuncspecError(f"{model_path} has no task {task!r} (has {', '.join(groups)})")
     pool = np.flatnonzero(np.isin(pooled.labels, groups[task]))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import FuncspecError
-from .tasks import SPLIT
+from .tasks import is_split, split_pairs
 
 
 def load_images(path) -> dict:
@@ -81,6 +81,14 @@ def segregation_index(images: dict, task_a: str, task_b: str, fraction: float, w
     return index if weights is not None else float(index[0])
 
 
+def split_index(images: dict, fraction: float, weights=None):
+    """The segregation index of a seed's random class splits, averaged over its partitions."""
+    pairs = split_pairs(images["groups"])
+    if not pairs:
+        raise FuncspecError(f"{images['network']} {images['layer']}: no random split was lesioned")
+    return np.mean([segregation_index(images, *pair, fraction, weights) for pair in pairs], axis=0)
+
+
 def class_image_weights(labels, strata, samples: int, rng) -> np.ndarray:
     """[resample, image] counts: within each stratum (a task's images), its classes drawn with
     replacement, then as many images as each drawn class has, with replacement within it."""
@@ -137,7 +145,7 @@ class Resamples:
 
 def real_tasks(images: dict) -> list[str]:
     """The network's own tasks among its groups (not the halves of a random split)."""
-    return [g for g in images["groups"] if g not in SPLIT]
+    return [g for g in images["groups"] if not is_split(g)]
 
 
 def depth_slope(values) -> float | np.ndarray:

@@ -12,7 +12,7 @@ from funcspec.datasets import root_fingerprint
 from funcspec.layers import lesionable
 from funcspec.prepare import source_files
 from funcspec.seeds import instances, split
-from funcspec.tasks import SPLIT
+from funcspec.tasks import dealt, halves
 
 # No `configfile:` directive: see funcspec.config.resolve for why the default is loaded here.
 _resolved = funcspec_config.validate(
@@ -52,7 +52,7 @@ GENERATED = sorted({drawn_as(name) for name, ds in config["datasets"].items() if
 wildcard_constraints:
     dataset="|".join(DATASETS),
     network="|".join(NETWORKS),
-    task="|".join(DATASETS + list(SPLIT)),
+    task="|".join(DATASETS + [r"split\d+_[ab]"]),
     layer=r"(conv|fc)\d+",
 
 
@@ -134,9 +134,14 @@ def ranked_layers(instance):
 
 
 def ranked_tasks(instance):
-    """Each task of the network, plus the two random-split halves for the split control."""
+    """Each task of the network, plus both halves of each random split dealt to this seed."""
     tasks = list(network_of(instance)["tasks"])
-    return tasks + (list(SPLIT) if instance in SPLIT_RANKED else [])
+    if instance not in SPLIT_RANKED:
+        return tasks
+    network, seed = split(instance)
+    seeds = config["networks"][network]["seeds"]
+    partitions = config["relevance"]["random_split"]["partitions"]
+    return tasks + [h for p in dealt(partitions, seeds.index(seed), len(seeds)) for h in halves(p)]
 
 
 def get_layer_relevance(wildcards):

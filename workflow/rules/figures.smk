@@ -121,12 +121,7 @@ rule fig3:
 rule fig4:
     input:
         [path for net in FIG4["networks"] for path in lesion_tables(net, "npz")]
-        + [
-            path
-            for net in (FIG4["untrained_net"], FIG4["split_net"])
-            if net
-            for path in lesion_tables(net, "npz")
-        ],
+        + (lesion_tables(FIG4["untrained_net"], "npz") if FIG4["untrained_net"] else []),
     output:
         pdf="results/figures/fig4.pdf",
         png=report("results/figures/fig4.png", category="Figures", caption="../report/fig4.rst"),
@@ -144,12 +139,11 @@ rule fig4:
         object_tasks=FIG4["object_tasks"],
         fraction=FIG4["fraction"],
         untrained=f"--untrained {FIG4['untrained_net']}" if FIG4["untrained_net"] else "",
-        split=f"--split-net {FIG4['split_net']}" if FIG4["split_net"] else "",
         statistics=statistics_args(),
     shell:
         "funcspec fig4 --images {input} --networks {params.networks:q} "
         "--object-tasks {params.object_tasks:q} --fraction {params.fraction} "
-        "{params.untrained} {params.split} {params.statistics} --out-prefix {params.prefix} "
+        "{params.untrained} {params.statistics} --out-prefix {params.prefix} "
         "2> {log}"
 
 

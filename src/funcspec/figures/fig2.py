@@ -18,13 +18,13 @@ from matplotlib.figure import Figure
 from ..layers import depth_order
 from ..lesion import read_tables
 from ..seeds import split
-from ..tasks import SPLIT
 from .save import save_figure
 from .segregation import (
     STATISTICS_COLUMNS,
     by_network,
     index_rows,
     resamples_of,
+    split_rows,
     test_against,
     trend_row,
 )
@@ -101,19 +101,15 @@ def lesion_rows(network, seeds: list[dict], tasks, fraction) -> list[dict]:
 
 
 def baseline_rows(panel, images: dict, network, tasks, fraction, statistics, untrained=None):
-    """The index of `network` on `tasks` by depth, its random class split's and the untrained
+    """The index of `network` on `tasks` by depth, its random class splits' and the untrained
     network's as baselines, each layer tested against both; then the network's trend with
-    depth (its primary test), against zero and, paired, against its split's trend."""
+    depth (its primary test), against zero and, paired, against its splits' trend."""
     layers, level = images[network], statistics["level"]
     resamples = resamples_of(network, layers, statistics)
     rows, own = index_rows(panel, network, layers, tasks, fraction, statistics, resamples)
-    baselines, split_samples = {}, None
-    if all(group in layers[layer][0]["groups"] for layer in layers for group in SPLIT):
-        extra, split_samples = index_rows(
-            panel, network, layers, SPLIT, fraction, statistics, resamples, "random split"
-        )
-        rows += extra
-        baselines["random split"] = {network: split_samples}
+    extra, split_samples = split_rows(panel, network, layers, fraction, statistics, resamples)
+    rows += extra
+    baselines = {"random split": {network: split_samples}} if split_samples else {}
     if untrained is not None:
         other = images[untrained]
         extra, baselines["untrained"] = index_rows(
@@ -157,18 +153,20 @@ def fig2(
 
 
 def draw_index(ax, rows, name, color):
-    """A network's index by depth, its baselines dotted, stars on layers above all of them."""
+    """A network's index by depth, stars on layers above all its baselines; the baselines
+    dotted: its own random splits in its colour, the untrained network in grey."""
     by_depth = [r for r in rows if r["task"] == "segregation_index"]
     own = [r for r in by_depth if r["network"] == name and not r["baseline"]]
     draw_line(ax, own, label(name), color)
     for r in own:
         if r.get("above_baselines"):
             ax.plot(r["depth"], r["err_high"] + 0.03, "*", color=color, ms=5)
-    for baseline in sorted({r["baseline"] for r in by_depth if r["baseline"]}):
-        line = [r for r in by_depth if r["baseline"] == baseline]
-        if line:
-            text = f"{baseline} ({label(line[0]['network'])})"
-            draw_line(ax, line, text, "0.5" if baseline == "random split" else "0.75", ":")
+    for baseline, network in dict.fromkeys(
+        (r["baseline"], r["network"]) for r in by_depth if r["baseline"]
+    ):
+        line = [r for r in by_depth if r["baseline"] == baseline and r["network"] == network]
+        text = f"{baseline} ({label(network)})"
+        draw_line(ax, line, text, color if baseline == "random split" else "0.6", ":")
 
 
 def _draw_fig2(rows, network, tasks) -> Figure:

@@ -25,10 +25,16 @@ from ..stats import (
     task_images,
     unlesioned,
 )
-from ..tasks import SPLIT
 from .fig2 import COLUMNS, draw_index
 from .save import save_figure
-from .segregation import by_network, index_rows, resamples_of, test_against, trend_row
+from .segregation import (
+    by_network,
+    index_rows,
+    resamples_of,
+    split_rows,
+    test_against,
+    trend_row,
+)
 from .style import colour, draw_line, label
 
 
@@ -67,30 +73,26 @@ def fig4(
     fraction: float,
     statistics: dict,
     untrained: str | None = None,
-    split_net: str | None = None,
 ) -> list[dict]:
     """Draw Fig. 4 from the per-image lesion results of its networks and baselines. Within each
-    object task, the first network listed is the face network the others are compared with."""
+    object task, the first network listed is the face network the others are compared with.
+    Each network's random-split null is its own splits, where they were lesioned."""
     images, level = by_network(images_npz), statistics["level"]
-    baselines, rows, samples, own, object_of = {}, [], {}, {}, {}
-    for name, network, pair in (
-        ("random split", split_net, SPLIT),
-        ("untrained", untrained, None),
-    ):
-        if network is not None:
-            layers = images[network]
-            extra, baselines[name] = index_rows(
-                "A",
-                network,
-                layers,
-                pair or tasks_of(layers),
-                fraction,
-                statistics,
-                resamples_of(network, layers, statistics),
-                name,
-            )
-            baselines[name] = {None: baselines[name]}
-            rows += extra
+    baselines, rows, samples, own, object_of, nulls = {}, [], {}, {}, {}, {}
+    if untrained is not None:
+        layers = images[untrained]
+        extra, samples_of = index_rows(
+            "A",
+            untrained,
+            layers,
+            tasks_of(layers),
+            fraction,
+            statistics,
+            resamples_of(untrained, layers, statistics),
+            "untrained",
+        )
+        baselines["untrained"] = {None: samples_of}
+        rows += extra
     for network in networks:
         layers = images[network]
         tasks = tasks_of(layers)
@@ -106,6 +108,10 @@ def fig4(
         own[network], samples[network] = index_rows(
             "A", network, layers, (category, objects[0]), fraction, statistics, resamples
         )
+        extra, nulls[network] = split_rows("A", network, layers, fraction, statistics, resamples)
+        rows += extra
+        if nulls[network]:
+            baselines.setdefault("random split", {})[network] = nulls[network]
     tested = [r for network in networks for r in own[network]]
     test_against(
         tested,
@@ -114,7 +120,8 @@ def fig4(
         level,
     )
     for network in networks:
-        rows += own[network] + [trend_row("A", network, own[network], samples[network], level)]
+        trend = trend_row("A", network, own[network], samples[network], level, nulls[network])
+        rows += own[network] + [trend]
         rows += accuracy_rows(network, images[network])
     rows += comparison_rows(networks, object_of, own, samples, level)
     save_figure(lambda: _draw(rows, networks), rows, COLUMNS, out_prefix)
@@ -182,14 +189,10 @@ def _draw(rows, networks) -> Figure:
     ax_a, ax_b, ax_c = fig.subplots(1, 3, gridspec_kw={"width_ratios": [3, 2, 3]})
     index = [r for r in rows if r["panel"] == "A"]
     for i, network in enumerate(networks):
-        # each network's own rows; the baselines are drawn once, with the first
-        own = [r for r in index if r["network"] == network and not r["baseline"]]
-        draw_index(
-            ax_a,
-            own + ([r for r in index if r["baseline"]] if i == 0 else []),
-            network,
-            colour(network),
-        )
+        # each network's rows and its own splits; the untrained baseline once, with the first
+        own = [r for r in index if r["network"] == network]
+        untrained = [r for r in index if r["baseline"] == "untrained"] if i == 0 else []
+        draw_index(ax_a, own + untrained, network, colour(network))
     ax_a.set_title("A  Segregation index by depth (* above both baselines)")
     ax_a.set_ylabel("segregation index")
     ax_a.axhline(0, color="0.7", lw=0.5)

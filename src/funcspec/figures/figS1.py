@@ -9,9 +9,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..layers import depth_order
-from ..lesion import has_lesion, ranked_tasks, read_tables, segregation
+from ..lesion import has_splits, ranked_tasks, read_tables, segregation, split_segregation
 from ..seeds import split
-from ..tasks import SPLIT
 from .fig2 import COLUMNS, _row, lesion_rows
 from .save import save_figure
 from .style import colour, draw_line, label
@@ -19,17 +18,19 @@ from .style import colour, draw_line, label
 
 def segregation_rows(panel, network, layers: dict, tasks, fraction) -> list[dict]:
     """Segregation index and ratio per layer for a pair of tasks, and for the network's random
-    class split when it was ranked (its baseline)."""
-    pairs = [(tasks, "")] + ([(SPLIT, "random split")] if has_lesion(layers, SPLIT[0]) else [])
-    rows = []
-    for pair, baseline in pairs:
+    class splits (their mean) when they were ranked: its baseline."""
+    measures = [("+".join(tasks), "", lambda rows: segregation(rows, *tasks, fraction))]
+    if has_splits(layers):
+        measures.append(
+            ("random splits", "random split", lambda rows: split_segregation(rows, fraction))
+        )
+    out = []
+    for lesion, baseline, measure in measures:
         for depth, layer in enumerate(depth_order(layers), 1):
-            s = segregation(layers[layer], *pair, fraction)
+            s = measure(layers[layer])
             for task, key in (("segregation_index", "index"), ("segregation_ratio", "ratio")):
-                rows.append(
-                    _row(panel, network, layer, depth, "+".join(pair), task, [s[key]], baseline)
-                )
-    return rows
+                out.append(_row(panel, network, layer, depth, lesion, task, [s[key]], baseline))
+    return out
 
 
 def figS1(

@@ -26,7 +26,9 @@ from ..stats import (
     load_images,
     p_above,
     segregation_index,
+    split_index,
 )
+from ..tasks import split_pairs
 
 BASELINES = ("random split", "untrained")
 STATISTICS_COLUMNS = [
@@ -73,16 +75,34 @@ def index_rows(panel, network, layers: dict, tasks, fraction, statistics, resamp
     """One row per layer: the seed-mean index of the two tasks, its nested bootstrap interval in
     err_low..err_high, each seed's value and the interval across seeds; and the bootstrap
     samples by layer, for the tests."""
-    rows, samples = [], {}
-    level = statistics["level"]
 
-    def index(images, weights):
+    def index(images, weights=None):
         return segregation_index(images, *tasks, fraction, weights)
 
+    return _rows(panel, network, layers, "+".join(tasks), index, statistics, resamples, baseline)
+
+
+def split_rows(panel, network, layers: dict, fraction, statistics, resamples):
+    """index_rows of the network's random class splits, each seed's partitions pooled: its null,
+    on the same resamples; ([], None) when its splits were not lesioned."""
+    if not all(split_pairs(seed["groups"]) for seeds in layers.values() for seed in seeds):
+        return [], None
+
+    def index(images, weights=None):
+        return split_index(images, fraction, weights)
+
+    return _rows(
+        panel, network, layers, "random splits", index, statistics, resamples, "random split"
+    )
+
+
+def _rows(panel, network, layers, lesion, index, statistics, resamples, baseline):
+    rows, samples = [], {}
+    level = statistics["level"]
     for depth, layer in enumerate(depth_order(layers), 1):
         seeds = layers[layer]
         samples[layer] = resamples.apply(seeds, index)
-        per_seed = [segregation_index(images, *tasks, fraction) for images in seeds]
+        per_seed = [float(index(images)) for images in seeds]
         low, high = interval(samples[layer], level)
         seeds_low, seeds_high = across_seeds(per_seed, level)
         rows.append(
@@ -92,7 +112,7 @@ def index_rows(panel, network, layers: dict, tasks, fraction, statistics, resamp
                 "baseline": baseline,
                 "layer": layer,
                 "depth": depth,
-                "lesion": "+".join(tasks),
+                "lesion": lesion,
                 "task": "segregation_index",
                 "value": float(np.mean(per_seed)),
                 "err_low": low,
