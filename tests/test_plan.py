@@ -40,6 +40,16 @@ def test_plan_counts_every_job_of_the_default_dag():
     assert jobs["visualize"] == 9 and jobs["readout"] == 1 and jobs["generate"] == 6
 
 
+def test_the_plan_merges_config_files_as_snakemake_does():
+    """Bug guarded: `funcspec plan --configfile config/config.yaml config/power.yaml` costs only
+    one of the files. Merged, 5 seeds of dual and of each Figure 4 network rank their 2 tasks
+    and 2 halves of each of their 2 partitions (10 dealt to 5 seeds), 5 seeds of the
+    random-features net their 2 tasks, face and object 1 task, dual_grey 2: over 8 layers."""
+    config = load(REPO / "config" / "config.yaml", REPO / "config" / "power.yaml")
+    jobs = {r["phase"]: r["jobs"] for r in plan(config, {"train": 1.0, "infer": 1.0}, 1)["phases"]}
+    assert jobs["relevance"] == 8 * (4 * 5 * 6 + 5 * 2 + 1 + 1 + 2)
+
+
 def test_a_frozen_trunk_is_costed_as_one_forward_pass():
     """Bug guarded: the random-features baseline, whose class layer is fit on one pass of the
     training images' features, costed as 15 epochs of training: on the default, its 3 seeds
@@ -79,4 +89,4 @@ def test_a_measured_ranking_rate_costs_the_ranking(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "ranking 4000 GFLOP/s" in out
     total = sum(r["device_hours"] for r in ranked)
-    assert f"{'total':<20}{'':>33}{total:>10.2f}" in out
+    assert f"{'total':<20}{'':>37}{total:>10.2f}" in out

@@ -323,7 +323,7 @@ def _plan(args):
     gflops = {"train": args.gflops[0], "infer": args.gflops[1]}
     if args.measured:
         gflops = json.loads(Path(args.measured).read_text())["gflops"]
-    result = plan(load(args.configfile), gflops, args.parallel)
+    result = plan(load(*args.configfile), gflops, args.parallel)
     print(report(result, slurm_resources(Path(args.profile)), gflops, args.parallel))
     return []
 
@@ -649,7 +649,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = _command(commands, "plan", _plan)
-    p.add_argument("--configfile", default="config/config.yaml")
+    p.add_argument(
+        "--configfile",
+        nargs="+",
+        default=["config/config.yaml"],
+        help="config file(s), merged in order as Snakemake merges them",
+    )
     p.add_argument(
         "--gflops",
         type=float,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from .config import network_spec, unit_counts, validate
+from .config import deep_merge, network_spec, unit_counts, validate
 from .errors import FuncspecError
 from .layers import layer_names, lesionable
 from .prepare import read_class_list
@@ -262,9 +262,13 @@ def slurm_resources(profile: Path) -> list[dict]:
     return rows
 
 
-def load(configfile, schema=REPO / "config" / "schema.yaml") -> dict:
-    with open(configfile) as f:
-        return validate(yaml.safe_load(f), schema)
+def load(*configfiles, schema=REPO / "config" / "schema.yaml") -> dict:
+    """The config of the files merged in order, key by key, as Snakemake merges --configfile's."""
+    config = {}
+    for path in configfiles:
+        with open(path) as f:
+            config = deep_merge(config, yaml.safe_load(f))
+    return validate(config, schema)
 
 
 def report(result: dict, resources: list[dict], gflops: dict, parallel: int) -> str:

@@ -141,13 +141,14 @@ def comparison_rows(networks, object_of: dict, own: dict, samples: dict, level: 
         layers = [r["layer"] for r in own[network]]
         if layers != [r["layer"] for r in own[face]]:
             raise FuncspecError(f"{network} and {face} are lesioned in other layers")
-        for depth, layer in enumerate(layers, 1):
+        for depth, (mine, faces) in enumerate(zip(own[network], own[face]), 1):
+            layer = mine["layer"]
             difference = samples[network][layer] - samples[face][layer]
-            rows.append(
-                _difference_row(network, face, layer, depth, difference, own, level, depth - 1)
-            )
+            value = mine["value"] - faces["value"]
+            rows.append(_difference_row(network, face, layer, depth, value, difference, level))
         slopes = [depth_slope(np.stack([samples[n][x] for x in layers])) for n in (network, face)]
-        rows.append(_difference_row(network, face, "all", "", slopes[0] - slopes[1], own, level))
+        value = _seed_slope(own[network]) - _seed_slope(own[face])
+        rows.append(_difference_row(network, face, "all", "", value, slopes[0] - slopes[1], level))
     for row, adjusted in zip(
         [r for r in rows if r["layer"] != "all"],
         holm([r["p_difference"] for r in rows if r["layer"] != "all"]),
@@ -156,13 +157,13 @@ def comparison_rows(networks, object_of: dict, own: dict, samples: dict, level: 
     return rows
 
 
-def _difference_row(network, face, layer, depth, difference, own, level, at=None) -> dict:
-    """A row of panel C; `at`: the layer's position (None: the trend with depth)."""
-    if at is None:
-        value = float(np.mean(depth_slope(np.array([_per_seed(r) for r in own[network]]))))
-        value -= float(np.mean(depth_slope(np.array([_per_seed(r) for r in own[face]]))))
-    else:
-        value = own[network][at]["value"] - own[face][at]["value"]
+def _seed_slope(rows) -> float:
+    """The mean over seeds of each seed's slope of the index over depth."""
+    return float(np.mean(depth_slope(np.array([_per_seed(r) for r in rows]))))
+
+
+def _difference_row(network, face, layer, depth, value, difference, level) -> dict:
+    """A row of panel C: a layer's difference, or the trend's (layer "all")."""
     low, high = interval(difference, level)
     return {
         "panel": "C",
@@ -171,7 +172,7 @@ def _difference_row(network, face, layer, depth, difference, own, level, at=None
         "layer": layer,
         "depth": depth,
         "lesion": f"{network} - {face}",
-        "task": "segregation_index" if at is not None else "depth_slope",
+        "task": "depth_slope" if layer == "all" else "segregation_index",
         "value": value,
         "err_low": low,
         "err_high": high,
