@@ -438,3 +438,10 @@ def test_the_power_config_holds_at_least_the_minimums_the_default_leaves_out(def
     assert set(plotted) <= set(power["relevance"]["random_split"]["networks"])
     assert power["relevance"]["random_split"]["partitions"] >= 10
     assert power["networks"]["dual"]["tasks"] == default["networks"]["dual"]["tasks"]
+
+
+def test_a_dataset_may_not_be_named_like_a_random_split_half(default):
+    """Bug guarded: a dataset named split1_a was taken for the half of a random split, so its
+    ranking was left out of the network's tasks and drawn as a baseline."""
+    with pytest.raises(ConfigError, match=r"datasets\.split1_a: the name of a random split's half"):
+        validate(renamed(default, ["datasets", "faces"], "split1_a"), SCHEMA)

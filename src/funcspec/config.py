@@ -15,6 +15,7 @@ from .datasets import LAYOUTS, layout_options
 from .errors import FuncspecError
 from .layers import lesionable
 from .seeds import split
+from .tasks import is_split
 
 
 class ConfigError(FuncspecError):
@@ -104,6 +105,8 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
     problems = []
     for name, ds in config["datasets"].items():
         where = f"datasets.{name}"
+        if is_split(name):
+            problems.append(f"{where}: the name of a random split's half (split<p>_a/b); rename it")
         is_generated = "generate" in ds
         is_real = "layout" in ds or "root" in ds
         if is_generated == is_real:
