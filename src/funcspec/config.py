@@ -15,7 +15,7 @@ from .datasets import LAYOUTS, layout_options
 from .errors import FuncspecError
 from .layers import lesionable
 from .seeds import split
-from .tasks import is_split
+from .tasks import dealt, halves, is_split
 
 
 class ConfigError(FuncspecError):
@@ -99,6 +99,18 @@ def network_spec(config: dict, name: str) -> dict:
         "arch": config["archs"][net["arch"]],
         "train": deep_merge(config["train"], net.get("train", {})),
     }
+
+
+def split_tasks(config: dict, name: str) -> list[str]:
+    """The random-split halves network instance `name` is ranked on: both halves of each
+    partition dealt to its seed (none if its network is not in relevance.random_split)."""
+    network, seed = split(name)
+    random_split = config["relevance"]["random_split"]
+    if network not in random_split["networks"]:
+        return []
+    seeds = config["networks"][network]["seeds"]
+    dealt_here = dealt(random_split["partitions"], seeds.index(seed), len(seeds))
+    return [half for partition in dealt_here for half in halves(partition)]
 
 
 def _check_consistency(config: dict, schema: dict) -> list[str]:

@@ -16,13 +16,12 @@ from pathlib import Path
 
 import yaml
 
-from .config import deep_merge, network_spec, unit_counts, validate
+from .config import deep_merge, network_spec, split_tasks, unit_counts, validate
 from .errors import FuncspecError
 from .layers import layer_names, lesionable
 from .prepare import read_class_list
 from .relevance import _candidates_per_step, group_size
-from .seeds import instances, split
-from .tasks import dealt
+from .seeds import instances
 
 REPO = Path(__file__).resolve().parents[2]
 # Seconds per image of the CPU steps, one core, 32 px (logs/{generate,prepare}/*.tsv of the
@@ -117,8 +116,6 @@ def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
         w[0], w[1], w[2], w[3] = w[0] + jobs, w[1] + images, w[2] + flops, max(w[3], memory)
 
     ranked = instances(nets, config["relevance"]["networks"])
-    halves = instances(nets, config["relevance"]["random_split"]["networks"])
-    partitions = config["relevance"]["random_split"]["partitions"]
     visualized = instances(nets, config["visualize"]["networks"])
     decoded = instances(nets, config["decode"]["networks"])
     for name in instances(nets):
@@ -152,10 +149,7 @@ def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
         if name not in ranked:
             continue
         relevance = config["relevance"]
-        rankings = len(tasks)
-        if name in halves:
-            seeds = nets[split(name)[0]]["seeds"]
-            rankings += 2 * len(dealt(partitions, seeds.index(spec["seed"]), len(seeds)))
+        rankings = len(tasks) + len(split_tasks(config, name))
         lesion_sizes = len(config["lesion"]["fractions"])
         conditions = 1 + lesion_sizes * (rankings + config["lesion"]["random_draws"])
         units = unit_counts(spec["arch"])

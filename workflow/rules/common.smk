@@ -12,7 +12,6 @@ from funcspec.datasets import root_fingerprint
 from funcspec.layers import lesionable
 from funcspec.prepare import source_files
 from funcspec.seeds import instances, split
-from funcspec.tasks import dealt, halves
 
 # No `configfile:` directive: see funcspec.config.resolve for why the default is loaded here.
 _resolved = funcspec_config.validate(
@@ -135,13 +134,7 @@ def ranked_layers(instance):
 
 def ranked_tasks(instance):
     """Each task of the network, plus both halves of each random split dealt to this seed."""
-    tasks = list(network_of(instance)["tasks"])
-    if instance not in SPLIT_RANKED:
-        return tasks
-    network, seed = split(instance)
-    seeds = config["networks"][network]["seeds"]
-    partitions = config["relevance"]["random_split"]["partitions"]
-    return tasks + [h for p in dealt(partitions, seeds.index(seed), len(seeds)) for h in halves(p)]
+    return list(network_of(instance)["tasks"]) + funcspec_config.split_tasks(config, instance)
 
 
 def get_layer_relevance(wildcards):
