@@ -21,6 +21,7 @@ include: "workflow/rules/relevance.smk"
 include: "workflow/rules/lesion.smk"
 include: "workflow/rules/visualize.smk"
 include: "workflow/rules/readout.smk"
+include: "workflow/rules/selectivity.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/metrics.smk"
 

@@ -114,6 +114,7 @@ def test_generate_writes_tree_with_identical_bytes(tmp_path):
     generate.generate("objects", tmp_path / "b", **kwargs)
     generate.generate("objects", tmp_path / "c", workers=2, **kwargs)
     expected = {f"object{c:04d}/{i:04d}.png" for c in range(3) for i in range(4)}
+    expected.add("generator.json")
     digest = _tree_digest(tmp_path / "a")
     assert set(digest) == expected
     assert digest == _tree_digest(tmp_path / "b") == _tree_digest(tmp_path / "c")
@@ -147,6 +148,14 @@ def test_generate_greyscale(tmp_path):
         (dict(size=0), "size"),
         (dict(workers=0), "workers"),
         (dict(seed=-1), "seed"),
+        (dict(recolour=-0.1), "recolour"),
+        (dict(recolour=1.5), "recolour"),
+        (dict(recolour=float("nan")), "recolour"),
+        (dict(recolour="0.2"), "recolour"),
+        (dict(domain="food", shared_parts=1.01), "shared_parts"),
+        (dict(domain="food", shared_parts=-0.5), "shared_parts"),
+        (dict(shared_parts=0.5), "shared_parts.*food"),
+        (dict(domain="objects", shared_parts=1.0), "shared_parts.*food"),
     ],
 )
 def test_generate_rejects_bad_arguments(tmp_path, kwargs, message):
@@ -168,3 +177,97 @@ def test_generate_rejects_bad_arguments(tmp_path, kwargs, message):
 def test_render_rejects_unknown_domain():
     with pytest.raises(ValueError, match="unknown domain 'cats'"):
         generate.render("cats", 0, 0, 0, SIZE)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(recolour=2.0), "recolour"),
+        (dict(recolour=True), "recolour"),
+        (dict(shared_parts=0.5), "shared_parts.*food"),
+        (dict(domain="food", shared_parts=2.0), "shared_parts"),
+    ],
+)
+def test_render_rejects_bad_options(kwargs, message):
+    args = dict(domain="faces", seed=0, class_index=0, index=0, size=SIZE)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=message):
+        generate.render(**args)
+
+
+# Per-channel pixel means of render(domain, 0, c, i, 24) for c in 0..3, i in 0..1, from the
+# generators before `recolour` existed. Means with a tolerance, not hashes: float32 sin and
+# exp may differ in the last bit between CPUs, which moves a mean by well under 0.01, while
+# any change in what an image draws, or in what order, moves it by whole units.
+_BEFORE_RECOLOUR = {
+    "food": [
+        [178.9, 86.07, 96.66],
+        [59.74, 110.15, 79.24],
+        [137.34, 113.28, 71.1],
+        [124.5, 159.21, 126.09],
+        [151.6, 126.78, 106.96],
+        [110.27, 122.75, 108.39],
+        [111.5, 93.66, 165.51],
+        [158.17, 69.01, 208.22],
+    ],
+    "faces": [
+        [169.91, 145.18, 169.01],
+        [148.56, 160.03, 138.7],
+        [96.52, 109.98, 88.1],
+        [88.24, 125.52, 54.47],
+        [153.38, 140.99, 160.52],
+        [192.7, 108.85, 71.18],
+        [119.28, 119.21, 63.63],
+        [148.38, 114.06, 135.99],
+    ],
+    "objects": [
+        [157.25, 142.46, 168.69],
+        [161.79, 149.37, 118.62],
+        [129.1, 110.06, 86.02],
+        [159.32, 133.34, 115.38],
+        [143.7, 139.43, 137.79],
+        [136.99, 88.74, 11.35],
+        [142.57, 141.28, 125.96],
+        [161.57, 128.02, 108.52],
+    ],
+    "cars": [
+        [89.73, 177.51, 106.85],
+        [147.77, 156.11, 148.49],
+        [153.02, 146.77, 157.95],
+        [185.01, 103.95, 43.31],
+        [130.11, 136.43, 98.14],
+        [143.24, 113.66, 62.24],
+        [130.98, 70.3, 85.13],
+        [140.08, 132.78, 108.73],
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    "domain, settings",
+    [
+        # The default is the rate these domains were recoloured at before it could be set.
+        ("faces", ({}, {"recolour": 0.15})),
+        ("objects", ({}, {"recolour": 0.15})),
+        ("cars", ({}, {"recolour": 0.15})),
+        # Food was never recoloured; its recolouring draws from a stream of its own, so
+        # without it every dish keeps its pixels (and with it only the recoloured ones change).
+        ("food", ({"recolour": 0.0}, {"recolour": 0.0, "shared_parts": 0.1})),
+    ],
+)
+def test_images_keep_their_pixels_from_before_the_options(domain, settings):
+    keys = [(c, i) for c in range(4) for i in range(2)]
+    for options in settings:
+        means = [
+            generate.render(domain, 0, c, i, 24, **options).reshape(-1, 3).mean(0) for c, i in keys
+        ]
+        np.testing.assert_allclose(means, _BEFORE_RECOLOUR[domain], atol=0.05)
+
+
+def test_cars_have_no_class_colour_to_recolour():
+    # A car's paint is drawn for every image already, as with photographs of one model.
+    for i in range(3):
+        np.testing.assert_array_equal(
+            generate.render("cars", 0, 1, i, SIZE, recolour=0.0),
+            generate.render("cars", 0, 1, i, SIZE, recolour=1.0),
+        )

@@ -158,6 +158,10 @@ def generate_faces(classes: int, seed: int) -> int:
             "16",
             "--seed",
             str(seed),
+            "--recolour",
+            "0.15",
+            "--shared-parts",
+            "0",
             "--out",
             "results/generate/faces",
         ]
@@ -170,7 +174,7 @@ def test_the_command_line_records_every_command_that_writes(tmp_path, monkeypatc
     record = json.loads((tmp_path / "results/provenance/generate/faces.json").read_text())
     assert record["rule"] == "generate" and record["seeds"] == {"seed": 7}
     assert record["command"].startswith("funcspec generate --domain")
-    assert len(record["outputs"]) == 4 and record["parameters"]["size"] == 16
+    assert len(record["outputs"]) == 5 and record["parameters"]["size"] == 16
     assert cli.main(["provenance", "--verify", "results/generate/faces"]) == 0
     (tmp_path / "results/generate/faces/face0000/0000.png").write_bytes(b"not a png")
     assert cli.main(["provenance", "--verify", "results/generate/faces"]) == 1

@@ -20,9 +20,14 @@ from funcspec.visualize import (
 ARCH = {"stages": [[8], [16]], "fc": [32], "dropout": 0.0, "input_size": 16}
 
 
+FACE_ORDER = [5, 11, 2, 9, 14, 1]
+OBJECT_ORDER = [9, 3, 7, 0, 12, 6]  # unit 9 is in both top 4s (fraction 0.25 of 16 units)
+
+
 @pytest.fixture
 def network(tmp_path):
-    """A small untrained network saved as the train step saves one, and a ranking of conv2."""
+    """A small untrained network saved as the train step saves one, and face and object
+    rankings of conv2."""
     torch.manual_seed(0)
     model = models.build(ARCH, 6, 16)
     path = tmp_path / "model.pt"
@@ -37,19 +42,27 @@ def network(tmp_path):
         },
         path,
     )
-    ranking = tmp_path / "conv2.json"
-    ranking.write_text(json.dumps({"layer": "conv2", "task": "faces", "order": [5, 11, 2, 9]}))
-    return model.eval(), path, ranking
+    rankings = []
+    for task, order in (("faces", FACE_ORDER), ("objects", OBJECT_ORDER)):
+        rankings.append(tmp_path / f"{task}.json")
+        rankings[-1].write_text(
+            json.dumps({"layer": "conv2", "task": task, "n_units": 16, "order": order})
+        )
+    return model.eval(), path, rankings
 
 
-def run(network, out, seed=0, steps=60):
-    _, path, ranking = network
+def run(network, out, seed=0, steps=60, units=2, restarts=1):
+    _, path, rankings = network
     visualize(
         path,
-        [ranking],
+        rankings,
         "conv2",
         out,
-        units=3,
+        face_task="faces",
+        object_task="objects",
+        fraction=0.25,
+        units=units,
+        restarts=restarts,
         steps=steps,
         step=0.0644,
         jitter=0.0714,
@@ -69,7 +82,6 @@ def test_the_preferred_image_drives_its_own_unit(network, tmp_path):
     other units on average."""
     model, _, _ = network
     made = run(network, tmp_path / "v.npz")
-    assert made["unit"].tolist() == [5, 11, 2] and made["rank"].tolist() == [1, 2, 3]
     assert (made["activation"] > 2 * made["start_activation"]).all()
     noise = starting_noise(range(200), 16, seed=99, layer="conv2")
     with torch.no_grad():
@@ -86,8 +98,47 @@ def test_the_preferred_image_drives_its_own_unit(network, tmp_path):
     assert torch.allclose(own, torch.from_numpy(made["activation"]))
 
 
+def test_a_unit_in_both_top_sets_is_visualised_once_and_counted_only_as_shared(network, tmp_path):
+    """Bug guarded: a unit in the top of both rankings visualised for each task (the same image
+    twice, two cells that are not independent) or counted as face-only or object-only too.
+    Every unit of each group is visualised once per restart, in its one group; Figure 3's
+    groups hold unit 9 in shared only."""
+    from funcspec.figures.fig3 import _by_seed
+
+    made = run(network, tmp_path / "v.npz", units=None, restarts=2, steps=2)
+    for restart in (0, 1):
+        mine = made["restart"] == restart
+        units = made["unit"][mine].tolist()
+        assert len(units) == len(set(units)) == 16  # units=None: every unit is also "random"
+        groups = dict(zip(units, made["group"][mine].tolist()))
+        assert groups[9] == "shared"
+        assert {u for u, g in groups.items() if g == "face-only"} == {5, 11, 2}
+        assert {u for u, g in groups.items() if g == "object-only"} == {3, 7, 0}
+    rows = [
+        {
+            "network": "tiny_s1",
+            "layer": "conv2",
+            "unit": int(u),
+            "group": str(g),
+            "value": 1.0,
+            "random": bool(r),
+        }
+        for u, g, r in zip(made["unit"], made["group"], made["random"])
+    ]
+    assert _by_seed(rows, "tiny", "conv2", "shared", "value")[0].tolist() == [1.0]
+    for group in ("face-only", "object-only"):
+        assert len(_by_seed(rows, "tiny", "conv2", group, "value")[0]) == 3
+
+
+def test_a_draw_takes_at_most_units_of_each_group_and_as_many_random_ones(network, tmp_path):
+    made = run(network, tmp_path / "v.npz", steps=2)
+    chosen = made["group"][made["chosen"]].tolist()
+    assert chosen.count("face-only") == chosen.count("object-only") == 2
+    assert chosen.count("shared") == 1 and made["random"].sum() == 2
+
+
 def test_the_same_seed_gives_the_same_bytes(network, tmp_path):
-    """Bug guarded: unseeded noise or jitter, so Figure 3 changes on every run."""
+    """Bug guarded: unseeded noise, jitter or unit draws, so Figure 3 changes on every run."""
     first = run(network, tmp_path / "a.npz", seed=3)
     again = run(network, tmp_path / "b.npz", seed=3)
     other = run(network, tmp_path / "c.npz", seed=4)
@@ -96,10 +147,12 @@ def test_the_same_seed_gives_the_same_bytes(network, tmp_path):
     assert first["images"].tobytes() != other["images"].tobytes()
 
 
-def test_a_ranking_shorter_than_the_units_asked_is_refused(network, tmp_path):
-    _, path, ranking = network
-    ranking.write_text(json.dumps({"layer": "conv2", "task": "faces", "order": [5, 11]}))
-    with pytest.raises(Exception, match=r"ranks 2 units; visualize\.units asks for 3"):
+def test_a_ranking_shorter_than_its_top_is_refused(network, tmp_path):
+    _, _, rankings = network
+    rankings[1].write_text(
+        json.dumps({"layer": "conv2", "task": "objects", "n_units": 16, "order": [9, 3]})
+    )
+    with pytest.raises(Exception, match=r"a ranking of 16 units is shorter than its top 4"):
         run(network, tmp_path / "v.npz")
 
 

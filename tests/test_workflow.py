@@ -275,7 +275,7 @@ def test_one_word_per_step():
             (outputs,) = re.findall(r"output:\n(.*?)\n    \w+:", body, re.S)
             for output in re.findall(r'"(results/[^"]+)"', outputs):
                 assert output.startswith(f"results/{folder}/"), f"{rule}: {output}"
-    assert sorted(rules) == sorted(set(rules)) and len(rules) == 19
+    assert sorted(rules) == sorted(set(rules)) and len(rules) == 20
 
 
 def test_each_step_computes_in_the_number_formats_config_gpu_gives_it(tmp_path):
@@ -462,33 +462,61 @@ def test_untrained_rankings_and_lesions_feed_the_baselines_of_figures_2_and_4(sm
     assert compared == {"food_object - dual"}
 
 
-def test_figure3_shows_every_configured_unit_and_the_readout_of_each(smoke_run):
-    """Bug guarded: a layer, seed or task missing from Figure 3, or a share that is not the
-    count of the readout's verdicts. The smoke config visualises 2 units per task in conv1,
-    conv2 and fc3 of both seeds of the dual net."""
+def test_figure3_shows_every_unit_group_and_draws_its_numbers_from_them(smoke_run):
+    """Bug guarded: a layer, seed or group missing from Figure 3, or a drawn mean that is not
+    the mean over seeds of the units' own numbers. The smoke config visualises up to 2 units of
+    each group and 2 random units in conv1, conv2 and fc3 of both seeds of the dual net, and
+    measures every ranked layer's selectivity."""
     import csv
+
+    import numpy as np
+    import pytest
 
     with open(smoke_run / "results" / "figures" / "fig3.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     images = [r for r in rows if r["panel"] == "A"]
-    assert {(r["network"], r["layer"], r["task"], r["rank"]) for r in images} == {
-        (f"dual_s{seed}", layer, task, rank)
-        for seed in (1, 2)
-        for layer in ("conv1", "conv2", "fc3")
-        for task in ("faces", "objects")
-        for rank in ("1", "2")
+    assert {(r["network"], r["layer"]) for r in images} == {
+        (f"dual_s{seed}", layer) for seed in (1, 2) for layer in ("conv1", "conv2", "fc3")
     }
-    shares = [r for r in rows if r["panel"] == "B"]
-    assert len(shares) == 3 * 3  # per layer: faces, objects, and the noise they started from
-    for share in shares:
-        noise = share["task"] == "starting noise"
-        verdicts = [
-            r["face_start" if noise else "face"] == "True"
-            for r in images
-            if r["layer"] == share["layer"] and (noise or r["task"] == share["task"])
+    for r in images:  # every image is scored against its own starting noise
+        assert float(r["value"]) == pytest.approx(
+            float(r["log_odds"]) - float(r["log_odds_start"]), abs=1e-5
+        )
+    for key in {(r["network"], r["layer"]) for r in images}:
+        own = [r for r in images if (r["network"], r["layer"]) == key]
+        assert sum(r["random"] == "True" for r in own) == 2
+        assert sum(r["chosen"] == "True" and r["group"] == "face-only" for r in own) <= 2
+    scores = [r for r in rows if r["measure"] == "score" and r["panel"] == "B"]
+    for row in scores:
+        per_seed = [
+            np.mean(values)
+            for seed in (1, 2)
+            if (
+                values := [
+                    float(r["value"])
+                    for r in images
+                    if r["network"] == f"dual_s{seed}"
+                    and r["layer"] == row["layer"]
+                    and (
+                        r["random"] == "True"
+                        if row["group"] == "random"
+                        else r["group"] == row["group"] and r["chosen"] == "True"
+                    )
+                ]
+            )
         ]
-        assert int(share["n_images"]) == len(verdicts) == (8 if noise else 4)
-        assert float(share["value"]) == sum(verdicts) / len(verdicts)
+        if per_seed:
+            assert float(row["value"]) == pytest.approx(np.mean(per_seed))
+    selectivity = {r["layer"] for r in rows if r["measure"] == "d_prime"}
+    assert selectivity == {"conv1", "conv2", "fc3"} | {
+        r["layer"] for r in rows if r["measure"] == "overlap"
+    }
+    tests = [r for r in rows if r["measure"] == "score test"]
+    assert {r["group"] for r in tests} == {
+        "face-only - object-only",
+        "face-only - random",
+        "object-only - random",
+    }
 
 
 def test_the_readout_classifier_is_not_a_visualised_network(smoke_run):
@@ -530,6 +558,7 @@ def test_a_readout_classifier_below_its_accuracy_floor_is_refused(smoke_run, tmp
             epochs=1,
             batch_size=64,
             lr=0.001,
+            unseen_classes=1,
             min_accuracy=1.01,
             seed=0,
         )

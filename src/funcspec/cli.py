@@ -33,6 +33,8 @@ def _generate(args):
         seed=args.seed,
         greyscale=args.greyscale,
         workers=args.workers,
+        recolour=args.recolour,
+        shared_parts=args.shared_parts,
     )
     return [args.out]
 
@@ -174,7 +176,11 @@ def _visualize(args):
         args.relevance,
         args.layer,
         args.out,
-        units=args.units,
+        face_task=args.face_task,
+        object_task=args.object_task,
+        fraction=args.fraction,
+        units=None if args.units == "all" else int(args.units),
+        restarts=args.restarts,
         steps=args.steps,
         step=args.step,
         jitter=args.jitter,
@@ -187,8 +193,26 @@ def _visualize(args):
     return [args.out]
 
 
+def _selectivity(args):
+    """Each unit's face selectivity (d') on held-out images, and its group."""
+    from .selectivity import selectivity
+
+    selectivity(
+        args.model,
+        args.faces,
+        args.objects,
+        args.relevance,
+        args.out,
+        face_task=args.face_task,
+        object_task=args.object_task,
+        fraction=args.fraction,
+        threads=args.threads,
+    )
+    return [args.out]
+
+
 def _readout(args):
-    """Which visualisations an independent face-vs-object classifier calls faces."""
+    """How much more like a face each visualisation looks than its noise, to a classifier."""
     from .readout import readout
 
     readout(
@@ -201,6 +225,7 @@ def _readout(args):
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr,
+        unseen_classes=args.unseen_classes,
         min_accuracy=args.min_accuracy,
         seed=args.seed,
         threads=args.threads,
@@ -243,10 +268,10 @@ def _fig2(args):
 
 
 def _fig3(args):
-    """Figure 3: preferred images of face and object units, and the readout's verdict."""
+    """Figure 3: what face and object units prefer: selectivity and visualisations."""
     from .figures.fig3 import fig3
 
-    fig3(args.visualizations, args.readout, args.out_prefix, args.level)
+    fig3(args.selectivity, args.visualizations, args.readout, args.out_prefix, _statistics(args))
     return _figure_files(args.out_prefix)
 
 
@@ -396,11 +421,12 @@ INPUTS = {
     "decode": ("model", "data"),
     "relevance": ("model", "data"),
     "lesion": ("model", "data", "relevance"),
+    "selectivity": ("model", "faces", "objects", "relevance"),
     "visualize": ("model", "relevance"),
     "readout": ("faces", "objects", "visualizations"),
     "fig1": ("accuracy", "decode"),
     "fig2": ("lesion", "images"),
-    "fig3": ("visualizations", "readout"),
+    "fig3": ("selectivity", "visualizations", "readout"),
     "fig4": ("images",),
     "figS1": ("lesion", "controls"),
     "figS2": ("images",),
@@ -458,6 +484,13 @@ def _statistics_args(p) -> None:
     p.add_argument("--untrained", help="the untrained network, a baseline (default: none)")
 
 
+def _unit_group_args(p) -> None:
+    """What makes a unit face-only, object-only or shared."""
+    p.add_argument("--face-task", required=True)
+    p.add_argument("--object-task", required=True)
+    p.add_argument("--fraction", type=float, required=True, help="top share of each ranking")
+
+
 def _figure_args(p) -> None:
     p.add_argument("--network", required=True, help="the dual-task network")
     p.add_argument("--face-task", required=True)
@@ -477,6 +510,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, required=True)
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--greyscale", action="store_true")
+    p.add_argument(
+        "--recolour", type=float, required=True, help="share of images given shared colours"
+    )
+    p.add_argument(
+        "--shared-parts", type=float, required=True, help="share of food parts from objects"
+    )
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--out", required=True)
 
@@ -561,7 +600,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True)
     p.add_argument("--relevance", nargs="+", required=True, help="ranking JSONs of this layer")
     p.add_argument("--layer", required=True)
-    p.add_argument("--units", type=int, required=True, help="top-ranked units per ranking")
+    _unit_group_args(p)
+    p.add_argument("--units", required=True, help="units drawn per group, or 'all'")
+    p.add_argument("--restarts", type=int, required=True, help="images per unit, each its noise")
     p.add_argument("--steps", type=int, required=True, help="gradient-ascent steps")
     p.add_argument("--step", type=float, required=True, help="RMS change per input value")
     p.add_argument("--jitter", type=float, required=True, help="largest shift / input size")
@@ -572,6 +613,15 @@ def build_parser() -> argparse.ArgumentParser:
     _compute_args(p)
     p.add_argument("--out", required=True, help="images and activations (.npz)")
 
+    p = _command(commands, "selectivity", _selectivity)
+    p.add_argument("--model", required=True)
+    p.add_argument("--faces", required=True, help="prepared face dataset (its held-out split)")
+    p.add_argument("--objects", required=True, help="prepared object dataset (held-out split)")
+    p.add_argument("--relevance", nargs="+", required=True, help="ranking JSONs of both tasks")
+    _unit_group_args(p)
+    _compute_args(p)
+    p.add_argument("--out", required=True, help="one row per unit (CSV)")
+
     p = _command(commands, "readout", _readout)
     p.add_argument("--faces", required=True, help="prepared face dataset (its held-out split)")
     p.add_argument("--objects", required=True, help="prepared object dataset (held-out split)")
@@ -580,6 +630,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, required=True)
     p.add_argument("--batch-size", type=int, required=True)
     p.add_argument("--lr", type=float, required=True)
+    p.add_argument(
+        "--unseen-classes", type=int, required=True, help="held-out classes of each kind kept"
+    )
     p.add_argument(
         "--min-accuracy", type=float, required=True, help="refuse a classifier below this"
     )
@@ -609,9 +662,12 @@ def build_parser() -> argparse.ArgumentParser:
     _statistics_args(p)
 
     p = _command(commands, "fig3", _fig3)
+    p.add_argument("--selectivity", nargs="+", required=True, help="selectivity CSVs")
     p.add_argument("--visualizations", nargs="+", required=True, help="visualize .npz files")
     p.add_argument("--readout", required=True, help="the readout's CSV")
-    p.add_argument("--level", type=float, required=True, help="interval level")
+    p.add_argument("--bootstrap", type=int, required=True, help="resamples and permutations")
+    p.add_argument("--level", type=float, required=True, help="interval level; tests at 1-level")
+    p.add_argument("--statistics-seed", type=int, required=True)
     p.add_argument("--out-prefix", required=True, help="writes PREFIX.pdf, .png and .csv")
 
     p = _command(commands, "fig4", _fig4)

@@ -243,8 +243,8 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
 
 
 def _check_visualize(config: dict) -> list[str]:
-    """Figure 3's units exist: each visualised network is ranked, in each named layer, at least
-    `units` deep; the readout's datasets and architecture exist and see the same image size."""
+    """Figure 3's units exist: each visualised network is ranked in each named layer, on the
+    readout's two tasks; the readout's datasets keep classes from it and see its image size."""
     vis, relevance, problems = config["visualize"], config["relevance"], []
     sizes = set()
     for name in vis["networks"]:
@@ -269,12 +269,14 @@ def _check_visualize(config: dict) -> list[str]:
                     f"(valid: {', '.join(ranked)})"
                 )
                 continue
-            depth = ranked_units(unit_counts(arch)[layer], relevance)
-            if vis["units"] > depth:
-                problems.append(
-                    f"visualize.units: {vis['units']} is more than the {depth} units ranked in "
-                    f"{layer} of {name} (valid: 1 to {depth}; relevance.fraction sets the depth)"
-                )
+        missing = {config["readout"]["face"], config["readout"]["object"]} - set(
+            config["networks"][name]["tasks"]
+        )
+        if missing:
+            problems.append(
+                f"visualize.networks: network {name} has no task {', '.join(sorted(missing))}; "
+                "its units are grouped by the rankings of readout.face and readout.object"
+            )
     readout = config["readout"]
     for key in ("face", "object"):
         if readout[key] not in config["datasets"]:
@@ -282,10 +284,11 @@ def _check_visualize(config: dict) -> list[str]:
                 f"readout.{key}: {readout[key]!r} is not a dataset in `datasets` "
                 f"({', '.join(config['datasets'])})"
             )
-        elif not config["datasets"][readout[key]]["heldout"]["count"]:
+        elif config["datasets"][readout[key]]["heldout"]["count"] <= readout["unseen_classes"]:
             problems.append(
-                f"readout.{key}: dataset {readout[key]} has no held-out classes to train on "
-                "(heldout.count is 0)"
+                f"readout.unseen_classes: {readout['unseen_classes']} of the "
+                f"{config['datasets'][readout[key]]['heldout']['count']} held-out classes of "
+                f"{readout[key]} would leave none to train the readout on"
             )
     if readout["face"] == readout["object"]:
         problems.append(f"readout.object: the same dataset as readout.face ({readout['face']})")
@@ -316,19 +319,6 @@ def unit_counts(arch: dict) -> dict[str, int]:
     """{layer: units} of every lesionable layer."""
     widths = [width for stage in arch["stages"] for width in stage] + list(arch["fc"])
     return dict(zip(lesionable(arch), widths))
-
-
-def ranked_units(n_units: int, relevance: dict) -> int:
-    """How many units a layer's ranking orders: whole greedy groups until more than
-    relevance.fraction is chosen (relevance.group_size and _candidates_per_step, which need
-    torch to import; tests/test_config.py holds the two equal)."""
-    group = max(1, int(relevance["group_fraction"] * n_units))
-    if relevance["max_steps"] is not None:
-        group = max(group, int(relevance["fraction"] * n_units // relevance["max_steps"]) + 1)
-    chosen = 0
-    while chosen <= relevance["fraction"] * n_units and chosen < n_units:
-        chosen += min(group, n_units - chosen)
-    return chosen
 
 
 def _check_generated_counts(where: str, ds: dict) -> list[str]:

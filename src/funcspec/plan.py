@@ -109,7 +109,7 @@ def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
         return config["datasets"][ds]["image"]["crop"] ** 2 * 3
 
     work = {k: [0, 0, 0.0, 0.0] for k in ("train", "evaluate", "decode", "relevance", "lesion")}
-    work |= {"visualize": [0, 0, 0.0, 0.0]}
+    work |= {"selectivity": [0, 0, 0.0, 0.0], "visualize": [0, 0, 0.0, 0.0]}
 
     def count(phase, jobs, images, flops, memory):
         w = work[phase]
@@ -181,10 +181,15 @@ def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
             memory = 4 * weights + 256 * activations
             count("lesion", 1, test_images * conditions, lesion_flops, memory)
         if name in visualized:
+            readout = config["readout"]
+            held = data[readout["face"]]["heldout"] + data[readout["object"]]["heldout"]
+            count("selectivity", 1, held, held * full, 4 * weights + 256 * activations)
             vis = config["visualize"]
             for layer in vis["layers"]:
                 upto = sum(f[k] for k in order[: order.index(layer) + 1])
-                n = vis["units"] * len(tasks)
+                # up to `units` of each of three groups and as many random units, each once
+                drawn = units[layer] if vis["units"] == "all" else 4 * vis["units"]
+                n = vis["restarts"] * min(drawn, units[layer])
                 memory = 4 * weights + 3 * n * activations
                 # a step: forward, and backward to the input only (no weight gradients)
                 count("visualize", 1, n, 2 * vis["steps"] * n * upto, memory)

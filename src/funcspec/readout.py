@@ -1,9 +1,9 @@
-"""The readout of Figure 3: does a visualisation look like a face? A face-versus-object
-classifier answers, one that shares nothing with the networks it judges: its own weights, seed
-and random streams, trained on the held-out classes of the face and object datasets (classes no
-network was trained on). It classifies every visualisation as an image file would show it, and
-the noise each started from: the share of noise called a face is the readout's own bias on
-images unlike any it was trained on.
+"""The readout of Figure 3: how much more like a face does a visualisation look than the noise
+it started from? A face-versus-object classifier answers, one that shares nothing with the
+networks it judges: its own weights, seed and random streams, trained on the held-out classes of
+the face and object datasets (classes no network was trained on) but for a few of each kind, kept
+from it to measure it on classes it never saw. A visualisation's score is its log-odds of "face"
+minus that of its own starting noise, so the readout's bias on unnatural images cancels.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from . import models, streams
 from .atomic import atomic_path, write_csv
@@ -22,16 +23,15 @@ from .visualize import read
 COLUMNS = [
     "network",
     "layer",
-    "task",
     "unit",
-    "rank",
-    "p_face",
-    "face",
-    "p_face_start",
-    "face_start",
+    "restart",
+    "group",
+    "random",
+    "log_odds",
+    "log_odds_start",
+    "score",
     "classifier_accuracy",
 ]
-VALIDATION = 0.2  # the share of held-out images kept from training to measure the classifier
 
 
 def readout(
@@ -45,23 +45,38 @@ def readout(
     epochs: int,
     batch_size: int,
     lr: float,
+    unseen_classes: int,
     min_accuracy: float,
     seed: int,
     threads: int = 1,
 ) -> None:
-    """The readout step: train the classifier, then classify every visualisation and the noise
-    it started from."""
+    """The readout step: train the classifier, measure it on held-out classes kept from it,
+    then score every visualisation against the noise it started from."""
     torch.set_num_threads(threads)
     pooled = Pooled(open_tasks({"objects": object_dir, "faces": face_dir}, "heldout"))
-    is_face = (pooled.task_of == 1).astype(np.int64)
-    classifier, accuracy = train_classifier(
-        pooled.images(np.arange(len(pooled))), is_face, arch, epochs, batch_size, lr, seed
+    class_of = np.concatenate(
+        [
+            [f"{t.task}/{c}" for c in np.asarray(t.split.classes)[t.split.labels]]
+            for t in pooled.tasks
+        ]
     )
+    classifier, record = train_classifier(
+        pooled.images(np.arange(len(pooled))),
+        (pooled.task_of == 1).astype(np.int64),
+        class_of,
+        unseen_classes,
+        arch,
+        epochs,
+        batch_size,
+        lr,
+        seed,
+    )
+    accuracy = record["accuracy"]
     if accuracy < min_accuracy:
         raise FuncspecError(
-            f"the readout classifier reached {accuracy:.3f} on its held-out images, below "
-            f"readout.min_accuracy {min_accuracy}: its verdicts would say nothing (train it "
-            "longer with readout.epochs, or on more held-out images)"
+            f"the readout classifier reached {accuracy:.3f} on the held-out classes kept from "
+            f"it, below readout.min_accuracy {min_accuracy}: its verdicts would say nothing "
+            "(train it longer with readout.epochs, or on more held-out classes)"
         )
     rows = read(visualizations)
     sizes = {r["image"].shape[0] for r in rows}
@@ -69,48 +84,54 @@ def readout(
         raise FuncspecError(
             f"visualisations of {sorted(sizes)} px; the readout classifies {arch['input_size']} px"
         )
-    p_face = face_probability(classifier, np.stack([r.pop("image") for r in rows]))
-    p_start = face_probability(classifier, np.stack([r.pop("start") for r in rows]))
-    for r, p, q in zip(rows, p_face, p_start):
-        r.update(
-            p_face=float(p),
-            face=bool(p > 0.5),
-            p_face_start=float(q),
-            face_start=bool(q > 0.5),
-            classifier_accuracy=accuracy,
-        )
+    reached = face_log_odds(classifier, np.stack([r.pop("image") for r in rows]))
+    began = face_log_odds(classifier, np.stack([r.pop("start") for r in rows]))
+    for r, a, b in zip(rows, reached, began):
+        r.update(log_odds=float(a), log_odds_start=float(b), score=float(a - b))
+        r["classifier_accuracy"] = accuracy
     with atomic_path(classifier_out) as tmp:
         torch.save(
             {
                 "arch": arch,
                 "input_size": arch["input_size"],
                 "state_dict": {k: v.cpu() for k, v in classifier.state_dict().items()},
-                "validation_accuracy": accuracy,
+                **record,
             },
             tmp,
         )
     write_csv(out, [{k: r[k] for k in COLUMNS} for r in rows], COLUMNS)
 
 
-def train_classifier(images, is_face, arch, epochs, batch_size, lr, seed):
-    """A two-way network trained on uint8 images (N, H, W, 3) and 0/1 labels: the network and
-    its accuracy on the VALIDATION share it never trained on."""
+def train_classifier(images, is_face, class_of, unseen: int, arch, epochs, batch_size, lr, seed):
+    """A two-way network trained on uint8 images (N, H, W, 3) and 0/1 labels, all but `unseen`
+    classes of each kind: the network, and its record: the classes it trained on, the classes
+    kept from it and its accuracy on their images."""
     device = pick_device()
     torch.manual_seed(streams.seed_of("readout_init", seed))
     net = models.build(arch, num_classes=2, input_size=arch["input_size"]).to(device)
-    order = streams.rng("readout_validation", seed).permutation(len(images))
-    n_val = max(1, round(VALIDATION * len(images)))
-    val, fit = order[:n_val], order[n_val:]
+    drawn = streams.rng("readout_validation", seed)
+    kept = []
+    for kind in (0, 1):
+        classes = sorted(set(class_of[is_face == kind]))
+        if len(classes) <= unseen:
+            raise FuncspecError(
+                f"readout.unseen_classes: {unseen} of {len(classes)} held-out classes would "
+                "leave none to train the readout on"
+            )
+        kept += [str(c) for c in drawn.choice(classes, unseen, replace=False)]
+    val = np.flatnonzero(np.isin(class_of, kept))
+    fit = np.flatnonzero(~np.isin(class_of, kept))
     x = normalise(centre_crop(to_input(images, device), arch["input_size"]))
     y = torch.from_numpy(np.asarray(is_face)).to(device)
     optimizer = torch.optim.AdamW(net.parameters(), lr=lr)
+    moves = torch.Generator().manual_seed(streams.seed_of("readout_augmentation", seed))
     for epoch in range(epochs):
         torch.manual_seed(streams.seed_of("readout_dropout", seed, epoch))
         net.train()
         shuffled = streams.rng("readout_order", seed, epoch).permutation(fit)
         for start in range(0, len(shuffled), batch_size):
             idx = torch.from_numpy(shuffled[start : start + batch_size]).to(device)
-            loss = nn.functional.cross_entropy(net(x[idx]), y[idx])
+            loss = nn.functional.cross_entropy(net(_moved(x[idx], moves)), y[idx])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -118,12 +139,28 @@ def train_classifier(images, is_face, arch, epochs, batch_size, lr, seed):
     with torch.no_grad():
         val = torch.from_numpy(val).to(device)
         accuracy = (net(x[val]).argmax(1) == y[val]).double().mean().item()
-    return net, accuracy
+    record = {
+        "trained_classes": sorted({str(c) for c in class_of[fit]}),
+        "unseen_classes": sorted(kept),
+        "accuracy": accuracy,
+    }
+    return net, record
+
+
+def _moved(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """The batch shifted by up to an eighth of its size (edges reflected) and perhaps mirrored:
+    without it the readout learns its training classes' images and misses unseen classes."""
+    pad = x.shape[-1] // 8
+    dy, dx = torch.randint(0, 2 * pad + 1, (2,), generator=generator).tolist()
+    size = x.shape[-1]
+    x = F.pad(x, (pad,) * 4, mode="reflect")[:, :, dy : dy + size, dx : dx + size]
+    return x.flip(3) if torch.rand(1, generator=generator) < 0.5 else x
 
 
 @torch.no_grad()
-def face_probability(classifier, images: np.ndarray) -> np.ndarray:
-    """P(face) of uint8 images (N, H, W, 3)."""
+def face_log_odds(classifier, images: np.ndarray) -> np.ndarray:
+    """log P(face) / P(object) of uint8 images (N, H, W, 3): the difference of the two logits."""
     device = next(classifier.parameters()).device
     x = normalise(centre_crop(to_input(images, device), classifier.input_size))
-    return torch.softmax(classifier(x), dim=1)[:, 1].cpu().numpy()
+    logits = classifier(x)
+    return (logits[:, 1] - logits[:, 0]).cpu().numpy()

@@ -217,16 +217,6 @@ def across_seeds(values, level: float) -> tuple[float, float]:
     return float(values.mean() - half), float(values.mean() + half)
 
 
-def binomial_interval(k: int, n: int, level: float) -> tuple[float, float]:
-    """The exact (Clopper-Pearson) interval of a proportion k/n, holding `level`."""
-    from scipy.stats import beta
-
-    tail = (1 - level) / 2
-    low = beta.ppf(tail, k, n - k + 1) if k > 0 else 0.0
-    high = beta.ppf(1 - tail, k + 1, n - k) if k < n else 1.0
-    return float(low), float(high)
-
-
 def margin_weights(images: dict, tasks, bins: int) -> np.ndarray:
     """A resample of one row that gives each task the same distribution of unlesioned margins
     (how confidently each image is classified): images are binned at quantiles of the tasks'
@@ -269,3 +259,41 @@ def matched_picks(images: dict, task: str, target: float, rng) -> np.ndarray:
         k = int(round(n - hits / target)) if target > 0 else 0
         drop = rng.choice(pool[~correct], size=min(k, n - hits), replace=False)
     return np.setdiff1d(pool, drop)
+
+
+def unit_mean_interval(by_seed, level: float, resamples: int, rng) -> tuple[float, float]:
+    """The bootstrap interval of a mean over seeds of per-seed unit means, units resampled
+    within their seed."""
+    by_seed = [np.asarray(v, dtype=np.float64) for v in by_seed if len(v)]
+    if not by_seed:
+        return float("nan"), float("nan")
+    means = np.mean([v[rng.integers(0, len(v), (resamples, len(v)))].mean(1) for v in by_seed], 0)
+    return interval(means, level)
+
+
+def permutation_p(a_by_seed, b_by_seed, permutations: int, rng) -> tuple[float, float]:
+    """The difference of two groups of units (mean over seeds of the difference of their means)
+    and its two-sided permutation p-value, labels permuted within each seed. Seeds where either
+    group is empty do not count; with none left both are NaN."""
+    pairs = [
+        (np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+        for a, b in zip(a_by_seed, b_by_seed)
+        if len(a) and len(b)
+    ]
+    if not pairs:
+        return float("nan"), float("nan")
+    observed = np.mean([a.mean() - b.mean() for a, b in pairs])
+    null = np.zeros(permutations)
+    for a, b in pairs:
+        shuffled = rng.permuted(np.tile(np.concatenate([a, b]), (permutations, 1)), axis=1)
+        null += shuffled[:, : len(a)].mean(1) - shuffled[:, len(a) :].mean(1)
+    null /= len(pairs)
+    extreme = np.sum(np.abs(null) >= abs(observed) - 1e-12)
+    return float(observed), float((1 + extreme) / (1 + permutations))
+
+
+def overlap_p(overlaps, top: int, n_units: int, draws: int, rng) -> float:
+    """P(two random top sets of `top` of `n_units` units overlap, summed over seeds, at least as
+    much as `overlaps`): one-sided, by simulation of the hypergeometric."""
+    null = rng.hypergeometric(top, n_units - top, top, size=(draws, len(overlaps))).sum(1)
+    return float((1 + np.sum(null >= sum(overlaps))) / (1 + draws))

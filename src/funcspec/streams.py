@@ -44,11 +44,15 @@ PURPOSES = {
     "visualize_start": 21,  # a unit's starting noise image
     "visualize_jitter": 22,  # the random shift of each gradient-ascent step
     "readout_init": 23,  # the readout classifier's own initial weights
-    "readout_validation": 24,  # the held-out images it is checked on
+    "readout_validation": 24,  # the held-out classes kept from it, to measure it on
     "readout_order": 25,
     "readout_dropout": 26,
     # classlists: the class lists drawn with the paper's counts (not a pipeline step)
     "class_list_draw": 27,
+    # Figure 3
+    "visualize_units": 28,  # which units of each group, and which random units, are visualised
+    "unit_permutation": 29,  # the permutations and bootstrap of the unit-level tests
+    "readout_augmentation": 30,  # the readout's random shifts and mirrors
 }
 
 

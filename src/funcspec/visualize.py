@@ -1,5 +1,6 @@
-"""Feature visualisation: the image each top-ranked unit of a layer prefers, found by gradient
-ascent from seeded noise (the authors' recipe, docs/methods.md).
+"""Feature visualisation: the image a unit prefers, found by gradient ascent from seeded noise
+(the authors' recipe, docs/methods.md), for face-only, object-only and shared units (the top of
+the two tasks' rankings) and for random units of the same layer, their null.
 
 Objective: the L2 norm of the unit's whole activation map (a single value for an FC unit) minus
 `decay` times the L2 norm of the image. Each step shifts the image by a random jitter, adds the
@@ -22,6 +23,7 @@ from .atomic import atomic_path
 from .data import normalise
 from .errors import FuncspecError
 from .gpu import pick_device
+from .selectivity import GROUPS, unit_groups
 from .train import load_model
 
 LOW, HIGH = normalise(torch.tensor(0.0)).item(), normalise(torch.tensor(255.0)).item()
@@ -33,7 +35,11 @@ def visualize(
     layer: str,
     out,
     *,
-    units: int,
+    face_task: str,
+    object_task: str,
+    fraction: float,
+    units: int | None,
+    restarts: int,
     steps: int,
     step: float,
     jitter: float,
@@ -43,66 +49,92 @@ def visualize(
     seed: int,
     threads: int = 1,
 ) -> None:
-    """The visualize step: the preferred images of the top `units` units of each ranking of
-    `layer` (one per task of the network), with the activation each reaches and the activation
-    of its starting noise."""
+    """The visualize step: the preferred images of up to `units` units of each group of
+    `layer` (face-only, object-only, shared; None: all), drawn at random (`chosen`), and of as
+    many random units of the layer (`random`), each unit once per restart, with the activation
+    each image reaches and the activation of its starting noise."""
     torch.set_num_threads(threads)
     device = pick_device()
     model, saved = load_model(model_path, device)
     model.requires_grad_(False)
-    picks = []  # (task, unit, rank)
+    rankings = {}
     for path in relevance_paths:
         ranking = json.loads(Path(path).read_text())
         if ranking["layer"] != layer:
             raise FuncspecError(f"{path} ranks layer {ranking['layer']}, not {layer}")
-        if len(ranking["order"]) < units:
-            raise FuncspecError(
-                f"{path} ranks {len(ranking['order'])} units; visualize.units asks for {units}"
-            )
-        picks += [
-            (ranking["task"], unit, rank) for rank, unit in enumerate(ranking["order"][:units])
-        ]
-    targets = [unit for _, unit, _ in picks]
-    start = starting_noise(targets, model.input_size, seed, layer).to(device)
-    image = preferred_images(
-        model,
-        layer,
-        targets,
-        start,
-        steps=steps,
-        step=step,
-        jitter=round(jitter * model.input_size),
-        blur_sigma=blur_sigma,
-        blur_every=blur_every,
-        decay=decay,
-        shifts=streams.rng("visualize_jitter", seed, layer),
-    )
-    pixels, noise = to_pixels(image), to_pixels(start)
-    with torch.no_grad():
-        reached = unit_activation(model, layer, normalise(from_pixels(pixels, device)), targets)
-        began = unit_activation(model, layer, normalise(from_pixels(noise, device)), targets)
+        rankings[ranking["task"]] = ranking
+    missing = {face_task, object_task} - set(rankings)
+    if missing:
+        raise FuncspecError(f"no ranking of {layer} for task {', '.join(sorted(missing))}")
+    face, obj = rankings[face_task], rankings[object_task]
+    n_units = face["n_units"]
+    groups = unit_groups(face["order"], obj["order"], n_units, fraction)
+    drawn = streams.rng("visualize_units", seed, saved["network"], layer)
+    chosen = set()
+    for group in GROUPS:
+        members = [u for u in range(n_units) if groups[u] == group]
+        chosen.update(_draw(members, units, drawn))
+    random = set(_draw(list(range(n_units)), units, drawn))
+    targets = sorted(chosen | random)
+    pixels, noise, reached, began = [], [], [], []
+    for restart in range(restarts):
+        start = starting_noise(targets, model.input_size, seed, layer, restart).to(device)
+        image = preferred_images(
+            model,
+            layer,
+            targets,
+            start,
+            steps=steps,
+            step=step,
+            jitter=round(jitter * model.input_size),
+            blur_sigma=blur_sigma,
+            blur_every=blur_every,
+            decay=decay,
+            shifts=streams.rng("visualize_jitter", seed, layer, restart),
+        )
+        pixels.append(to_pixels(image))
+        noise.append(to_pixels(start))
+        with torch.no_grad():
+            for shown, into in ((pixels[-1], reached), (noise[-1], began)):
+                x = normalise(from_pixels(shown, device))
+                into.append(unit_activation(model, layer, x, targets).cpu().numpy())
+    rank = {task: {u: i + 1 for i, u in enumerate(r["order"])} for task, r in rankings.items()}
     with atomic_path(out) as tmp, open(tmp, "wb") as f:
         np.savez_compressed(
             f,
             network=saved["network"],
             layer=layer,
-            task=np.array([task for task, _, _ in picks]),
-            unit=np.array(targets),
-            rank=np.array([rank + 1 for _, _, rank in picks]),
-            images=pixels,
-            start=noise,
-            activation=reached.cpu().numpy(),
-            start_activation=began.cpu().numpy(),
+            unit=np.tile(targets, restarts),
+            restart=np.repeat(np.arange(restarts), len(targets)),
+            group=np.tile([groups[u] for u in targets], restarts),
+            chosen=np.tile([u in chosen for u in targets], restarts),
+            random=np.tile([u in random for u in targets], restarts),
+            face_rank=np.tile([rank[face_task].get(u, 0) for u in targets], restarts),
+            object_rank=np.tile([rank[object_task].get(u, 0) for u in targets], restarts),
+            images=np.concatenate(pixels),
+            start=np.concatenate(noise),
+            activation=np.concatenate(reached),
+            start_activation=np.concatenate(began),
         )
 
 
-def starting_noise(units, size: int, seed: int, layer: str) -> torch.Tensor:
-    """Each unit's own Gaussian noise image (the authors' randn), whatever else is optimised,
-    clamped to the pixel range as their first step clamps it: the start is a valid image."""
+def _draw(members: list[int], units: int | None, rng: np.random.Generator) -> list[int]:
+    if units is None or len(members) <= units:
+        return members
+    return rng.choice(members, units, replace=False).tolist()
+
+
+def starting_noise(units, size: int, seed: int, layer: str, restart: int = 0) -> torch.Tensor:
+    """Each unit's own Gaussian noise image for this restart (the authors' randn), whatever
+    else is optimised, clamped to the pixel range as their first step clamps it: the start is a
+    valid image."""
     noise = torch.stack(
         [
             torch.randn(
-                3, size, size, generator=streams.torch_generator("visualize_start", seed, layer, u)
+                3,
+                size,
+                size,
+                generator=streams.torch_generator("visualize_start", seed, layer, u, restart),
             )
             for u in units
         ]
@@ -193,9 +225,12 @@ def read(paths) -> list[dict]:
                     {
                         "network": str(f["network"]),
                         "layer": str(f["layer"]),
-                        "task": str(f["task"][i]),
-                        "unit": int(f["unit"][i]),
-                        "rank": int(f["rank"][i]),
+                        **{
+                            k: int(f[k][i]) for k in ("unit", "restart", "face_rank", "object_rank")
+                        },
+                        "group": str(f["group"][i]),
+                        "chosen": bool(f["chosen"][i]),
+                        "random": bool(f["random"][i]),
                         "activation": float(f["activation"][i]),
                         "start_activation": float(f["start_activation"][i]),
                         "image": f["images"][i],

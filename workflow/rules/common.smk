@@ -64,8 +64,8 @@ def get_generate_args(wildcards):
     greyscale = " --greyscale" if s["greyscale"] else ""
     return (
         f"--domain {s['domain']} --classes {s['classes']} "
-        f"--images-per-class {s['images_per_class']} --size {s['size']} --seed {s['seed']}"
-        + greyscale
+        f"--images-per-class {s['images_per_class']} --size {s['size']} --seed {s['seed']} "
+        f"--recolour {s['recolour']} --shared-parts {s['shared_parts']}{greyscale}"
     )
 
 
@@ -211,9 +211,30 @@ def record_with_dvc():
         logger.info(message)
 
 
+GROUPED_TASKS = [config["readout"]["face"], config["readout"]["object"]]
+
+
 def get_visualized_relevance(wildcards):
-    """The rankings of the network's own tasks (not the random-split halves) at this layer."""
+    """The face and object rankings of this layer, which group its units."""
     return [
         f"results/relevance/{wildcards.network}/{task}/{wildcards.layer}.json"
-        for task in network_of(wildcards.network)["tasks"]
+        for task in GROUPED_TASKS
     ]
+
+
+def get_grouped_relevance(wildcards):
+    """The face and object rankings of every ranked layer."""
+    return [
+        f"results/relevance/{wildcards.network}/{task}/{layer}.json"
+        for layer in ranked_layers(wildcards.network)
+        for task in GROUPED_TASKS
+    ]
+
+
+def unit_group_args():
+    """What makes a unit face-only, object-only or shared: the top of each task's ranking
+    that the lesions remove."""
+    return (
+        f"--face-task {GROUPED_TASKS[0]} --object-task {GROUPED_TASKS[1]} "
+        f"--fraction {config['relevance']['fraction']}"
+    )

@@ -97,6 +97,7 @@ rule figS1:
 
 rule fig3:
     input:
+        selectivity=expand(rules.selectivity.output, network=VISUALIZED),
         visualizations=rules.readout.input.visualizations,
         readout=rules.readout.output.table,
     output:
@@ -112,10 +113,10 @@ rule fig3:
     params:
         code=code_digest("fig3"),
         prefix=figure_prefix,
-        level=config["figures"]["statistics"]["level"],
+        statistics=statistics_args(),
     shell:
-        "funcspec fig3 --visualizations {input.visualizations} --readout {input.readout} "
-        "--level {params.level} --out-prefix {params.prefix} 2> {log}"
+        "funcspec fig3 --selectivity {input.selectivity} --visualizations {input.visualizations} "
+        "--readout {input.readout} {params.statistics} --out-prefix {params.prefix} 2> {log}"
 
 
 rule fig4:

@@ -1,5 +1,6 @@
-# The readout of Figure 3: a face-vs-object classifier of its own, trained on held-out classes,
-# says which visualisations look like faces. It reads no visualised network.
+# The readout of Figure 3: a face-vs-object classifier of its own, trained on held-out classes
+# and measured on others kept from it, scores how much more like a face each visualisation looks
+# than its own starting noise. It reads no visualised network.
 READOUT = config["readout"]
 
 
@@ -27,12 +28,13 @@ rule readout:
         epochs=READOUT["epochs"],
         batch_size=READOUT["batch_size"],
         lr=READOUT["lr"],
+        unseen=READOUT["unseen_classes"],
         min_accuracy=READOUT["min_accuracy"],
         seed=READOUT["seed"],
     shell:
         "funcspec readout --faces {input.faces} --objects {input.objects} "
         "--visualizations {input.visualizations} --arch {params.arch:q} "
         "--epochs {params.epochs} --batch-size {params.batch_size} --lr {params.lr} "
-        "--min-accuracy {params.min_accuracy} "
+        "--unseen-classes {params.unseen} --min-accuracy {params.min_accuracy} "
         "--seed {params.seed} --threads {threads} {params.numerics} --out {output.table} "
         "--classifier {output.classifier} 2> {log}"

@@ -1,4 +1,5 @@
-# Feature visualisation (Figure 3): the preferred image of each top-ranked unit of a layer.
+# Feature visualisation (Figure 3): the preferred image of face-only, object-only, shared and
+# random units of a layer.
 VISUALIZE = config["visualize"]
 
 
@@ -20,7 +21,9 @@ rule visualize:
     params:
         code=code_digest("visualize"),
         numerics=numerics_arg(),
+        groups=unit_group_args(),
         units=VISUALIZE["units"],
+        restarts=VISUALIZE["restarts"],
         steps=VISUALIZE["steps"],
         step=VISUALIZE["step"],
         jitter=VISUALIZE["jitter"],
@@ -30,7 +33,8 @@ rule visualize:
         seed=VISUALIZE["seed"],
     shell:
         "funcspec visualize --model {input.model} --relevance {input.relevance} "
-        "--layer {wildcards.layer} --units {params.units} --steps {params.steps} "
+        "--layer {wildcards.layer} {params.groups} --units {params.units} "
+        "--restarts {params.restarts} --steps {params.steps} "
         "--step {params.step} --jitter {params.jitter} --blur-sigma {params.blur_sigma} "
         "--blur-every {params.blur_every} --decay {params.decay} --seed {params.seed} "
         "--threads {threads} {params.numerics} --out {output} 2> {log}"

@@ -1,10 +1,14 @@
-"""Fig. 3: what the face and object filters encode. Panel A: the preferred image of each
-top-ranked unit (rows: network and layer; each task's units side by side, labelled with unit
-and rank). Panel B: the share of each task's visualisations that the independent readout
-classifier calls faces, by depth, pooled over units and seeds, with its exact binomial interval;
-beside them the share of the starting noise it calls faces, its bias on unnatural images.
-The study's claim predicts a share rising with depth for face units and staying low for object
-units. Every image and every share is a row of fig3.csv.
+"""Fig. 3: what the face and object units prefer.
+
+Units are face-only, object-only or shared by the top of the two tasks' rankings (the units the
+Fig. 2 lesion removes). Panel A: the preferred image of a few units of each group and of random
+units, by network and layer. Panel B, by depth: left, each group's face selectivity on real
+held-out images (d', the primary analysis), with the overlap of the two top sets against its
+chance level; right, each group's visualisation score, the change in the readout's log-odds of
+"face" from the image's own starting noise, with the random units as the null. Intervals
+bootstrap units within seeds; tests permute group labels within seed and layer and are Holm-
+corrected across layers. The study's claim predicts face-only units above object-only ones, more
+so with depth. Every number drawn is a row of fig3.csv.
 """
 
 from __future__ import annotations
@@ -15,148 +19,321 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .. import selectivity, streams
 from ..layers import depth_order
 from ..seeds import split
-from ..stats import binomial_interval
+from ..stats import holm, overlap_p, permutation_p, unit_mean_interval
 from ..visualize import read
 from .save import save_figure
-from .style import colour, label
+from .style import colour, draw_line
 
 COLUMNS = [
     "panel",
+    "measure",
     "network",
     "layer",
     "depth",
-    "task",
+    "group",
     "unit",
-    "rank",
+    "restart",
+    "chosen",
+    "random",
+    "face_rank",
+    "object_rank",
     "activation",
     "start_activation",
-    "p_face",
-    "face",
-    "p_face_start",
-    "face_start",
+    "log_odds",
+    "log_odds_start",
     "value",
     "err_low",
     "err_high",
-    "n_images",
+    "chance",
+    "p",
+    "p_holm",
+    "n_units",
     "n_seeds",
+    "shown",
     "classifier_accuracy",
 ]
+SHOWN = 4  # units per group drawn in panel A; fig3.csv lists every one visualised
+RANDOM = "random"
+ALL = "all units"
+COMPARISONS = [("face-only", "object-only"), ("face-only", RANDOM), ("object-only", RANDOM)]
 
 
-def fig3(visualizations, readout_csv, out_prefix, level: float) -> list[dict]:
-    """Draw Fig. 3 from the visualisations and the readout's verdict on each."""
+def fig3(selectivities, visualizations, readout_csv, out_prefix, statistics: dict) -> list[dict]:
+    """Draw Fig. 3 from the selectivity tables, the visualisations and the readout's scores."""
+    units = selectivity.read(selectivities)
     images = read(visualizations)
     with open(readout_csv, newline="") as f:
-        verdicts = {
-            (r["network"], r["layer"], r["task"], int(r["unit"])): r for r in csv.DictReader(f)
+        scores = {
+            (r["network"], r["layer"], int(r["unit"]), int(r["restart"])): r
+            for r in csv.DictReader(f)
         }
-    layers = depth_order({r["layer"] for r in images})
+    layers = depth_order({r["layer"] for r in units})
+    shown = _shown(images)
     rows = []
-    for r in images:
-        verdict = verdicts[(r["network"], r["layer"], r["task"], r["unit"])]
+    for i, r in enumerate(images):
+        score = scores[(r["network"], r["layer"], r["unit"], r["restart"])]
         rows.append(
             {
                 "panel": "A",
+                "measure": "score",
                 **{k: v for k, v in r.items() if k not in ("image", "start")},
                 "depth": layers.index(r["layer"]),
-                "p_face": float(verdict["p_face"]),
-                "face": verdict["face"] == "True",
-                "p_face_start": float(verdict["p_face_start"]),
-                "face_start": verdict["face_start"] == "True",
-                "classifier_accuracy": float(verdict["classifier_accuracy"]),
+                "log_odds": float(score["log_odds"]),
+                "log_odds_start": float(score["log_odds_start"]),
+                "value": float(score["score"]),
+                "shown": i in shown,
+                "classifier_accuracy": float(score["classifier_accuracy"]),
             }
         )
-    rows += face_shares(rows, level)
+    rng = streams.rng("unit_permutation", statistics["seed"])
+    scored = [r for r in rows if r["panel"] == "A"]
+    groups = selectivity.GROUPS
+    rows += group_rows(
+        "d_prime",
+        units,
+        layers,
+        layers,
+        [*groups, ALL],
+        COMPARISONS[:1],
+        "d_prime",
+        statistics,
+        rng,
+    )
+    networks = sorted({split(r["network"])[0] for r in units})
+    rows += [
+        overlap_row(units, n, layer, layers, statistics, rng) for n in networks for layer in layers
+    ]
+    visualised = [layer for layer in layers if any(r["layer"] == layer for r in scored)]
+    scores = group_rows(
+        "score",
+        scored,
+        visualised,
+        layers,
+        [*groups, RANDOM],
+        COMPARISONS,
+        "value",
+        statistics,
+        rng,
+    )
+    for r in scores:
+        r["classifier_accuracy"] = scored[0]["classifier_accuracy"]
+    rows += scores
     pictures = [r["image"] for r in images]
-    save_figure(lambda: _draw(rows, pictures, layers), rows, COLUMNS, out_prefix)
+    level = statistics["level"]
+    save_figure(lambda: _draw(rows, pictures, layers, level), rows, COLUMNS, out_prefix)
     return rows
 
 
-NOISE = "starting noise"
+def _shown(images) -> set[int]:
+    """Panel A's images: the first restart of the first SHOWN units of each group (and of the
+    random units) of each network and layer."""
+    counts, shown = {}, set()
+    for i, r in enumerate(images):
+        if r["restart"]:
+            continue
+        for group in (r["group"] if r["chosen"] else None, RANDOM if r["random"] else None):
+            key = (r["network"], r["layer"], group)
+            if group in (*selectivity.GROUPS, RANDOM) and counts.get(key, 0) < SHOWN:
+                counts[key] = counts.get(key, 0) + 1
+                shown.add(i)
+    return shown
 
 
-def face_shares(image_rows: list[dict], level: float) -> list[dict]:
-    """Per network (seeds pooled), layer and task: the share of visualisations called faces;
-    per network and layer, the share of their starting noise images (task NOISE)."""
-    groups = {}
-    for r in image_rows:
-        network = split(r["network"])[0]
-        groups.setdefault((network, r["layer"], r["task"], "face"), []).append(r)
-        groups.setdefault((network, r["layer"], NOISE, "face_start"), []).append(r)
-    shares = []
-    for (network, layer, task, verdict), members in groups.items():
-        k, n = sum(r[verdict] for r in members), len(members)
-        low, high = binomial_interval(k, n, level)
-        shares.append(
-            {
-                "panel": "B",
-                "network": network,
-                "layer": layer,
-                "depth": members[0]["depth"],
-                "task": task,
-                "value": k / n,
-                "err_low": low,
-                "err_high": high,
-                "n_images": n,
-                "n_seeds": len({r["network"] for r in members}),
-                "classifier_accuracy": members[0]["classifier_accuracy"],
-            }
-        )
-    return shares
+def _by_seed(rows, network, layer, group, value: str) -> list[np.ndarray]:
+    """Per seed of `network`, the values of the units of `group` in `layer` (restarts of a
+    unit averaged: a unit is the unit of inference)."""
+    out = []
+    for instance in sorted({r["network"] for r in rows if split(r["network"])[0] == network}):
+        per_unit = {}
+        for r in rows:
+            if r["network"] == instance and r["layer"] == layer and _in(r, group):
+                per_unit.setdefault(r["unit"], []).append(r[value])
+        out.append(np.array([np.mean(v) for v in per_unit.values()]))
+    return out
 
 
-def _draw(rows, pictures, layers) -> Figure:
-    shown = [r for r in rows if r["panel"] == "A"]
+def _in(row, group) -> bool:
+    """A selectivity row is in its group; a visualisation counts for the group it was drawn
+    for, and for the random units if it was drawn as one."""
+    if group == ALL:
+        return True
+    if group == RANDOM:
+        return row["random"]
+    return row["group"] == group and row.get("chosen", True)
+
+
+def _summary(measure, network, layer, depth, group, by_seed, statistics, rng) -> dict:
+    low, high = unit_mean_interval(by_seed, statistics["level"], statistics["bootstrap"], rng)
+    filled = [v for v in by_seed if len(v)]
+    return {
+        "panel": "B",
+        "measure": measure,
+        "network": network,
+        "layer": layer,
+        "depth": depth,
+        "group": group,
+        "value": float(np.mean([v.mean() for v in filled])) if filled else float("nan"),
+        "err_low": low,
+        "err_high": high,
+        "n_units": sum(len(v) for v in by_seed),
+        "n_seeds": len(filled),
+    }
+
+
+def _tests(measure, network, layers, order, rows, comparisons, value, statistics, rng):
+    """Each comparison at each layer, Holm-corrected across layers."""
+    out = []
+    for a, b in comparisons:
+        tests = []
+        for layer in layers:
+            difference, p = permutation_p(
+                _by_seed(rows, network, layer, a, value),
+                _by_seed(rows, network, layer, b, value),
+                statistics["bootstrap"],
+                rng,
+            )
+            tests.append(
+                {
+                    "panel": "B",
+                    "measure": f"{measure} test",
+                    "network": network,
+                    "layer": layer,
+                    "depth": order.index(layer),
+                    "group": f"{a} - {b}",
+                    "value": difference,
+                    "p": p,
+                }
+            )
+        for t, adjusted in zip(tests, holm([t["p"] for t in tests])):
+            t["p_holm"] = float(adjusted)
+        out += tests
+    return out
+
+
+def group_rows(measure, rows, layers, order, groups, comparisons, value, statistics, rng):
+    """Per network and layer of `layers`: each group's mean `value` with its interval, and the
+    comparisons, each Holm-corrected across the layers (depth is the place in `order`)."""
+    out = []
+    for network in sorted({split(r["network"])[0] for r in rows}):
+        for layer in layers:
+            for group in groups:
+                by_seed = _by_seed(rows, network, layer, group, value)
+                depth = order.index(layer)
+                out.append(
+                    _summary(measure, network, layer, depth, group, by_seed, statistics, rng)
+                )
+        out += _tests(measure, network, layers, order, rows, comparisons, value, statistics, rng)
+    return out
+
+
+def overlap_row(units, network, layer, layers, statistics, rng) -> dict:
+    """The share of each top set that is shared, mean over seeds, against its chance level."""
+    overlaps, tops, sizes = [], set(), set()
+    for instance in sorted({r["network"] for r in units if split(r["network"])[0] == network}):
+        own = [r for r in units if r["network"] == instance and r["layer"] == layer]
+        shared = sum(r["group"] == "shared" for r in own)
+        overlaps.append(shared)
+        tops.add(shared + sum(r["group"] == "face-only" for r in own))
+        sizes.add(len(own))
+    (top,), (n_units,) = tops, sizes
+    values = np.array(overlaps) / top
+    return {
+        "panel": "B",
+        "measure": "overlap",
+        "network": network,
+        "layer": layer,
+        "depth": layers.index(layer),
+        "group": "shared",
+        "value": float(values.mean()),
+        "chance": top / n_units,
+        "p": overlap_p(overlaps, top, n_units, statistics["bootstrap"], rng),
+        "n_units": top,
+        "n_seeds": len(overlaps),
+    }
+
+
+GROUP_COLOURS = {
+    "face-only": colour("face"),
+    "object-only": colour("object"),
+    "shared": colour("dual"),
+    RANDOM: colour("untrained"),
+    ALL: colour("untrained"),
+}
+
+
+def _draw(rows, pictures, layers, level) -> Figure:
+    shown = [(r, p) for r, p in zip((r for r in rows if r["panel"] == "A"), pictures) if r["shown"]]
     lines = sorted(
-        {(r["network"], r["layer"]) for r in shown}, key=lambda k: (k[0], layers.index(k[1]))
+        {(r["network"], r["layer"]) for r, _ in shown}, key=lambda k: (k[0], layers.index(k[1]))
     )
-    columns = max(sum(1 for r in shown if (r["network"], r["layer"]) == line) for line in lines)
-    fig = Figure(figsize=(max(6.0, 0.8 * columns + 1.0), 0.95 * len(lines) + 3.0))
+    blocks = [*selectivity.GROUPS, RANDOM]
+    columns = SHOWN * len(blocks)
+    fig = Figure(figsize=(0.5 * columns + 1.0, 0.55 * len(lines) + 3.2))
     FigureCanvasAgg(fig)
-    top, bottom = fig.subfigures(2, 1, height_ratios=[0.95 * len(lines), 3.0])
+    top, bottom = fig.subfigures(2, 1, height_ratios=[0.55 * len(lines), 3.2])
     grid = top.subplots(len(lines), columns, squeeze=False)
     for i, line in enumerate(lines):
-        members = [(r, p) for r, p in zip(shown, pictures) if (r["network"], r["layer"]) == line]
-        for j, ax in enumerate(grid[i]):
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if j >= len(members):
-                ax.set_axis_off()
-                continue
-            r, picture = members[j]
-            ax.imshow(picture, interpolation="nearest")
-            ax.set_title(f"{r['task']} #{r['rank']}, unit {r['unit']}", fontsize=5, pad=2)
-            if j == 0:
-                ax.set_ylabel(f"{line[0]}\n{line[1]}", fontsize=6)
-    top.suptitle("A  Preferred images of the top-ranked units", x=0.02, ha="left", fontsize=9)
-    ax = bottom.subplots()
-    shares = [r for r in rows if r["panel"] == "B"]
-    pairs = sorted({(r["network"], r["task"]) for r in shares})
-    for i, (network, task) in enumerate(pairs):
-        shift = 0.06 * (i - (len(pairs) - 1) / 2)  # equal shares stay visible side by side
-        own = sorted(
-            (r for r in shares if (r["network"], r["task"]) == (network, task)),
-            key=lambda r: r["depth"],
+        for b, block in enumerate(blocks):
+            members = [
+                (r, p) for r, p in shown if (r["network"], r["layer"]) == line and _in(r, block)
+            ][:SHOWN]
+            for j in range(SHOWN):
+                ax = grid[i][b * SHOWN + j]
+                ax.set_xticks([])
+                ax.set_yticks([])
+                if j >= len(members):
+                    ax.set_axis_off()
+                    continue
+                ax.imshow(members[j][1], interpolation="nearest")
+                for spine in ax.spines.values():
+                    spine.set_color(GROUP_COLOURS[block])
+                if b == 0 and j == 0:
+                    ax.set_ylabel(f"{line[0]}\n{line[1]}", fontsize=5)
+    for b, block in enumerate(blocks):
+        grid[0][b * SHOWN].set_title(block, fontsize=6, loc="left", color=GROUP_COLOURS[block])
+    top.suptitle("A  Preferred images (first restart)", x=0.02, ha="left", fontsize=9)
+    left, right = bottom.subplots(1, 2)
+    _panel(left, rows, "d_prime", [*selectivity.GROUPS, ALL], "face selectivity (d')", level)
+    for r in (r for r in rows if r["measure"] == "overlap"):
+        left.annotate(
+            f"{r['value']:.2f}/{r['chance']:.2f}",
+            (r["depth"], left.get_ylim()[1]),
+            fontsize=5,
+            ha="center",
+            va="top",
         )
-        y = np.array([r["value"] for r in own])
-        ax.errorbar(
-            [r["depth"] + shift for r in own],
-            y,
-            yerr=[y - [r["err_low"] for r in own], [r["err_high"] for r in own] - y],
-            label=f"{label(network)}: {task}" + ("" if task == NOISE else " units"),
-            color=colour(task.split("_")[0].rstrip("s")),  # faces_matched -> face
-            marker="o",
-            linestyle=":" if task == NOISE else "-",
-            capsize=2,
-        )
-    ax.set_xticks(range(len(layers)), layers)
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_ylabel("called a face")
-    accuracy = shares[0]["classifier_accuracy"]
-    ax.set_title(
-        f"B  Visualisations the readout calls faces (its held-out accuracy {accuracy:.2f})"
+    left.set_title("B  Selectivity on held-out images (top: overlap / chance)", fontsize=8)
+    _panel(
+        right,
+        rows,
+        "score",
+        [*selectivity.GROUPS, RANDOM],
+        "Δ log-odds of face vs own noise",
+        level,
     )
-    ax.legend()
+    accuracy = next(r["classifier_accuracy"] for r in rows if r["measure"] == "score")
+    right.set_title(f"Visualisations (readout {accuracy:.2f} on unseen classes)", fontsize=8)
     return fig
+
+
+def _panel(ax, rows, measure, groups, ylabel, level) -> None:
+    """Each group's line by depth; a star where face-only and object-only units differ."""
+    for group in groups:
+        own = [
+            r for r in rows if r["panel"] == "B" and r["measure"] == measure and r["group"] == group
+        ]
+        if own:
+            draw_line(ax, own, group, GROUP_COLOURS[group], ":" if group in (RANDOM, ALL) else "-")
+    ax.axhline(0, color="0.8", lw=0.5)
+    for t in rows:
+        if (
+            t["measure"] == f"{measure} test"
+            and t["group"] == "face-only - object-only"
+            and t["p_holm"] < 1 - level
+        ):
+            ax.annotate("*", (t["depth"], 0.02), xycoords=("data", "axes fraction"), ha="center")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=5)

@@ -2,10 +2,10 @@
 
 An identity is a vector of face-geometry parameters (oval, chin, hairline and hair shape,
 eye placement and size, brows, nose, mouth, ears, beard, a tendency to wear glasses) and a
-skin tone. Hair, clothing, hats and eye colours are drawn per image from the shared
-mixture, and the skin tone is redrawn in a third of the images (the rule object colours
-follow too), so telling identities apart rests on configuration, as with real faces, with
-colour only a hint.
+skin tone and hair colour. Clothing, hats and eye colours are drawn per image from the shared
+mixture, and the skin tone and the hair colour are each redrawn in a share `recolour` of the
+images (0.15 by default, the rate object and food colours follow too), so telling identities
+apart rests on configuration, as with real faces, with colour only a hint.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from . import core
-from .colours import CLASS_RECOLOUR_RATE, contrasting, darker, jitter, lighter, shared_colour
+from .colours import contrasting, darker, jitter, lighter, shared_colour
 from .textures import draw_texture
 
 MAX_ROTATION = np.radians(10.0)
@@ -80,12 +80,8 @@ def max_rotation(p: dict) -> float:
 
 def draw(canvas: np.ndarray, frame: core.Frame, p: dict, rng: np.random.Generator) -> None:
     frame = frame.moved(0.0, 0.08).scaled(1.3)  # tight portrait crop, as in VGGFace2
-    skin = (
-        shared_colour(rng) if rng.random() < CLASS_RECOLOUR_RATE else jitter(p["skin"], rng, 0.06)
-    )
-    hair = (
-        shared_colour(rng) if rng.random() < CLASS_RECOLOUR_RATE else jitter(p["hair"], rng, 0.06)
-    )
+    skin = shared_colour(rng) if rng.random() < p["recolour"] else jitter(p["skin"], rng, 0.06)
+    hair = shared_colour(rng) if rng.random() < p["recolour"] else jitter(p["hair"], rng, 0.06)
     # Hair is one colour with a textured sheen, not two unrelated colours.
     hair_texture = replace(
         draw_texture(

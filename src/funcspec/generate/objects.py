@@ -3,8 +3,9 @@
 A category is a recipe (single part with an optional hole, a row of parts, a radial
 arrangement, a body on legs or with handles, concentric rings, or a stacked lamp/bottle
 form) over six primitives, with a texture and two colours. Each image jitters the part
-sizes and placement and sometimes recolours the whole object, so categories are told
-apart by shape and part structure first.
+sizes and placement and, in a share `recolour` of images (0.15 by default), recolours the
+whole object, so categories are told apart by shape and part structure first. Food's
+overlap variants borrow their parts from this grammar (`recipe_part`, `vary`, `_sd_part`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import core
-from .colours import CLASS_RECOLOUR_RATE, contrasting, jitter, shared_colour
+from .colours import contrasting, jitter, shared_colour
 from .textures import Texture, draw_texture
 
 PRIMITIVES = ("ellipse", "box", "polygon", "star", "blob", "capsule")
@@ -211,6 +212,30 @@ def _details(rng: np.random.Generator, host: Part) -> list[Part]:
     return marks
 
 
+def recipe_part(rng: np.random.Generator) -> Part:
+    """One part of a random recipe, centred and in the category texture: a petal, a leg, a
+    handle, a ring, a stack element or a whole body, as the grammar draws them."""
+    recipe = RECIPES[int(rng.integers(len(RECIPES)))]
+    parts = _recipe_parts(recipe, rng)
+    part = parts[int(rng.integers(len(parts)))]
+    hole = part.hole
+    if hole is not None:  # a hole is placed in the object's frame, not its body's
+        hole = replace(hole, x=hole.x - part.x, y=hole.y - part.y)
+    return replace(part, x=0.0, y=0.0, slot=0, hole=hole)
+
+
+def vary(part: Part, rng: np.random.Generator) -> Part:
+    """A part as one image draws it: its size and placement jittered."""
+    s = rng.uniform(0.88, 1.12, 2)
+    return replace(
+        part,
+        x=part.x + rng.normal(0.0, 0.02),
+        y=part.y + rng.normal(0.0, 0.02),
+        w=part.w * s[0],
+        h=part.h * s[1],
+    )
+
+
 def class_params(rng: np.random.Generator) -> dict:
     recipe = RECIPES[int(rng.integers(len(RECIPES)))]
     parts = _recipe_parts(recipe, rng)
@@ -230,9 +255,7 @@ def max_rotation(p: dict) -> float:
 def draw(canvas: np.ndarray, frame: core.Frame, p: dict, rng: np.random.Generator) -> None:
     texture: Texture = p["texture"]
     second = p["second"]
-    if (
-        rng.random() < CLASS_RECOLOUR_RATE
-    ):  # recoloured exemplar: colour is a hint, not the category
+    if rng.random() < p["recolour"]:  # recoloured exemplar: colour is a hint, not the category
         texture = replace(texture, colour_a=shared_colour(rng), colour_b=shared_colour(rng))
         second = shared_colour(rng)
     texture = replace(
@@ -243,14 +266,6 @@ def draw(canvas: np.ndarray, frame: core.Frame, p: dict, rng: np.random.Generato
     colours = {1: jitter(second, rng, 0.06), 2: contrasting(texture.colour_a)}
     f = frame.scaled(rng.uniform(1.1, 1.35))
     for part in p["parts"]:
-        s = rng.uniform(0.88, 1.12, 2)
-        varied = replace(
-            part,
-            x=part.x + rng.normal(0.0, 0.02),
-            y=part.y + rng.normal(0.0, 0.02),
-            w=part.w * s[0],
-            h=part.h * s[1],
-        )
-        d = _sd_part(f, varied)
+        d = _sd_part(f, vary(part, rng))
         colour = texture.field(f) if part.slot == 0 else colours[part.slot]
         core.fill(canvas, f, d, colour * core.shade(d, 0.12, 0.2))
