@@ -345,6 +345,18 @@ def test_lesion_layers_are_checked_before_any_job(default):
     assert validate(broken(fewer, ["visualize", "layers"], ["conv1", "fc6"]), SCHEMA)
 
 
+def test_figure4s_overlap_needs_the_last_hidden_layer_ranked(default):
+    """Bug guarded: relevance.layers without the last hidden layer fails only after training,
+    when the overlap job finds no ranking to read."""
+    fewer = broken(default, ["relevance", "layers"], ["conv1", "fc5"])
+    with pytest.raises(
+        ConfigError,
+        match=r"relevance\.layers: Figure 4's overlap decodes the units of each ranking of fc6, "
+        r"the last hidden layer of face_object; rank it too",
+    ):
+        validate(broken(fewer, ["visualize", "layers"], ["conv1"]), SCHEMA)
+
+
 INJECTION = "faces; touch injected"
 # String values that name files, not things of the config: they reach a job only inside the
 # quoted JSON of --spec (tests/test_workflow.py runs one with shell characters in it).

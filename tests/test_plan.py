@@ -42,12 +42,13 @@ def test_plan_counts_every_job_of_the_default_dag():
 
 def test_the_plan_merges_config_files_as_snakemake_does():
     """Bug guarded: `funcspec plan --configfile config/config.yaml config/power.yaml` costs only
-    one of the files. Merged, 5 seeds of dual and of each Figure 4 network rank their 2 tasks
-    and 2 halves of each of their 2 partitions (10 dealt to 5 seeds), 5 seeds of the
-    random-features net their 2 tasks, face and object 1 task, dual_grey 2: over 8 layers."""
+    one of the files. Merged, 5 seeds of dual and of each of the 5 Figure 4 networks (the two
+    food overlap variants with them) rank their 2 tasks and 2 halves of each of their 2
+    partitions (10 dealt to 5 seeds), 5 seeds of the random-features net their 2 tasks, face and
+    object 1 task, dual_grey 2: over 8 layers."""
     config = load(REPO / "config" / "config.yaml", REPO / "config" / "power.yaml")
     jobs = {r["phase"]: r["jobs"] for r in plan(config, {"train": 1.0, "infer": 1.0}, 1)["phases"]}
-    assert jobs["relevance"] == 8 * (4 * 5 * 6 + 5 * 2 + 1 + 1 + 2)
+    assert jobs["relevance"] == 8 * (6 * 5 * 6 + 5 * 2 + 1 + 1 + 2)
 
 
 def test_a_frozen_trunk_is_costed_as_one_forward_pass():

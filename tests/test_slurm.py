@@ -23,7 +23,17 @@ from workflow_helpers import REPO, SNAKEMAKE, comparable, tracked_repository, tr
 
 PROFILE = REPO / "slurm" / "config.yaml"
 # those the smoke run reaches
-GPU_RULES = {"train", "evaluate", "decode", "relevance", "lesion", "visualize", "readout"}
+GPU_RULES = {
+    "train",
+    "evaluate",
+    "decode",
+    "overlap",
+    "relevance",
+    "lesion",
+    "selectivity",
+    "visualize",
+    "readout",
+}
 CPU_RULES = {"generate", "prepare"}
 
 

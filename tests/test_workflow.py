@@ -275,7 +275,7 @@ def test_one_word_per_step():
             (outputs,) = re.findall(r"output:\n(.*?)\n    \w+:", body, re.S)
             for output in re.findall(r'"(results/[^"]+)"', outputs):
                 assert output.startswith(f"results/{folder}/"), f"{rule}: {output}"
-    assert sorted(rules) == sorted(set(rules)) and len(rules) == 20
+    assert sorted(rules) == sorted(set(rules)) and len(rules) == 21
 
 
 def test_each_step_computes_in_the_number_formats_config_gpu_gives_it(tmp_path):
@@ -563,3 +563,38 @@ def test_a_readout_classifier_below_its_accuracy_floor_is_refused(smoke_run, tmp
             seed=0,
         )
     assert not (tmp_path / "readout.csv").exists()
+
+
+def test_figure4_overlap_decodes_each_task_from_each_tasks_top_units_and_colour(smoke_run):
+    """Bug guarded: overlap decoded from every unit of the layer instead of the top of one
+    task's ranking, or panel D drawn from numbers other than the overlap tables. Each Figure 4
+    network's table decodes each of its tasks from each task's top 20% of its last hidden layer
+    (fc3: 6 of 32 units) and from colour histograms; panel D is each row's (accuracy - chance) /
+    (1 - chance), the mean over seeds."""
+    import csv
+
+    import numpy as np
+    import pytest
+
+    results = smoke_run / "results"
+    config = yaml.safe_load((smoke_run / "config" / "smoke.yaml").read_text())
+    with open(results / "figures" / "fig4.csv", newline="") as f:
+        panel = {(r["network"], r["task"]): r for r in csv.DictReader(f) if r["panel"] == "D"}
+    for network in config["figures"]["fig4"]["networks"]:
+        tasks = config["networks"][network]["tasks"]
+        above = {}
+        for seed in config["networks"][network]["seeds"]:
+            with open(results / "overlap" / f"{network}_s{seed}.csv", newline="") as f:
+                rows = list(csv.DictReader(f))
+            features = [f"{t} units" for t in tasks] + ["colour"]
+            assert [(r["decoded"], r["features"]) for r in rows] == [
+                (t, x) for t in tasks for x in features
+            ]
+            for r in rows:
+                assert r["features"] == "colour" or r["n_features"] == "6"
+                chance = float(r["chance"])
+                above.setdefault(f"{r['decoded']} from {r['features']}", []).append(
+                    (float(r["accuracy"]) - chance) / (1 - chance)
+                )
+        for task, values in above.items():
+            assert float(panel[(network, task)]["value"]) == pytest.approx(np.mean(values))

@@ -120,6 +120,24 @@ def _decode(args):
     return [args.out]
 
 
+def _overlap(args):
+    """Held-out classes decoded from each task's top units, and from colour."""
+    from .overlap import overlap
+
+    overlap(
+        args.model,
+        _task_dirs(args.data),
+        args.relevance,
+        args.out,
+        fraction=args.fraction,
+        batch_size=args.batch_size,
+        folds=args.folds,
+        seed=args.seed,
+        threads=args.threads,
+    )
+    return [args.out]
+
+
 def _relevance(args):
     """Greedy loss-based ranking of one layer's units for one task."""
     from .relevance import relevance
@@ -281,6 +299,7 @@ def _fig4(args):
 
     fig4(
         args.images,
+        args.overlap,
         args.out_prefix,
         args.networks,
         args.object_tasks,
@@ -419,6 +438,7 @@ INPUTS = {
     "history": ("history",),
     "evaluate": ("model", "data"),
     "decode": ("model", "data"),
+    "overlap": ("model", "data", "relevance"),
     "relevance": ("model", "data"),
     "lesion": ("model", "data", "relevance"),
     "selectivity": ("model", "faces", "objects", "relevance"),
@@ -427,7 +447,7 @@ INPUTS = {
     "fig1": ("accuracy", "decode"),
     "fig2": ("lesion", "images"),
     "fig3": ("selectivity", "visualizations", "readout"),
-    "fig4": ("images",),
+    "fig4": ("images", "overlap"),
     "figS1": ("lesion", "controls"),
     "figS2": ("images",),
     "metrics": ("accuracy", "decode", "lesion", "histories"),
@@ -563,6 +583,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--folds", type=int, required=True)
     p.add_argument("--out", required=True, help="decoding table CSV")
 
+    p = _command(commands, "overlap", _overlap)
+    _network_args(p)
+    p.add_argument("--relevance", nargs="+", required=True, help="penultimate layer's rankings")
+    p.add_argument("--fraction", type=float, required=True, help="top share of each ranking")
+    p.add_argument("--folds", type=int, required=True)
+    p.add_argument("--out", required=True, help="decoding table CSV")
+
     p = _command(commands, "relevance", _relevance)
     _network_args(p, "TASK=PREPARED_DIR of the network's tasks")
     _gpu_args(p)
@@ -672,6 +699,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _command(commands, "fig4", _fig4)
     p.add_argument("--images", nargs="+", required=True, help="per-image lesion results (.npz)")
+    p.add_argument("--overlap", nargs="+", required=True, help="overlap decoding tables")
     p.add_argument("--networks", nargs="+", required=True, help="category+object networks")
     p.add_argument("--object-tasks", nargs="+", required=True, help="the object task of each")
     p.add_argument("--fraction", type=float, required=True, help="lesion fraction drawn")

@@ -450,6 +450,13 @@ def _check_figures(config: dict) -> list[str]:
                     + ", ".join(f"{t}: {n} training images" for t, n in counts.items())
                     + "); set their classes.count and train_per_class to within 2%"
                 )
+            arch = config["archs"].get(config["networks"][name]["arch"])
+            ranked = config["relevance"]["layers"]
+            if arch and ranked and lesionable(arch)[-1] not in ranked:
+                problems.append(
+                    f"relevance.layers: Figure 4's overlap decodes the units of each ranking of "
+                    f"{lesionable(arch)[-1]}, the last hidden layer of {name}; rank it too"
+                )
     return problems
 
 

@@ -109,7 +109,7 @@ def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
         return config["datasets"][ds]["image"]["crop"] ** 2 * 3
 
     work = {k: [0, 0, 0.0, 0.0] for k in ("train", "evaluate", "decode", "relevance", "lesion")}
-    work |= {"selectivity": [0, 0, 0.0, 0.0], "visualize": [0, 0, 0.0, 0.0]}
+    work |= {k: [0, 0, 0.0, 0.0] for k in ("overlap", "selectivity", "visualize")}
 
     def count(phase, jobs, images, flops, memory):
         w = work[phase]
@@ -118,6 +118,7 @@ def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
     ranked = instances(nets, config["relevance"]["networks"])
     visualized = instances(nets, config["visualize"]["networks"])
     decoded = instances(nets, config["decode"]["networks"])
+    overlapped = instances(nets, config["figures"]["fig4"]["networks"])
     for name in instances(nets):
         spec = network_spec(config, name)
         tasks = spec["tasks"]
@@ -146,6 +147,10 @@ def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
             held = sum(data[d]["heldout"] for d in config["decode"]["datasets"])
             upto = sum(f[k] for k in order[:-1])
             count("decode", 1, held, upto * held, 4 * weights + 256 * activations)
+        if name in overlapped:
+            held = sum(data[t]["heldout"] for t in tasks)
+            upto = sum(f[k] for k in order[:-1])
+            count("overlap", 1, held, upto * held, 4 * weights + 256 * activations)
         if name not in ranked:
             continue
         relevance = config["relevance"]

@@ -231,6 +231,15 @@ def get_grouped_relevance(wildcards):
     ]
 
 
+def get_penultimate_relevance(wildcards):
+    """The rankings of the network's own tasks at its last hidden layer."""
+    layer = lesionable(config["archs"][network_of(wildcards.network)["arch"]])[-1]
+    return [
+        f"results/relevance/{wildcards.network}/{task}/{layer}.json"
+        for task in network_of(wildcards.network)["tasks"]
+    ]
+
+
 def unit_group_args():
     """What makes a unit face-only, object-only or shared: the top of each task's ranking
     that the lesions remove."""

@@ -121,8 +121,9 @@ rule fig3:
 
 rule fig4:
     input:
-        [path for net in FIG4["networks"] for path in lesion_tables(net, "npz")]
+        images=[path for net in FIG4["networks"] for path in lesion_tables(net, "npz")]
         + (lesion_tables(FIG4["untrained_net"], "npz") if FIG4["untrained_net"] else []),
+        overlap=expand(rules.overlap.output, network=seeded(FIG4["networks"])),
     output:
         pdf="results/figures/fig4.pdf",
         png=report("results/figures/fig4.png", category="Figures", caption="../report/fig4.rst"),
@@ -142,7 +143,8 @@ rule fig4:
         untrained=f"--untrained {FIG4['untrained_net']}" if FIG4["untrained_net"] else "",
         statistics=statistics_args(),
     shell:
-        "funcspec fig4 --images {input} --networks {params.networks:q} "
+        "funcspec fig4 --images {input.images} --overlap {input.overlap} "
+        "--networks {params.networks:q} "
         "--object-tasks {params.object_tasks:q} --fraction {params.fraction} "
         "{params.untrained} {params.statistics} --out-prefix {params.prefix} "
         "2> {log}"

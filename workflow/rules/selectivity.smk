@@ -17,6 +17,8 @@ rule selectivity:
     conda:
         "../../envs/funcspec.yaml"
     threads: 1
+    resources:
+        gpu=1,
     params:
         code=code_digest("selectivity"),
         numerics=numerics_arg(),

@@ -3,12 +3,16 @@ of each dual-task network that pairs a category (faces, food, cars) with the obj
 matched training size (A), with the random-split and untrained baselines and a star on the
 layers above both after Holm's correction; the unlesioned accuracy of every task (B), since a
 poorly learned task cannot segregate; each category's index minus the face network's (C), the
-comparison the study's claim makes. Means over seeds; nested bootstrap intervals over seeds,
-classes and test images (A, C), min..max over seeds (B). Every number drawn is a row of
-fig4.csv, with each network's trend with depth (task depth_slope).
+comparison the study's claim makes; how far each category's features overlap with objects'
+without lesions (D): its held-out classes decoded from its own top units of the penultimate
+layer, from the object task's, and from colour alone. Means over seeds; nested bootstrap
+intervals over seeds, classes and test images (A, C), min..max over seeds (B, D). Every number
+drawn is a row of fig4.csv, with each network's trend with depth (task depth_slope).
 """
 
 from __future__ import annotations
+
+import csv
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -16,6 +20,7 @@ from matplotlib.figure import Figure
 
 from ..errors import FuncspecError
 from ..layers import depth_order
+from ..seeds import split
 from ..stats import (
     depth_slope,
     holm,
@@ -67,6 +72,7 @@ def accuracy_rows(network, layers: dict) -> list[dict]:
 
 def fig4(
     images_npz,
+    overlap_csvs,
     out_prefix,
     networks,
     object_tasks,
@@ -124,7 +130,40 @@ def fig4(
         rows += own[network] + [trend]
         rows += accuracy_rows(network, images[network])
     rows += comparison_rows(networks, object_of, own, samples, level)
-    save_figure(lambda: _draw(rows, networks), rows, COLUMNS, out_prefix)
+    rows += overlap_rows(overlap_csvs, networks)
+    save_figure(lambda: _draw(rows, networks, object_of), rows, COLUMNS, out_prefix)
+    return rows
+
+
+def overlap_rows(paths, networks) -> list[dict]:
+    """Panel D, overlap without lesions: each task's held-out classes decoded from each task's
+    top units and from colour, as the share of the way from chance to perfect, mean over seeds
+    (min..max)."""
+    decoded = {}
+    for path in paths:
+        with open(path, newline="") as f:
+            for r in csv.DictReader(f):
+                chance = float(r["chance"])
+                above = (float(r["accuracy"]) - chance) / (1 - chance)
+                network = split(r["network"])[0]
+                decoded.setdefault((network, r["decoded"], r["features"]), []).append(above)
+    rows = []
+    for (network, task, features), values in decoded.items():
+        if network not in networks:
+            raise FuncspecError(f"{path}: overlap of {network}, not a Figure 4 network")
+        rows.append(
+            {
+                "panel": "D",
+                "network": network,
+                "baseline": "",
+                "lesion": "none",
+                "task": f"{task} from {features}",
+                "value": float(np.mean(values)),
+                "err_low": float(np.min(values)),
+                "err_high": float(np.max(values)),
+                "n_seeds": len(values),
+            }
+        )
     return rows
 
 
@@ -184,10 +223,10 @@ def _per_seed(row) -> list[float]:
     return [float(v) for v in row["per_seed"].split()]
 
 
-def _draw(rows, networks) -> Figure:
-    fig = Figure(figsize=(12, 3.4))
+def _draw(rows, networks, object_of) -> Figure:
+    fig = Figure(figsize=(15, 3.4))
     FigureCanvasAgg(fig)
-    ax_a, ax_b, ax_c = fig.subplots(1, 3, gridspec_kw={"width_ratios": [3, 2, 3]})
+    ax_a, ax_b, ax_c, ax_d = fig.subplots(1, 4, gridspec_kw={"width_ratios": [3, 2, 3, 2]})
     index = [r for r in rows if r["panel"] == "A"]
     for i, network in enumerate(networks):
         # each network's rows and its own splits; the untrained baseline once, with the first
@@ -219,5 +258,22 @@ def _draw(rows, networks) -> Figure:
     ax_c.set_ylabel("difference in segregation index")
     ax_c.axhline(0, color="0.7", lw=0.5)
     ax_c.legend()
+    decoded = [
+        r
+        for r in rows
+        if r["panel"] == "D" and not r["task"].startswith(f"{object_of[r['network']]} from")
+    ]
+    for x, r in enumerate(decoded):
+        ax_d.bar(
+            x,
+            r["value"],
+            yerr=[[r["value"] - r["err_low"]], [r["err_high"] - r["value"]]],
+            color=colour(r["network"]),
+            alpha=1.0 if "units" in r["task"] else 0.4,
+            capsize=2,
+        )
+    ax_d.set_xticks(range(len(decoded)), [r["task"] for r in decoded], rotation=60, fontsize=5)
+    ax_d.set_ylabel("held-out decoding, chance 0 to perfect 1")
+    ax_d.set_title("D  Each category from its units, object units, colour")
     fig.tight_layout()
     return fig
