@@ -8,6 +8,7 @@ category that colour defines.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -43,7 +44,7 @@ def overlap(
     model, saved = load_model(model_path, device)
     units = {}
     for path in relevance_paths:
-        ranking = json.loads(open(path).read())
+        ranking = json.loads(Path(path).read_text())
         if ranking["layer"] != model.penultimate:
             raise FuncspecError(f"{path} ranks {ranking['layer']}, not {model.penultimate}")
         units[ranking["task"]] = ranking["order"][: round(fraction * ranking["n_units"])]
