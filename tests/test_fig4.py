@@ -49,3 +49,45 @@ def test_each_category_is_compared_with_the_face_network_of_its_object_task():
     assert by[("cars - face_cars", "fc2")]["p_difference"] > 0.05
     # The trend: the slope of food's index over 2 layers is 0.1, of its face network's 0.4
     assert by[("food - face_food", "all")]["value"] == pytest.approx(-0.3)
+
+
+def test_accuracy_matching_brings_every_category_and_object_task_to_the_lowest_accuracy():
+    """Bug guarded: Figure 4's food-minus-faces read off networks whose category tasks are
+    learned to different degrees (unlesioned faces 0.57, food 0.14 on the default), so that a
+    difference in the index may be one of accuracy alone. After matching, every seed's kept test
+    images give each category task the lowest category accuracy of the figure's networks (0.4)
+    and each object task the lowest object accuracy (0.5); the counts make each removal whole."""
+    from test_stats import images as hand_made
+
+    from funcspec.figures.fig4 import accuracy_match
+
+    def seed(network, category, hits, object_hits):
+        row = {
+            category: [1] * hits[0] + [0] * (10 - hits[0]),
+            "objects": [1] * object_hits + [0] * (10 - object_hits),
+        }
+        return hand_made({"none": row}, groups=(category, "objects"), network=network)
+
+    nets = {
+        "face_object": [
+            seed("face_object_s1", "faces", (7,), 6),
+            seed("face_object_s2", "faces", (4,), 7),
+        ],
+        "food_object": [
+            seed("food_object_s1", "food", (4,), 5),
+            seed("food_object_s2", "food", (4,), 5),
+        ],
+    }
+    by_network = {n: {"conv1": seeds} for n, seeds in nets.items()}
+    pairs = {"face_object": ("faces", "objects"), "food_object": ("food", "objects")}
+    kept, targets = accuracy_match(by_network, list(nets), pairs, seed=0)
+    assert targets == [0.4, 0.5]
+    for network, seeds in nets.items():
+        for s in seeds:
+            weights = kept[s["network"]][0]
+            for k, task in enumerate(pairs[network]):
+                member = s["member"][s["groups"].index(task)]
+                hits = s["correct"][0] & member
+                assert (weights * hits).sum() / (weights * member).sum() == pytest.approx(
+                    targets[k]
+                )

@@ -5,7 +5,9 @@ layers above both after Holm's correction; the unlesioned accuracy of every task
 poorly learned task cannot segregate; each category's index minus the face network's (C), the
 comparison the study's claim makes; how far each category's features overlap with objects'
 without lesions (D): its held-out classes decoded from its own top units of the penultimate
-layer, from the object task's, and from colour alone. Means over seeds; nested bootstrap
+layer, from the object task's, and from colour alone. A, C and the tests are repeated with
+every category task's test accuracy matched to the lowest of them, and every object task's
+likewise (rows "matched"). Means over seeds; nested bootstrap
 intervals over seeds, classes and test images (A, C), min..max over seeds (B, D). Every number
 drawn is a row of fig4.csv, with each network's trend with depth (task depth_slope).
 """
@@ -18,6 +20,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .. import streams
 from ..errors import FuncspecError
 from ..layers import depth_order
 from ..seeds import split
@@ -25,10 +28,12 @@ from ..stats import (
     depth_slope,
     holm,
     interval,
+    matched_picks,
     p_two_sided,
     real_tasks,
     task_images,
     unlesioned,
+    weights_of,
 )
 from .fig2 import COLUMNS, draw_index
 from .save import save_figure
@@ -85,6 +90,7 @@ def fig4(
     Each network's random-split null is its own splits, where they were lesioned."""
     images, level = by_network(images_npz), statistics["level"]
     baselines, rows, samples, own, object_of, nulls = {}, [], {}, {}, {}, {}
+    pair_of, resamples = {}, {}
     if untrained is not None:
         layers = images[untrained]
         extra, samples_of = index_rows(
@@ -109,12 +115,14 @@ def fig4(
                 f"{list(object_tasks)}"
             )
         category = next(t for t in tasks if t != objects[0])
-        object_of[network] = objects[0]
-        resamples = resamples_of(network, layers, statistics)
+        object_of[network], pair_of[network] = objects[0], (category, objects[0])
+        resamples[network] = resamples_of(network, layers, statistics)
         own[network], samples[network] = index_rows(
-            "A", network, layers, (category, objects[0]), fraction, statistics, resamples
+            "A", network, layers, pair_of[network], fraction, statistics, resamples[network]
         )
-        extra, nulls[network] = split_rows("A", network, layers, fraction, statistics, resamples)
+        extra, nulls[network] = split_rows(
+            "A", network, layers, fraction, statistics, resamples[network]
+        )
         rows += extra
         if nulls[network]:
             baselines.setdefault("random split", {})[network] = nulls[network]
@@ -130,9 +138,54 @@ def fig4(
         rows += own[network] + [trend]
         rows += accuracy_rows(network, images[network])
     rows += comparison_rows(networks, object_of, own, samples, level)
+    kept, targets = accuracy_match(images, networks, pair_of, statistics["seed"])
+    matched, matched_samples = {}, {}
+    for network in networks:
+        matched[network], matched_samples[network] = index_rows(
+            "A",
+            network,
+            images[network],
+            pair_of[network],
+            fraction,
+            statistics,
+            resamples[network],
+            kept=kept,
+        )
+        rows += matched[network]
+    for row in comparison_rows(networks, object_of, matched, matched_samples, level):
+        rows.append({**row, "lesion": f"{row['lesion']} matched"})
+    rows += [
+        {"panel": "B", "network": "matched", "lesion": "none", "task": kind, "value": target}
+        for kind, target in zip(("category", "objects"), targets)
+    ]
     rows += overlap_rows(overlap_csvs, networks)
     save_figure(lambda: _draw(rows, networks, object_of), rows, COLUMNS, out_prefix)
     return rows
+
+
+def accuracy_match(images, networks, pair_of: dict, seed: int):
+    """Each seed's test images with unlesioned predictions removed at random until every
+    category task has the lowest mean category accuracy among the figure's networks, and every
+    object task the lowest object accuracy (as Fig. S2 matches faces and objects): {seed's
+    network: (1, images) weights of the images kept}, and the two target accuracies. A task
+    learned better then cannot make its network's index look different by that alone."""
+
+    def seeds(network):
+        return images[network][depth_order(images[network])[0]]
+
+    def accuracy(network, task):
+        return np.mean([unlesioned(s, task_images(s, task)).mean() for s in seeds(network)])
+
+    targets = [min(accuracy(n, pair_of[n][k]) for n in networks) for k in (0, 1)]
+    kept = {}
+    for network in networks:
+        for s in seeds(network):
+            rng = streams.rng("performance_match", seed, s["network"], "fig4")
+            picks = [
+                matched_picks(s, t, target, rng) for t, target in zip(pair_of[network], targets)
+            ]
+            kept[s["network"]] = weights_of(np.concatenate(picks), s["correct"].shape[1])
+    return kept, [float(t) for t in targets]
 
 
 def overlap_rows(paths, networks) -> list[dict]:
@@ -227,7 +280,7 @@ def _draw(rows, networks, object_of) -> Figure:
     fig = Figure(figsize=(15, 3.4))
     FigureCanvasAgg(fig)
     ax_a, ax_b, ax_c, ax_d = fig.subplots(1, 4, gridspec_kw={"width_ratios": [3, 2, 3, 2]})
-    index = [r for r in rows if r["panel"] == "A"]
+    index = [r for r in rows if r["panel"] == "A" and not r["lesion"].endswith(" matched")]
     for i, network in enumerate(networks):
         # each network's rows and its own splits; the untrained baseline once, with the first
         own = [r for r in index if r["network"] == network]
@@ -237,7 +290,7 @@ def _draw(rows, networks, object_of) -> Figure:
     ax_a.set_ylabel("segregation index")
     ax_a.axhline(0, color="0.7", lw=0.5)
     ax_a.legend()
-    accuracy = [r for r in rows if r["panel"] == "B"]
+    accuracy = [r for r in rows if r["panel"] == "B" and r["network"] != "matched"]
     for x, r in enumerate(accuracy):
         ax_b.bar(
             x,
@@ -253,8 +306,15 @@ def _draw(rows, networks, object_of) -> Figure:
     ax_b.set_title("B  Unlesioned top-1 accuracy")
     for network in dict.fromkeys(r["network"] for r in rows if r["panel"] == "C"):
         line = [r for r in rows if r["panel"] == "C" and r["network"] == network]
-        draw_line(ax_c, [r for r in line if r["layer"] != "all"], label(network), colour(network))
-    ax_c.set_title("C  Index minus the face network's")
+        for matched, style in ((False, "-"), (True, "--")):
+            drawn = [
+                r
+                for r in line
+                if r["layer"] != "all" and r["lesion"].endswith(" matched") == matched
+            ]
+            name = label(network) + (", accuracy matched" if matched else "")
+            draw_line(ax_c, drawn, name, colour(network), style)
+    ax_c.set_title("C  Index minus the face network's (dashed: accuracy matched)")
     ax_c.set_ylabel("difference in segregation index")
     ax_c.axhline(0, color="0.7", lw=0.5)
     ax_c.legend()

@@ -71,15 +71,24 @@ def resamples_of(network: str, layers: dict, statistics: dict, like=None) -> Res
     return Resamples.draw(first[0], len(first), statistics["bootstrap"], rng)
 
 
-def index_rows(panel, network, layers: dict, tasks, fraction, statistics, resamples, baseline=""):
+def index_rows(
+    panel, network, layers: dict, tasks, fraction, statistics, resamples, baseline="", kept=None
+):
     """One row per layer: the seed-mean index of the two tasks, its nested bootstrap interval in
     err_low..err_high, each seed's value and the interval across seeds; and the bootstrap
-    samples by layer, for the tests."""
+    samples by layer, for the tests. `kept`: {seed's network: (1, images) weights}, the test
+    images each seed is measured on (default: all)."""
 
     def index(images, weights=None):
-        return segregation_index(images, *tasks, fraction, weights)
+        if kept is None:
+            return segregation_index(images, *tasks, fraction, weights)
+        mine = kept[images["network"]]
+        if weights is None:
+            return float(segregation_index(images, *tasks, fraction, mine)[0])
+        return segregation_index(images, *tasks, fraction, weights * mine)
 
-    return _rows(panel, network, layers, "+".join(tasks), index, statistics, resamples, baseline)
+    lesion = "+".join(tasks) + (" matched" if kept is not None else "")
+    return _rows(panel, network, layers, lesion, index, statistics, resamples, baseline)
 
 
 def split_rows(panel, network, layers: dict, fraction, statistics, resamples):
