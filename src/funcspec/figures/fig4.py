@@ -333,7 +333,7 @@ def _draw(rows, networks, object_of) -> Figure:
             capsize=2,
         )
     ax_d.set_xticks(range(len(decoded)), [r["task"] for r in decoded], rotation=60, fontsize=5)
-    ax_d.set_ylabel("held-out decoding, chance 0 to perfect 1")
-    ax_d.set_title("D  Each category from its units, object units, colour")
+    ax_d.set_ylabel("held-out decoding (chance 0, perfect 1)")
+    ax_d.set_title("D  Categories decoded without lesions")
     fig.tight_layout()
     return fig
