@@ -28,10 +28,12 @@ def test_a_code_edit_reruns_exactly_the_jobs_that_run_it(smoke_run, tmp_path):
     assert "Nothing to be done" in snakemake(smoke_run, *dry, pythonpath=unchanged).stdout
     comment = edited_source(tmp_path / "comment", "decode.py", comment_only)
     assert "Nothing to be done" in snakemake(smoke_run, *dry, pythonpath=comment).stdout
-    # decode.py runs in the decode jobs only; fig1 and metrics read what they write.
+    # decode.py runs in the decode jobs and in overlap (its decoder); fig1, fig4 and metrics
+    # read what they write.
     code = edited_source(tmp_path / "code", "decode.py", changed_code)
     out = snakemake(smoke_run, *dry, pythonpath=code).stdout
-    assert planned_jobs(out) == {"decode": 8, "fig1": 1, "metrics": 1, "all": 1}
+    expected = {"decode": 8, "overlap": 4, "fig1": 1, "fig4": 1, "metrics": 1, "all": 1}
+    assert planned_jobs(out) == expected
     figure = edited_source(tmp_path / "figure", "figures/fig1.py", changed_code)
     out = snakemake(smoke_run, *dry, pythonpath=figure).stdout
     assert planned_jobs(out) == {"fig1": 1, "all": 1}

@@ -144,7 +144,9 @@ def test_paper_config_plans_every_job_of_every_figure(tmp_path):
             layers(i) * (len(networks[split(i)[0]]["tasks"]) + 2 * (i in halves)) for i in ranked
         ),
         "lesion": sum(layers(i) for i in ranked),
+        "selectivity": len(of(config["visualize"]["networks"])),
         "visualize": len(of(config["visualize"]["networks"])) * len(config["visualize"]["layers"]),
+        "overlap": len(of(config["figures"]["fig4"]["networks"])),
         **dict.fromkeys(["readout", "probe", "contact_sheet", "metrics", "all"], 1),
         **dict.fromkeys(["fig1", "fig2", "fig3", "fig4", "figS1", "figS2"], 1),
     }
@@ -448,6 +450,7 @@ def test_untrained_rankings_and_lesions_feed_the_baselines_of_figures_2_and_4(sm
             and r["panel"] == "A"
             and not r["baseline"]
             and r["task"] == "segregation_index"
+            and not r["lesion"].endswith(" matched")  # accuracy-matched rows are not tested
         ]
         for r in own:
             assert int(r["n_seeds"]) == 2 and r["p_untrained"] != "" and r["p_random_split"] != ""
@@ -459,7 +462,7 @@ def test_untrained_rankings_and_lesions_feed_the_baselines_of_figures_2_and_4(sm
     trends = {r["network"] for r in rows if r["task"] == "depth_slope" and r["panel"] == "A"}
     assert trends == networks
     compared = {r["lesion"] for r in rows if r["panel"] == "C"}
-    assert compared == {"food_object - dual"}
+    assert compared == {"food_object - dual", "food_object - dual matched"}
 
 
 def test_figure3_shows_every_unit_group_and_draws_its_numbers_from_them(smoke_run):
