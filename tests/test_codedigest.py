@@ -5,7 +5,7 @@ import shutil
 import pytest
 from workflow_helpers import REPO
 
-from funcspec import codedigest
+from funcspec import codedigest, streams
 from funcspec.codedigest import code_digest, code_pieces
 
 SUBCOMMANDS = [
@@ -52,20 +52,54 @@ def digests() -> dict:
     return {command: code_digest(command) for command in SUBCOMMANDS}
 
 
-def test_a_step_covers_its_handler_and_every_module_it_imports():
-    """Bug: a digest that misses a lazily imported module or a cli.py helper lets an edit there
-    rerun nothing."""
+def test_a_step_covers_its_module_and_every_module_it_imports():
+    """Bug: a digest that misses a lazily imported module lets an edit there rerun nothing."""
     pieces = code_pieces("relevance")
     assert {
-        "funcspec.cli._relevance",
-        "funcspec.cli._task_dirs",
         "funcspec.relevance",
+        "funcspec.arguments",
         "funcspec.train",
         "funcspec.streams",
         "funcspec.data",
     } <= pieces.keys()
-    assert "funcspec.decode" not in pieces and "funcspec.cli._decode" not in pieces
+    assert "funcspec.decode" not in pieces and "funcspec.cli" not in pieces
     assert "funcspec.figures.fig1" in code_pieces("fig1")
+
+
+def test_an_edit_to_a_steps_argument_reruns_it_and_verify_flags_it(source):
+    """Bug (review): the digest covered a step's handler but not the parser that feeds it, so
+    an edit to an argument's type, choices or default reran nothing and `provenance --verify`
+    still called the results clean."""
+    before = digests()
+    path = source / "lesion.py"
+    text = path.read_text()
+    edited = text.replace('"--split-seed", type=int,', '"--split-seed", type=int, default=0,', 1)
+    assert edited != text
+    path.write_text(edited)
+    after = digests()
+    assert {c for c in SUBCOMMANDS if after[c] != before[c]} == {"lesion"}
+
+
+def test_figure_digests_carry_no_training_code():
+    """Bug (review): figures and metrics imported lesion.py for its table readers, so their
+    digests covered train.py and gpu.py and an edit to training reran every figure."""
+    for command in ("fig1", "fig2", "fig3", "fig4", "figS1", "figS2", "metrics", "history"):
+        pieces = code_pieces(command)
+        assert not {"funcspec.train", "funcspec.gpu", "funcspec.lesion"} & pieces.keys(), command
+
+
+def test_a_new_stream_purpose_changes_only_the_steps_that_use_it(source):
+    """Bug (review): every purpose was a line of one registry in nearly every step's digest,
+    so adding a source of randomness reran nearly the whole pipeline."""
+    before = digests()
+    path = source / "visualize.py"
+    path.write_text(
+        path.read_text() + '\n\ndef _extra(seed):\n    return streams.rng("a_new_purpose", seed)\n'
+    )
+    after = digests()
+    assert {c for c in SUBCOMMANDS if after[c] != before[c]} == {"visualize"}
+    # and the purpose needs no line in streams.py to have its own stream
+    assert streams.rng("a_new_purpose", 0).random() != streams.rng("visualize_start", 0).random()
 
 
 def test_comments_docstrings_and_layout_do_not_count(source):

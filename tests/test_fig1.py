@@ -3,6 +3,7 @@
 import csv
 
 import pytest
+from workflow_helpers import figure_files
 
 from funcspec.figures.fig1 import fig1
 
@@ -83,7 +84,7 @@ def expected_rows():
 
 def test_writes_pdf_png_and_a_csv_of_exactly_the_inputs(inputs, tmp_path):
     out = tmp_path / "figures" / "fig1"
-    rows = fig1(*inputs, out)
+    rows = fig1(*inputs, figure_files(out))
     assert (tmp_path / "figures" / "fig1.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "figures" / "fig1.png").read_bytes().startswith(b"\x89PNG")
     assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == [
@@ -99,8 +100,8 @@ def test_writes_pdf_png_and_a_csv_of_exactly_the_inputs(inputs, tmp_path):
 
 def test_outputs_are_byte_identical_across_runs_and_input_order(inputs, tmp_path):
     acc, dec = inputs
-    fig1(acc, dec, tmp_path / "one")
-    fig1(acc[::-1], dec[::-1], tmp_path / "two")
+    fig1(acc, dec, figure_files(tmp_path / "one"))
+    fig1(acc[::-1], dec[::-1], figure_files(tmp_path / "two"))
     for ext in ("csv", "pdf", "png"):
         assert (tmp_path / f"one.{ext}").read_bytes() == (tmp_path / f"two.{ext}").read_bytes(), ext
 
@@ -117,7 +118,7 @@ def test_dual_decoding_and_custom_task_names(tmp_path):
         {"dual": [("imnet", 0.7, 0.1, 0.5, 5, 10, 2)]},
         ["network", "task", "accuracy", "sem", "chance", "folds", "n_images", "n_classes"],
     )
-    rows = fig1(acc, dec, tmp_path / "f", face_task="vgg", object_task="imnet")
+    rows = fig1(acc, dec, figure_files(tmp_path / "f"), face_task="vgg", object_task="imnet")
     assert [(r["panel"], r["network"], r["task"], r["value"]) for r in rows] == [
         ("B", "dual", "imnet", 0.7),
         ("C", "face", "vgg", 0.5),
@@ -127,13 +128,13 @@ def test_dual_decoding_and_custom_task_names(tmp_path):
 def test_missing_column_is_reported(inputs, tmp_path):
     acc, dec = inputs
     with pytest.raises(ValueError, match="sem"):
-        fig1(acc, [acc[0]], tmp_path / "bad")
+        fig1(acc, [acc[0]], figure_files(tmp_path / "bad"))
 
 
 def test_duplicate_rows_are_refused(inputs, tmp_path):
     acc, dec = inputs
     with pytest.raises(ValueError, match="more than one row"):
-        fig1(acc + acc[:1], dec, tmp_path / "dup")
+        fig1(acc + acc[:1], dec, figure_files(tmp_path / "dup"))
     assert not list(tmp_path.glob("dup*"))
 
 
@@ -143,9 +144,9 @@ def test_the_baseline_is_the_configured_network(inputs, tmp_path):
     acc, dec = inputs
     init = dec[-1].with_name("init.csv")
     init.write_text(dec[-1].read_text().replace("untrained_s1,", "init_s1,"))
-    rows = fig1(acc, dec[:-1] + [init], tmp_path / "fig1", baseline="init")
+    rows = fig1(acc, dec[:-1] + [init], figure_files(tmp_path / "fig1"), baseline="init")
     assert {r["network"] for r in rows if r["panel"] == "B"} == {"face", "object", "init"}
-    rows = fig1(acc, dec, tmp_path / "fig1", baseline=None)
+    rows = fig1(acc, dec, figure_files(tmp_path / "fig1"), baseline=None)
     assert {r["network"] for r in rows if r["panel"] == "B"} == {"face", "object"}
 
 
@@ -157,7 +158,7 @@ def test_several_seeds_are_drawn_as_their_mean_and_range(inputs, tmp_path):
     (tmp_path / "s2").mkdir()
     second = {"dual": [("faces", 100, 10, 0.71, 0.6, 0.8, 1 / 18)]}
     acc2 = write_tables(tmp_path / "s2", second, [*header, "chance"], seed=2)
-    rows = fig1(acc + acc2, dec, tmp_path / "fig1")
+    rows = fig1(acc + acc2, dec, figure_files(tmp_path / "fig1"))
     (dual,) = [
         r for r in rows if r["panel"] == "C" and r["network"] == "dual" and r["task"] == "faces"
     ]

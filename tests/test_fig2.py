@@ -5,6 +5,7 @@ import csv
 
 import numpy as np
 import pytest
+from workflow_helpers import figure_files
 
 from funcspec.figures.fig2 import fig2
 
@@ -237,7 +238,7 @@ def test_fig2_table_holds_the_hand_computed_drops(lesion_csvs, images_npz, tmp_p
     rows = fig2(
         lesion_csvs,
         images_npz,
-        out,
+        figure_files(out),
         network="dual",
         face_task="faces",
         object_task="objects",
@@ -266,7 +267,7 @@ def test_fig2_index_is_the_seed_mean_with_both_baselines(lesion_csvs, images_npz
     rows = fig2(
         lesion_csvs,
         images_npz,
-        tmp_path / "fig2",
+        figure_files(tmp_path / "fig2"),
         fraction=0.2,
         statistics={"bootstrap": 200, "level": 0.95, "seed": 0},
         untrained="untrained",

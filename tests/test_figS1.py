@@ -11,6 +11,7 @@ from test_fig2 import (  # noqa: F401 (a fixture)
     lesion_csvs,
     lesion_table,
 )
+from workflow_helpers import figure_files
 
 from funcspec.figures.figS1 import figS1
 
@@ -41,7 +42,7 @@ def test_figS1_holds_the_dual_nets_index_and_each_controls_own_lesion(lesion_csv
     s1 = figS1(
         dual,
         [face],
-        tmp_path / "figS1",
+        figure_files(tmp_path / "figS1"),
         network="dual",
         face_task="faces",
         object_task="objects",

@@ -7,8 +7,9 @@ import torch
 from funcspec import models
 from funcspec.ablation import ablated
 from funcspec.data import Pooled, TaskSplit, eval_batches
-from funcspec.lesion import conditions, evaluate_lesions, segregation
+from funcspec.lesion import conditions, evaluate_lesions
 from funcspec.shards import PreparedSplit
+from funcspec.tables import segregation
 from funcspec.tasks import dealt, halves, random_split, task_groups
 
 TINY = {"stages": [[4], [6]], "fc": [8], "dropout": 0.0, "input_size": 8}

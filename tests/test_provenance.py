@@ -326,9 +326,9 @@ def test_a_record_of_a_dataset_root_lists_its_label_file_and_fingerprint(tmp_pat
         "heldout": {"count": 0, "images_per_class": 1},
         "layout_options": {"val_labels": str(tmp_path / "labels.csv")},
     }
-    args = cli.build_parser().parse_args(
+    args, step = cli.parse(
         ["prepare", "--name", "objects", "--spec", json.dumps(spec), "--out", "x"]
     )
-    inputs, external = cli._inputs(args)
+    inputs, external = cli._inputs(args, step)
     assert inputs == [str(tmp_path / "labels.csv")]
     assert external[str(root)]["fingerprint"] == root_fingerprint(root)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from funcspec.selectivity import d_prime, unit_groups
+from funcspec.selectivity import d_prime
+from funcspec.tables import unit_groups
 
 
 def test_d_prime_of_a_hand_made_unit_equals_the_hand_computation():

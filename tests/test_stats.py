@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from funcspec.lesion import dissociation
 from funcspec.stats import (
     Resamples,
     class_image_weights,
@@ -16,6 +15,7 @@ from funcspec.stats import (
     segregation_index,
     weights_of,
 )
+from funcspec.tables import dissociation
 
 
 def images(

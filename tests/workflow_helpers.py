@@ -90,3 +90,8 @@ def comparable(tree: dict) -> dict:
             data = {k: v for k, v in json.loads(data).items() if k not in VOLATILE}
         out[name] = data
     return out
+
+
+def figure_files(prefix: Path) -> list[Path]:
+    """A figure's (pdf, png, csv), as its rule declares them."""
+    return [prefix.with_name(f"{prefix.name}.{ext}") for ext in ("pdf", "png", "csv")]

@@ -2,8 +2,8 @@
 
 Each rule passes `code_digest(<subcommand>)` as a parameter: Snakemake reruns a job whose
 parameters changed, so an edit to a step's code reruns exactly the jobs that run it. The digest
-covers the subcommand's handler in `cli.py`, the `cli.py` functions it calls, and every package
-module they import, directly or through other modules (lazy imports inside functions included).
+covers the step's module (its command line included: funcspec.cli) and every package module it
+imports, directly or through other modules (lazy imports inside functions included).
 Each piece is hashed as its syntax tree without docstrings, so comments, docstrings and
 formatting do not count. Provenance records carry the digest, and `funcspec provenance
 --verify` compares it with the code in the working tree.
@@ -106,73 +106,25 @@ def modules_of(node: ast.AST, module: str) -> set[str]:
     return done
 
 
-def _handler_functions(handler: str) -> dict[str, ast.FunctionDef]:
-    """The handler's definition in cli.py and those of the cli.py functions it calls."""
-    defined = {
-        node.name: node
-        for node in _tree(f"{PACKAGE}.cli").body
-        if isinstance(node, ast.FunctionDef)
-    }
-    todo, found = [handler], {}
-    while todo:
-        name = todo.pop()
-        if name in found:
-            continue
-        found[name] = defined[name]
-        todo += [
-            inner.id
-            for inner in ast.walk(defined[name])
-            if isinstance(inner, ast.Name) and inner.id in defined
-        ]
-    return found
-
-
-def _cli_imports(names: set[str]) -> set[str]:
-    """Package modules that cli.py imports at its top and whose names the functions use."""
-    cli = f"{PACKAGE}.cli"
-    modules = set()
-    for node in _tree(cli).body:
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            bound = {alias.asname or alias.name.split(".")[0] for alias in node.names}
-            if bound & names:
-                modules |= modules_of(node, cli)
-    return modules
-
-
-def handler_name(command: str) -> str:
-    """cli.py's function for a subcommand: `contact_sheet` -> `_contact_sheet`.
-
-    Found by that naming rule, not by building cli's parser: importing cli here would put every
-    module it imports into the digest of any module that imports this one.
-    """
-    name = f"_{command}"
-    if not any(
-        isinstance(node, ast.FunctionDef) and node.name == name
-        for node in _tree(f"{PACKAGE}.cli").body
-    ):
-        raise FuncspecError(f"funcspec has no subcommand {command!r}")
-    return name
+def _steps() -> dict[str, str]:
+    """{subcommand: module} from cli.py's STEPS table, read as text: importing cli here would
+    put every module it imports into the digest of any module that imports this one."""
+    for node in _tree(f"{PACKAGE}.cli").body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "STEPS":
+            table = ast.literal_eval(node.value)
+            return {command: f"{PACKAGE}.{module}" for command, (module, _) in table.items()}
+    raise FuncspecError("cli.py has no STEPS table")
 
 
 @functools.cache
 def code_pieces(command: str) -> dict[str, str]:
-    """{piece: normalised source} of everything subcommand `command` runs: `cli.<function>`
-    entries and package modules."""
-    functions = _handler_functions(handler_name(command))
-    cli = f"{PACKAGE}.cli"
-    used = {
-        inner.id
-        for node in functions.values()
-        for inner in ast.walk(node)
-        if isinstance(inner, ast.Name)
-    }
-    modules = _cli_imports(used)
-    for node in functions.values():
-        modules |= modules_of(node, cli)
-    modules.discard(cli)
-    pieces = {f"{cli}.{name}": _normalised(node) for name, node in functions.items()}
-    pieces.update({name: _normalised(_tree(name)) for name in modules})
-    return pieces
+    """{module: normalised source} of everything subcommand `command` runs."""
+    steps = _steps()
+    if command not in steps:
+        raise FuncspecError(f"funcspec has no subcommand {command!r}")
+    module = steps[command]
+    modules = _with_parents(module) | modules_of(_tree(module), module)
+    return {name: _normalised(_tree(name)) for name in modules}
 
 
 def code_digest(command: str) -> str:

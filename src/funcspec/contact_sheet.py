@@ -54,3 +54,18 @@ def draw_sheet(
             sheet.paste(Image.fromarray(tile), (_LABEL_WIDTH + col * cell_w, top))
     with atomic_path(path) as tmp:
         sheet.save(tmp, format="PNG", compress_level=6)
+
+
+INPUTS = ("datasets",)
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--datasets", nargs="+", required=True, help="prepared dataset folders")
+    p.add_argument("--columns", type=int, required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--out", required=True)
+
+
+def main(args) -> list:
+    contact_sheet(args.datasets, args.out, args.columns, args.seed)
+    return [args.out]

@@ -10,7 +10,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from . import streams
+from . import arguments, streams
 from .atomic import write_csv
 from .data import Pooled, eval_batches, open_tasks
 from .errors import FuncspecError
@@ -92,3 +92,25 @@ def cross_validated(
         "n_images": int(labels.size),
         "n_classes": int(classes.size),
     }
+
+
+INPUTS = ("model", "data")
+
+
+def add_arguments(p) -> None:
+    arguments.network(p)
+    p.add_argument("--folds", type=int, required=True)
+    p.add_argument("--out", required=True, help="decoding table CSV")
+
+
+def main(args) -> list:
+    decode(
+        args.model,
+        arguments.task_dirs(args.data),
+        args.out,
+        args.batch_size,
+        args.folds,
+        args.seed,
+        args.threads,
+    )
+    return [args.out]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from . import streams
+from . import arguments, streams
 from .atomic import write_csv
 from .data import Pooled, eval_batches
 from .errors import FuncspecError
@@ -134,3 +134,29 @@ def accuracy_table(
         "ci_high": ci_high,
         "chance": 1.0 / n_outputs,
     }
+
+
+INPUTS = ("model", "data")
+
+
+def add_arguments(p) -> None:
+    arguments.network(p)
+    arguments.gpu(p)
+    p.add_argument("--bootstrap", type=int, required=True, help="bootstrap resamples")
+    p.add_argument("--out", required=True, help="accuracy table CSV")
+    p.add_argument("--predictions", required=True, help="predictions CSV")
+
+
+def main(args) -> list:
+    evaluate(
+        args.model,
+        arguments.task_dirs(args.data),
+        args.out,
+        args.predictions,
+        args.batch_size,
+        args.bootstrap,
+        args.seed,
+        args.threads,
+        Precision.of(args),
+    )
+    return [args.out, args.predictions]

@@ -23,6 +23,12 @@ class Precision:
     tf32: bool = False
     channels_last: bool = False
 
+    @classmethod
+    def of(cls, args) -> Precision:
+        """The formats a step's --bf16, --tf32 and --channels-last flags ask for
+        (funcspec.arguments.gpu)."""
+        return cls(bf16=args.bf16, tf32=args.tf32, channels_last=args.channels_last)
+
 
 FLOAT32 = Precision()  # what the CPU computes in, whatever it is asked
 

@@ -1,24 +1,22 @@
-"""Lesions: zero the top-ranked units of one layer and measure every task (see tasks.py); the
-readers of the lesion tables, for the figures and metrics that draw on them."""
+"""Lesions: zero the top-ranked units of one layer and measure every task (see tasks.py). The
+tables it writes are read by funcspec.tables."""
 
 from __future__ import annotations
 
-import csv
 import json
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from . import streams
+from . import arguments, streams
 from .ablation import ablated
 from .atomic import atomic_path, write_csv
 from .data import Pooled, eval_batches
 from .errors import FuncspecError
 from .gpu import FLOAT32, Precision, autocast
-from .tasks import is_split, split_pairs, task_groups
+from .tasks import task_groups
 from .train import load_network
 
 
@@ -178,63 +176,37 @@ def _margin(logits, y):
     return own - others.max(1).values
 
 
-def segregation(rows: list[dict], task_a: str, task_b: str, fraction: float) -> dict:
-    """How specific the two tasks' units are, at one lesion fraction.
-
-    index: mean of (a's drop after an a-lesion minus a's drop after a b-lesion) and the same for b;
-    0 when the two lesions hurt each task alike, 1 for a complete double dissociation.
-    ratio: mean over the tasks of (own - other) / (own + other), scale-free, so it does not
-    saturate when every lesion of a small net drives accuracy near chance.
-    """
-    drop = {
-        (r["lesion"], r["task"]): r["drop"]
-        for r in rows
-        if r["draw"] == 0 and np.isclose(r["fraction"], fraction)
-    }
-    return dissociation(drop, task_a, task_b)
+INPUTS = ("model", "data", "relevance")
 
 
-def split_segregation(rows: list[dict], fraction: float) -> dict:
-    """segregation() of a seed's random class splits, averaged over its partitions."""
-    pairs = split_pairs(dict.fromkeys(r["lesion"] for r in rows))
-    each = [segregation(rows, *pair, fraction) for pair in pairs]
-    return {key: float(np.mean([s[key] for s in each])) for key in ("index", "ratio")}
+def add_arguments(p) -> None:
+    arguments.network(p, "TASK=PREPARED_DIR of the network's tasks")
+    arguments.gpu(p)
+    p.add_argument("--layer", required=True)
+    p.add_argument("--relevance", nargs="+", required=True, help="ranking JSONs of this layer")
+    p.add_argument("--split-seed", type=int, help="seed of the random class split, if ranked")
+    p.add_argument("--fractions", type=float, nargs="+", required=True)
+    p.add_argument("--random-draws", type=int, required=True)
+    p.add_argument("--out", required=True, help="lesion table CSV")
+    p.add_argument(
+        "--images", required=True, help="each image's correctness under each lesion (npz)"
+    )
 
 
-def dissociation(drop: dict, task_a: str, task_b: str) -> dict:
-    """The segregation index and ratio from {(lesion, task): proportional drop}."""
-    own_a, other_a = drop[(task_a, task_a)], drop[(task_b, task_a)]
-    own_b, other_b = drop[(task_b, task_b)], drop[(task_a, task_b)]
-
-    def ratio(own, other):
-        return (own - other) / (own + other) if own + other > 0 else 0.0
-
-    return {
-        "index": ((own_a - other_a) + (own_b - other_b)) / 2,
-        "ratio": (ratio(own_a, other_a) + ratio(own_b, other_b)) / 2,
-    }
-
-
-def read_tables(paths) -> dict[str, dict[str, list[dict]]]:
-    """{network: {layer: rows}} from lesion tables, numbers parsed."""
-    out = defaultdict(dict)
-    for path in paths:
-        with open(path, newline="") as f:
-            rows = list(csv.DictReader(f))
-        for r in rows:
-            for key in ("fraction", "accuracy", "loss", "drop", "accuracy_unlesioned"):
-                r[key] = float(r[key])
-            r["draw"] = int(r["draw"])
-        out[rows[0]["network"]][rows[0]["layer"]] = rows
-    return out
-
-
-def has_splits(layers: dict) -> bool:
-    """Whether the network's random class splits were ranked and lesioned."""
-    return any(is_split(r["lesion"]) for rows in layers.values() for r in rows)
-
-
-def ranked_tasks(layers: dict) -> tuple:
-    """The real tasks a network was lesioned by (its own rankings), in table order."""
-    seen = dict.fromkeys(r["lesion"] for rows in layers.values() for r in rows)
-    return tuple(t for t in seen if t not in ("none", "random") and not is_split(t))
+def main(args) -> list:
+    lesion(
+        args.model,
+        arguments.task_dirs(args.data),
+        args.layer,
+        args.relevance,
+        args.out,
+        args.images,
+        fractions=args.fractions,
+        random_draws=args.random_draws,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        split_seed=args.split_seed,
+        threads=args.threads,
+        precision=Precision.of(args),
+    )
+    return [args.out, args.images]

@@ -18,7 +18,7 @@ import shutil
 from .atomic import atomic_path, write_json
 from .errors import FuncspecError
 from .layers import depth_order
-from .lesion import has_splits, ranked_tasks, read_tables, segregation, split_segregation
+from .tables import has_splits, ranked_tasks, read_tables, segregation, split_segregation
 
 
 def metrics(
@@ -68,3 +68,34 @@ def headline_metrics(accuracy_csvs, decode_csvs, lesion_csvs, fraction: float) -
                 for layer in depth_order(layers)
             }
     return {key: value for key, value in metrics.items() if value}
+
+
+INPUTS = ("accuracy", "decode", "lesion", "histories")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--accuracy", nargs="+", required=True, help="accuracy tables")
+    p.add_argument("--decode", nargs="*", default=[], help="decoding tables")
+    p.add_argument("--lesion", nargs="*", default=[], help="lesion tables")
+    p.add_argument("--histories", nargs="*", default=[], help="training histories")
+    p.add_argument("--fraction", type=float, required=True, help="lesion fraction of the index")
+    p.add_argument("--out", required=True, help="headline.json")
+    p.add_argument(
+        "--training",
+        nargs="*",
+        default=[],
+        help="where each history is copied for DVC plots, in --histories order",
+    )
+
+
+def main(args) -> list:
+    metrics(
+        args.accuracy,
+        args.decode,
+        args.lesion,
+        args.histories,
+        args.fraction,
+        args.out,
+        args.training,
+    )
+    return [args.out, *args.training]

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
+from . import arguments
 from .atomic import write_csv
 from .data import Pooled, open_tasks
 from .decode import activations, cross_validated
@@ -72,3 +73,29 @@ def overlap(
                 }
             )
     write_csv(out, rows, COLUMNS)
+
+
+INPUTS = ("model", "data", "relevance")
+
+
+def add_arguments(p) -> None:
+    arguments.network(p)
+    p.add_argument("--relevance", nargs="+", required=True, help="penultimate layer's rankings")
+    p.add_argument("--fraction", type=float, required=True, help="top share of each ranking")
+    p.add_argument("--folds", type=int, required=True)
+    p.add_argument("--out", required=True, help="decoding table CSV")
+
+
+def main(args) -> list:
+    overlap(
+        args.model,
+        arguments.task_dirs(args.data),
+        args.relevance,
+        args.out,
+        fraction=args.fraction,
+        batch_size=args.batch_size,
+        folds=args.folds,
+        seed=args.seed,
+        threads=args.threads,
+    )
+    return [args.out]

@@ -12,6 +12,7 @@ result is a model: README.md ("What it will cost") compares it with a measured r
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import yaml
@@ -306,3 +307,37 @@ def report(result: dict, resources: list[dict], gflops: dict, parallel: int) -> 
             f"{r['mem_mb']} MB"
         )
     return "\n".join(lines)
+
+
+def add_arguments(p) -> None:
+    p.add_argument(
+        "--configfile",
+        nargs="+",
+        default=["config/config.yaml"],
+        help="config file(s), merged in order as Snakemake merges them",
+    )
+    p.add_argument(
+        "--gflops",
+        type=float,
+        nargs=2,
+        default=[128.0, 169.0],
+        metavar=("TRAIN", "INFER"),
+        help="achieved GFLOP/s of training and inference on one device (default: this "
+        "project's 2-core development machine, benchmarks/bench_train.py)",
+    )
+    p.add_argument(
+        "--measured",
+        help="the JSON benchmarks/bench_gpu.py saved: its training, inference and ranking "
+        "GFLOP/s replace --gflops",
+    )
+    p.add_argument("--parallel", type=int, default=1, help="jobs running at once (devices)")
+    p.add_argument("--profile", default="slurm/config.yaml", help="the SLURM profile to read")
+
+
+def main(args) -> list:
+    gflops = {"train": args.gflops[0], "infer": args.gflops[1]}
+    if args.measured:
+        gflops = json.loads(Path(args.measured).read_text())["gflops"]
+    result = plan(load(*args.configfile), gflops, args.parallel)
+    print(report(result, slurm_resources(Path(args.profile)), gflops, args.parallel))
+    return []

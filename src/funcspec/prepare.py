@@ -370,3 +370,37 @@ def _write_manifest(directory: Path, manifest: dict, rows: list, classes: dict) 
         for split, shard, offset, class_name, source, digest in rows:
             label = index["heldout" if split == "heldout" else "trained"][class_name]
             out.writerow([split, shard, offset, label, class_name, source, digest])
+
+
+INPUTS = ("raw",)
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--name", required=True, help="dataset name (its key under `datasets`)")
+    p.add_argument("--spec", required=True, help="the dataset's config block as JSON")
+    p.add_argument("--raw", help="folder of generated images (generated datasets only)")
+    p.add_argument("--workers", type=int, default=1, help="image decoding processes")
+    p.add_argument("--out", required=True)
+
+
+def main(args) -> list:
+    prepare(args.name, json.loads(args.spec), args.out, raw_root=args.raw, workers=args.workers)
+    return [args.out]
+
+
+def sources(args) -> tuple[list[str], dict]:
+    """What prepare reads besides its arguments: the class lists and a dataset root, from its
+    spec (a dataset root is too large to hash per job: its manifest.csv lists each image's
+    sha256, and the record keeps the root's fingerprint)."""
+    from .datasets import root_fingerprint
+
+    spec = json.loads(args.spec)
+    lists = list(source_files(spec).values())
+    if "root" not in spec:
+        return lists, {}
+    return lists, {
+        spec["root"]: {
+            "note": f"{spec['layout']} dataset; each image's sha256 is in manifest.csv",
+            "fingerprint": root_fingerprint(spec["root"]),
+        }
+    }

@@ -161,3 +161,19 @@ def _probe_pairs(images_by_domain: dict, features: dict, folds: int, seed: int) 
                 }
             )
     return rows
+
+
+INPUTS = ("datasets",)
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--datasets", nargs="+", required=True, help="prepared dataset folders")
+    p.add_argument("--images-per-dataset", type=int, required=True)
+    p.add_argument("--folds", type=int, required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--out", required=True, help="CSV of accuracy per pair and feature set")
+
+
+def main(args) -> list:
+    probe(args.datasets, args.out, args.images_per_dataset, args.folds, args.seed)
+    return [args.out]

@@ -477,3 +477,35 @@ def _sources_unlike(root, manifest_csv) -> list[str]:
                 f"{_short(row['sha256'])}, the file now has {_short(digest)}"
             )
     return problems
+
+
+def add_arguments(p) -> None:
+    p.add_argument("artifact", help="a file or folder under results/")
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="re-hash every file in the lineage and compare the code that made it "
+        "with the working tree's; exit 1 on any mismatch",
+    )
+    p.add_argument(
+        "--deep",
+        action="store_true",
+        help="with --verify, also re-hash every source image of a dataset on disk "
+        "against its manifest.csv",
+    )
+
+
+def main(args) -> list:
+    if not args.verify:
+        print("\n".join(lineage(args.artifact)))
+        return []
+    notes = []
+    problems = verify(args.artifact, deep=args.deep, notes=notes)
+    for line in notes:
+        print(f"NOTE {line}")
+    for line in problems:
+        print(f"MISMATCH {line}")
+    if problems:
+        raise FuncspecError(f"{len(problems)} mismatch(es) in the lineage of {args.artifact}")
+    print(f"{args.artifact}: every file in its lineage has its recorded hash")
+    return []

@@ -8,17 +8,19 @@ minus that of its own starting noise, so the readout's bias on unnatural images 
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from . import models, streams
+from . import arguments, models, streams
 from .atomic import atomic_path, write_csv
 from .data import Pooled, centre_crop, normalise, open_tasks, to_input
 from .errors import FuncspecError
 from .gpu import pick_device
-from .visualize import read
+from .tables import read_visualizations
 
 COLUMNS = [
     "network",
@@ -78,7 +80,7 @@ def readout(
             f"it, below readout.min_accuracy {min_accuracy}: its verdicts would say nothing "
             "(train it longer with readout.epochs, or on more held-out classes)"
         )
-    rows = read(visualizations)
+    rows = read_visualizations(visualizations)
     sizes = {r["image"].shape[0] for r in rows}
     if sizes - {arch["input_size"]}:
         raise FuncspecError(
@@ -164,3 +166,45 @@ def face_log_odds(classifier, images: np.ndarray) -> np.ndarray:
     x = normalise(centre_crop(to_input(images, device), classifier.input_size))
     logits = classifier(x)
     return (logits[:, 1] - logits[:, 0]).cpu().numpy()
+
+
+INPUTS = ("faces", "objects", "visualizations")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--faces", required=True, help="prepared face dataset (its held-out split)")
+    p.add_argument("--objects", required=True, help="prepared object dataset (held-out split)")
+    p.add_argument("--visualizations", nargs="+", required=True, help="visualize .npz files")
+    p.add_argument("--arch", required=True, help="the classifier's architecture as JSON")
+    p.add_argument("--epochs", type=int, required=True)
+    p.add_argument("--batch-size", type=int, required=True)
+    p.add_argument("--lr", type=float, required=True)
+    p.add_argument(
+        "--unseen-classes", type=int, required=True, help="held-out classes of each kind kept"
+    )
+    p.add_argument(
+        "--min-accuracy", type=float, required=True, help="refuse a classifier below this"
+    )
+    p.add_argument("--seed", type=int, required=True)
+    arguments.compute(p)
+    p.add_argument("--out", required=True, help="one row per visualisation (CSV)")
+    p.add_argument("--classifier", required=True, help="the trained classifier (.pt)")
+
+
+def main(args) -> list:
+    readout(
+        args.faces,
+        args.objects,
+        args.visualizations,
+        args.out,
+        args.classifier,
+        arch=json.loads(args.arch),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        unseen_classes=args.unseen_classes,
+        min_accuracy=args.min_accuracy,
+        seed=args.seed,
+        threads=args.threads,
+    )
+    return [args.out, args.classifier]

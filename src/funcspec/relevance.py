@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from . import machine, numerics, streams
+from . import arguments, machine, numerics, streams
 from .ablation import ablated
 from .atomic import atomic_path, fingerprint, resumable, write_json
 from .codedigest import code_digest
@@ -484,3 +484,49 @@ def _resume(checkpoint, made_from: dict) -> dict | None:
 def _save(checkpoint, made_from: dict, state) -> None:
     with atomic_path(checkpoint) as tmp, open(tmp, "w") as f:
         json.dump({"fingerprint": made_from, "machine": machine.facts(), **state}, f)
+
+
+INPUTS = ("model", "data")
+
+
+def add_arguments(p) -> None:
+    arguments.network(p, "TASK=PREPARED_DIR of the network's tasks")
+    arguments.gpu(p)
+    p.add_argument(
+        "--task", required=True, help="a task of the network, or split<p>_a / split<p>_b"
+    )
+    p.add_argument("--split-seed", type=int, help="seed of the random class splits (split<p>_a/b)")
+    p.add_argument("--layer", required=True)
+    p.add_argument(
+        "--fraction", type=float, required=True, help="rank until more than this is chosen"
+    )
+    p.add_argument(
+        "--group-fraction", type=float, required=True, help="units added per step, as a fraction"
+    )
+    p.add_argument("--max-steps", type=int, help="cap on greedy steps (default: none)")
+    p.add_argument("--images", type=int, required=True, help="training images per step")
+    p.add_argument("--fresh-images", action="store_true", help="draw new images at every step")
+    p.add_argument("--engine", choices=["fast", "reference"], required=True)
+    p.add_argument("--out", required=True, help="ranking JSON")
+
+
+def main(args) -> list:
+    relevance(
+        args.model,
+        arguments.task_dirs(args.data),
+        args.task,
+        args.layer,
+        args.out,
+        fraction=args.fraction,
+        group_fraction=args.group_fraction,
+        max_steps=args.max_steps,
+        images=args.images,
+        fresh_images=args.fresh_images,
+        engine=args.engine,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        split_seed=args.split_seed,
+        threads=args.threads,
+        precision=Precision.of(args),
+    )
+    return [args.out]

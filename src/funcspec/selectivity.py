@@ -8,30 +8,20 @@ the Fig. 2 lesion removes), object-only when in the object task's only, shared w
 
 from __future__ import annotations
 
-import csv
 import json
 
 import numpy as np
 import torch
 
+from . import arguments
 from .atomic import write_csv
 from .data import Pooled, centre_crop, normalise, open_tasks, to_input
 from .errors import FuncspecError
 from .gpu import pick_device
+from .tables import unit_groups
 from .train import load_model
 
-GROUPS = ("face-only", "object-only", "shared")
 COLUMNS = ["network", "layer", "unit", "group", "d_prime", "face_rank", "object_rank"]
-
-
-def unit_groups(face_order, object_order, n_units: int, fraction: float) -> list[str]:
-    """Each unit's group: face-only, object-only, shared or other."""
-    top = round(fraction * n_units)
-    face, obj = set(face_order[:top]), set(object_order[:top])
-    if len(face_order) < top or len(object_order) < top:
-        raise FuncspecError(f"a ranking of {n_units} units is shorter than its top {top}")
-    names = {(True, False): "face-only", (False, True): "object-only", (True, True): "shared"}
-    return [names.get((u in face, u in obj), "other") for u in range(n_units)]
 
 
 def d_prime(face: np.ndarray, objects: np.ndarray) -> np.ndarray:
@@ -104,13 +94,29 @@ def selectivity(
     write_csv(out, rows, COLUMNS)
 
 
-def read(paths) -> list[dict]:
-    """Every unit of the given selectivity tables."""
-    rows = []
-    for path in paths:
-        with open(path, newline="") as f:
-            rows += [
-                {**r, "unit": int(r["unit"]), "d_prime": float(r["d_prime"])}
-                for r in csv.DictReader(f)
-            ]
-    return rows
+INPUTS = ("model", "faces", "objects", "relevance")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--model", required=True)
+    p.add_argument("--faces", required=True, help="prepared face dataset (its held-out split)")
+    p.add_argument("--objects", required=True, help="prepared object dataset (held-out split)")
+    p.add_argument("--relevance", nargs="+", required=True, help="ranking JSONs of both tasks")
+    arguments.unit_groups(p)
+    arguments.compute(p)
+    p.add_argument("--out", required=True, help="one row per unit (CSV)")
+
+
+def main(args) -> list:
+    selectivity(
+        args.model,
+        args.faces,
+        args.objects,
+        args.relevance,
+        args.out,
+        face_task=args.face_task,
+        object_task=args.object_task,
+        fraction=args.fraction,
+        threads=args.threads,
+    )
+    return [args.out]

@@ -1,9 +1,12 @@
 """Every source of randomness in the pipeline, named by its purpose.
 
 A random generator is derived from (seed, purpose, keys): numpy's SeedSequence over the seed,
-the purpose's number below and the keys (class index, epoch, greedy step, ...). Two streams of
-different purposes never share a generator, whatever their seeds and keys, and a new source of
-randomness is one more line here, not a number chosen where it is used.
+the purpose's number and the keys (class index, epoch, greedy step, ...). Two streams of
+different purposes never share a generator, whatever their seeds and keys.
+
+The purposes below are frozen: their numbers decide every published result. A new purpose is
+not added here but named where it is used; its number comes from its name (`number`), so adding
+one changes the code digest of the steps that use it and of no other (funcspec.codedigest).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import zlib
 
 import numpy as np
 
-PURPOSES = {
+FROZEN = {
     # generate: the drawing of generated images
     "class_appearance": 1,  # a generated class's parameters (identity, shape, recipe)
     "image": 2,  # one generated image's pose, lighting, clutter, noise
@@ -56,13 +59,16 @@ PURPOSES = {
 }
 
 
+def number(purpose: str) -> int:
+    """A frozen purpose's number; any other's is its name's CRC-32 above 2**32, clear of them."""
+    return FROZEN.get(purpose) or 2**32 + zlib.crc32(purpose.encode())
+
+
 def _entropy(seed: int, purpose: str, keys) -> list[int]:
-    if purpose not in PURPOSES:
-        raise KeyError(f"no random stream for purpose {purpose!r}; streams: {', '.join(PURPOSES)}")
     # A text key (a class name, a domain) enters as its CRC-32: SeedSequence takes integers.
     return [
         seed,
-        PURPOSES[purpose],
+        number(purpose),
         *(zlib.crc32(k.encode()) if isinstance(k, str) else int(k) for k in keys),
     ]
 

@@ -131,3 +131,17 @@ def restore(pull: bool = True, remote: str | None = None, root=".") -> None:
     print(
         f"restored {count} files and folders under {root / RESULTS}; Snakemake sees them up to date"
     )
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--remote", help="DVC remote to pull from (default: the repository's)")
+    p.add_argument(
+        "--no-pull",
+        action="store_true",
+        help="results already in place: check them against dvc.lock, align mtimes",
+    )
+
+
+def main(args) -> list:
+    restore(pull=not args.no_pull, remote=args.remote)
+    return []

@@ -18,6 +18,7 @@ the class layer at chance.
 from __future__ import annotations
 
 import hashlib
+import json
 import pickle
 import sys
 import time
@@ -28,7 +29,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from . import machine, models, numerics, streams
+from . import arguments, machine, models, numerics, streams
 from .atomic import atomic_path, fingerprint, remove_leftovers, resumable, write_csv
 from .codedigest import code_digest
 from .data import Pooled, augment, eval_batches, load, normalise, open_tasks, to_input
@@ -383,3 +384,27 @@ def _checkpoint(path: Path, made_from: dict, device) -> dict | None:
         print(f"ignoring {exc}", file=sys.stderr)
         return None
     return state if resumable(path, state.get("fingerprint"), made_from) else None
+
+
+INPUTS = ("data",)
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--spec", required=True, help="the network's resolved config as JSON")
+    p.add_argument("--data", nargs="+", required=True, help="TASK=PREPARED_DIR, in label order")
+    arguments.compute(p)
+    arguments.gpu(p)
+    p.add_argument("--out", required=True, help="the trained network (model.pt)")
+    p.add_argument("--history", required=True, help="the training history CSV")
+
+
+def main(args) -> list:
+    train(
+        json.loads(args.spec),
+        arguments.task_dirs(args.data),
+        args.out,
+        args.history,
+        threads=args.threads,
+        precision=Precision.of(args),
+    )
+    return [args.out, args.history]

@@ -18,12 +18,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import streams
+from . import arguments, streams
 from .atomic import atomic_path
 from .data import normalise
 from .errors import FuncspecError
 from .gpu import pick_device
-from .selectivity import GROUPS, unit_groups
+from .tables import GROUPS, unit_groups
 from .train import load_model
 
 LOW, HIGH = normalise(torch.tensor(0.0)).item(), normalise(torch.tensor(255.0)).item()
@@ -215,26 +215,45 @@ def from_pixels(pixels: np.ndarray, device="cpu") -> torch.Tensor:
     return torch.from_numpy(pixels).to(device).permute(0, 3, 1, 2).float()
 
 
-def read(paths) -> list[dict]:
-    """Every visualisation of the given files, one dict per image."""
-    rows = []
-    for path in paths:
-        with np.load(path) as f:
-            for i in range(len(f["unit"])):
-                rows.append(
-                    {
-                        "network": str(f["network"]),
-                        "layer": str(f["layer"]),
-                        **{
-                            k: int(f[k][i]) for k in ("unit", "restart", "face_rank", "object_rank")
-                        },
-                        "group": str(f["group"][i]),
-                        "chosen": bool(f["chosen"][i]),
-                        "random": bool(f["random"][i]),
-                        "activation": float(f["activation"][i]),
-                        "start_activation": float(f["start_activation"][i]),
-                        "image": f["images"][i],
-                        "start": f["start"][i],
-                    }
-                )
-    return rows
+INPUTS = ("model", "relevance")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--model", required=True)
+    p.add_argument("--relevance", nargs="+", required=True, help="ranking JSONs of this layer")
+    p.add_argument("--layer", required=True)
+    arguments.unit_groups(p)
+    p.add_argument("--units", required=True, help="units drawn per group, or 'all'")
+    p.add_argument("--restarts", type=int, required=True, help="images per unit, each its noise")
+    p.add_argument("--steps", type=int, required=True, help="gradient-ascent steps")
+    p.add_argument("--step", type=float, required=True, help="RMS change per input value")
+    p.add_argument("--jitter", type=float, required=True, help="largest shift / input size")
+    p.add_argument("--blur-sigma", type=float, required=True, help="Gaussian blur, in pixels")
+    p.add_argument("--blur-every", type=int, required=True, help="steps between blurs")
+    p.add_argument("--decay", type=float, required=True, help="weight of the image's L2 norm")
+    p.add_argument("--seed", type=int, required=True)
+    arguments.compute(p)
+    p.add_argument("--out", required=True, help="images and activations (.npz)")
+
+
+def main(args) -> list:
+    visualize(
+        args.model,
+        args.relevance,
+        args.layer,
+        args.out,
+        face_task=args.face_task,
+        object_task=args.object_task,
+        fraction=args.fraction,
+        units=None if args.units == "all" else int(args.units),
+        restarts=args.restarts,
+        steps=args.steps,
+        step=args.step,
+        jitter=args.jitter,
+        blur_sigma=args.blur_sigma,
+        blur_every=args.blur_every,
+        decay=args.decay,
+        seed=args.seed,
+        threads=args.threads,
+    )
+    return [args.out]

@@ -182,11 +182,6 @@ def statistics_args():
     )
 
 
-def figure_prefix(wildcards, output):
-    """The figure's files without their extension: Python adds .pdf, .png and .csv."""
-    return output.pdf.removesuffix(".pdf")
-
-
 def record_with_dvc():
     """After a complete run of the tracked config, hash every artifact into dvc.lock."""
     dag = workflow.dag_settings

@@ -25,7 +25,6 @@ rule fig1:
         "../../envs/funcspec.yaml"
     params:
         code=code_digest("fig1"),
-        prefix=figure_prefix,
         networks=FIG1_NETWORKS,
         baseline=f"--baseline {FIG1['untrained_net']}" if FIG1["untrained_net"] else "",
         face_task=FIG1["face_task"],
@@ -33,7 +32,7 @@ rule fig1:
     shell:
         "funcspec fig1 --accuracy {input.accuracy} --decode {input.decode} "
         "--networks {params.networks:q} {params.baseline} --face-task {params.face_task:q} "
-        "--object-task {params.object_task:q} --out-prefix {params.prefix} 2> {log}"
+        "--object-task {params.object_task:q} --pdf {output.pdf} --png {output.png} --csv {output.csv} 2> {log}"
 
 
 rule fig2:
@@ -53,7 +52,6 @@ rule fig2:
         "../../envs/funcspec.yaml"
     params:
         code=code_digest("fig2"),
-        prefix=figure_prefix,
         network=FIG2["network"],
         face_task=FIG2["face_task"],
         object_task=FIG2["object_task"],
@@ -64,7 +62,7 @@ rule fig2:
         "funcspec fig2 --lesion {input.tables} --images {input.images} "
         "--network {params.network:q} --face-task {params.face_task:q} "
         "--object-task {params.object_task:q} --fraction {params.fraction} "
-        "{params.untrained} {params.statistics} --out-prefix {params.prefix} 2> {log}"
+        "{params.untrained} {params.statistics} --pdf {output.pdf} --png {output.png} --csv {output.csv} 2> {log}"
 
 
 rule figS1:
@@ -83,7 +81,6 @@ rule figS1:
         "../../envs/funcspec.yaml"
     params:
         code=code_digest("figS1"),
-        prefix=figure_prefix,
         network=FIG2["network"],
         face_task=FIG2["face_task"],
         object_task=FIG2["object_task"],
@@ -92,7 +89,7 @@ rule figS1:
         "funcspec figS1 --lesion {input.network} --controls {input.controls} "
         "--network {params.network:q} --face-task {params.face_task:q} "
         "--object-task {params.object_task:q} --fraction {params.fraction} "
-        "--out-prefix {params.prefix} 2> {log}"
+        "--pdf {output.pdf} --png {output.png} --csv {output.csv} 2> {log}"
 
 
 rule fig3:
@@ -112,11 +109,10 @@ rule fig3:
         "../../envs/funcspec.yaml"
     params:
         code=code_digest("fig3"),
-        prefix=figure_prefix,
         statistics=statistics_args(),
     shell:
         "funcspec fig3 --selectivity {input.selectivity} --visualizations {input.visualizations} "
-        "--readout {input.readout} {params.statistics} --out-prefix {params.prefix} 2> {log}"
+        "--readout {input.readout} {params.statistics} --pdf {output.pdf} --png {output.png} --csv {output.csv} 2> {log}"
 
 
 rule fig4:
@@ -136,7 +132,6 @@ rule fig4:
         "../../envs/funcspec.yaml"
     params:
         code=code_digest("fig4"),
-        prefix=figure_prefix,
         networks=FIG4["networks"],
         object_tasks=FIG4["object_tasks"],
         fraction=FIG4["fraction"],
@@ -146,7 +141,7 @@ rule fig4:
         "funcspec fig4 --images {input.images} --overlap {input.overlap} "
         "--networks {params.networks:q} "
         "--object-tasks {params.object_tasks:q} --fraction {params.fraction} "
-        "{params.untrained} {params.statistics} --out-prefix {params.prefix} "
+        "{params.untrained} {params.statistics} --pdf {output.pdf} --png {output.png} --csv {output.csv} "
         "2> {log}"
 
 
@@ -165,7 +160,6 @@ rule figS2:
         "../../envs/funcspec.yaml"
     params:
         code=code_digest("figS2"),
-        prefix=figure_prefix,
         network=FIG2["network"],
         face_task=FIG2["face_task"],
         object_task=FIG2["object_task"],
@@ -177,4 +171,4 @@ rule figS2:
         "funcspec figS2 --images {input} --network {params.network:q} "
         "--face-task {params.face_task:q} --object-task {params.object_task:q} "
         "--fraction {params.fraction} --draws {params.draws} --bins {params.bins} --seed {params.seed} "
-        "--out-prefix {params.prefix} 2> {log}"
+        "--pdf {output.pdf} --png {output.png} --csv {output.csv} 2> {log}"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from pathlib import Path
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -19,6 +18,7 @@ from matplotlib.figure import Figure
 from funcspec.figures.save import save_figure
 from funcspec.figures.style import colour, label
 
+from .. import arguments
 from ..errors import FuncspecError
 from ..seeds import split
 
@@ -30,13 +30,13 @@ DECODE_COLUMNS = ["network", "task", "accuracy", "sem", "chance"]
 def fig1(
     accuracy_csvs: list,
     decode_csvs: list,
-    out_prefix,
+    out,
     face_task: str = "faces",
     object_task: str = "objects",
     networks=("face", "object", "dual"),
     baseline: str | None = "untrained",
 ) -> list[dict]:
-    """Draw Fig. 1B-C from the per-network tables, write out_prefix.{pdf,png,csv}; return the
+    """Draw Fig. 1B-C from the per-network tables, write its files `out` (pdf, png, csv); return the
     CSV rows. `baseline` (the untrained network) is drawn in panel B as a marker."""
     tasks = (face_task, object_task)
     rows = _panel_b(_read(decode_csvs, DECODE_COLUMNS), tasks, networks, baseline) + _panel_c(
@@ -46,7 +46,7 @@ def fig1(
         {face_task: "Held-out identities", object_task: "Held-out objects"},
         {face_task: "Faces", object_task: "Objects"},
     )
-    save_figure(lambda: _draw(rows, *ticks, baseline), rows, COLUMNS, Path(str(out_prefix)))
+    save_figure(lambda: _draw(rows, *ticks, baseline), rows, COLUMNS, out)
     return rows
 
 
@@ -206,3 +206,29 @@ def _draw(rows, decoding_ticks, accuracy_ticks, baseline) -> Figure:
     )
     fig.tight_layout()
     return fig
+
+
+INPUTS = ("accuracy", "decode")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--accuracy", nargs="+", required=True, help="accuracy tables")
+    p.add_argument("--decode", nargs="+", required=True, help="decoding tables")
+    p.add_argument("--networks", nargs="+", required=True, help="face, object and dual net names")
+    p.add_argument("--baseline", help="the untrained network, drawn as a marker (default: none)")
+    p.add_argument("--face-task", required=True)
+    p.add_argument("--object-task", required=True)
+    arguments.figure(p)
+
+
+def main(args) -> list:
+    fig1(
+        args.accuracy,
+        args.decode,
+        arguments.figure_files(args),
+        face_task=args.face_task,
+        object_task=args.object_task,
+        networks=tuple(args.networks),
+        baseline=args.baseline,
+    )
+    return arguments.figure_files(args)

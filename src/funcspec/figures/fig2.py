@@ -15,9 +15,10 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .. import arguments
 from ..layers import depth_order
-from ..lesion import read_tables
 from ..seeds import split
+from ..tables import read_tables
 from .save import save_figure
 from .segregation import (
     STATISTICS_COLUMNS,
@@ -132,7 +133,7 @@ def baseline_rows(panel, images: dict, network, tasks, fraction, statistics, unt
 def fig2(
     lesion_csvs,
     images_npz,
-    out_prefix,
+    out,
     network="dual",
     face_task="faces",
     object_task="objects",
@@ -141,14 +142,14 @@ def fig2(
     untrained=None,
 ) -> list[dict]:
     """Draw Fig. 2 from the network's lesion tables (every seed) and the per-image results of
-    its lesions and the untrained network's; write out_prefix.{pdf,png,csv}."""
+    its lesions and the untrained network's; write its files `out` (pdf, png, csv)."""
     statistics = statistics or {"bootstrap": 10_000, "level": 0.95, "seed": 0}
     tasks = (face_task, object_task)
     rows = lesion_rows(network, seeds_of(read_tables(lesion_csvs), network), tasks, fraction)
     rows += baseline_rows(
         "C", by_network(images_npz), network, tasks, fraction, statistics, untrained
     )
-    save_figure(lambda: _draw_fig2(rows, network, tasks), rows, COLUMNS, out_prefix)
+    save_figure(lambda: _draw_fig2(rows, network, tasks), rows, COLUMNS, out)
     return rows
 
 
@@ -205,3 +206,34 @@ def _draw_fig2(rows, network, tasks) -> Figure:
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+INPUTS = ("lesion", "images")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--lesion", nargs="+", required=True, help="lesion tables of the dual net")
+    p.add_argument(
+        "--images",
+        nargs="+",
+        required=True,
+        help="per-image lesion results (.npz) of the dual net and the untrained net",
+    )
+    p.add_argument("--untrained", help="the untrained network, a baseline (default: none)")
+    arguments.lesion_figure(p)
+    arguments.statistics(p)
+
+
+def main(args) -> list:
+    fig2(
+        args.lesion,
+        args.images,
+        arguments.figure_files(args),
+        network=args.network,
+        face_task=args.face_task,
+        object_task=args.object_task,
+        fraction=args.fraction,
+        statistics=arguments.statistics_of(args),
+        untrained=args.untrained,
+    )
+    return arguments.figure_files(args)

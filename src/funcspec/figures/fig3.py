@@ -19,11 +19,11 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .. import selectivity, streams
+from .. import arguments, streams
 from ..layers import depth_order
 from ..seeds import split
 from ..stats import holm, overlap_p, permutation_p, unit_mean_interval
-from ..visualize import read
+from ..tables import GROUPS, read_selectivity, read_visualizations
 from .save import save_figure
 from .style import colour, draw_line
 
@@ -61,10 +61,10 @@ ALL = "all units"
 COMPARISONS = [("face-only", "object-only"), ("face-only", RANDOM), ("object-only", RANDOM)]
 
 
-def fig3(selectivities, visualizations, readout_csv, out_prefix, statistics: dict) -> list[dict]:
+def fig3(selectivities, visualizations, readout_csv, out, statistics: dict) -> list[dict]:
     """Draw Fig. 3 from the selectivity tables, the visualisations and the readout's scores."""
-    units = selectivity.read(selectivities)
-    images = read(visualizations)
+    units = read_selectivity(selectivities)
+    images = read_visualizations(visualizations)
     with open(readout_csv, newline="") as f:
         scores = {
             (r["network"], r["layer"], int(r["unit"]), int(r["restart"])): r
@@ -90,7 +90,7 @@ def fig3(selectivities, visualizations, readout_csv, out_prefix, statistics: dic
         )
     rng = streams.rng("unit_permutation", statistics["seed"])
     scored = [r for r in rows if r["panel"] == "A"]
-    groups = selectivity.GROUPS
+    groups = GROUPS
     rows += group_rows(
         "d_prime",
         units,
@@ -123,7 +123,7 @@ def fig3(selectivities, visualizations, readout_csv, out_prefix, statistics: dic
     rows += scores
     pictures = [r["image"] for r in images]
     level = statistics["level"]
-    save_figure(lambda: _draw(rows, pictures, layers, level), rows, COLUMNS, out_prefix)
+    save_figure(lambda: _draw(rows, pictures, layers, level), rows, COLUMNS, out)
     return rows
 
 
@@ -136,7 +136,7 @@ def _shown(images) -> set[int]:
             continue
         for group in (r["group"] if r["chosen"] else None, RANDOM if r["random"] else None):
             key = (r["network"], r["layer"], group)
-            if group in (*selectivity.GROUPS, RANDOM) and counts.get(key, 0) < SHOWN:
+            if group in (*GROUPS, RANDOM) and counts.get(key, 0) < SHOWN:
                 counts[key] = counts.get(key, 0) + 1
                 shown.add(i)
     return shown
@@ -269,7 +269,7 @@ def _draw(rows, pictures, layers, level) -> Figure:
     lines = sorted(
         {(r["network"], r["layer"]) for r, _ in shown}, key=lambda k: (k[0], layers.index(k[1]))
     )
-    blocks = [*selectivity.GROUPS, RANDOM]
+    blocks = [*GROUPS, RANDOM]
     columns = SHOWN * len(blocks)
     fig = Figure(figsize=(0.5 * columns + 1.0, 0.55 * len(lines) + 3.2))
     FigureCanvasAgg(fig)
@@ -296,7 +296,7 @@ def _draw(rows, pictures, layers, level) -> Figure:
         grid[0][b * SHOWN].set_title(block, fontsize=6, loc="left", color=GROUP_COLOURS[block])
     top.suptitle("A  Preferred images (first restart)", x=0.02, ha="left", fontsize=9)
     left, right = bottom.subplots(1, 2)
-    _panel(left, rows, "d_prime", [*selectivity.GROUPS, ALL], "face selectivity (d')", level)
+    _panel(left, rows, "d_prime", [*GROUPS, ALL], "face selectivity (d')", level)
     for r in (r for r in rows if r["measure"] == "overlap"):
         left.annotate(
             f"{r['value']:.2f}/{r['chance']:.2f}",
@@ -310,7 +310,7 @@ def _draw(rows, pictures, layers, level) -> Figure:
         right,
         rows,
         "score",
-        [*selectivity.GROUPS, RANDOM],
+        [*GROUPS, RANDOM],
         "Δ log-odds of face vs own noise",
         level,
     )
@@ -337,3 +337,20 @@ def _panel(ax, rows, measure, groups, ylabel, level) -> None:
             ax.annotate("*", (t["depth"], 0.02), xycoords=("data", "axes fraction"), ha="center")
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=5)
+
+
+INPUTS = ("selectivity", "visualizations", "readout")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--selectivity", nargs="+", required=True, help="selectivity CSVs")
+    p.add_argument("--visualizations", nargs="+", required=True, help="visualize .npz files")
+    p.add_argument("--readout", required=True, help="the readout's CSV")
+    arguments.statistics(p)
+    arguments.figure(p)
+
+
+def main(args) -> list:
+    files = arguments.figure_files(args)
+    fig3(args.selectivity, args.visualizations, args.readout, files, arguments.statistics_of(args))
+    return files

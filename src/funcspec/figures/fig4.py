@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .. import streams
+from .. import arguments, streams
 from ..errors import FuncspecError
 from ..layers import depth_order
 from ..seeds import split
@@ -78,7 +78,7 @@ def accuracy_rows(network, layers: dict) -> list[dict]:
 def fig4(
     images_npz,
     overlap_csvs,
-    out_prefix,
+    out,
     networks,
     object_tasks,
     fraction: float,
@@ -159,7 +159,7 @@ def fig4(
         for kind, target in zip(("category", "objects"), targets)
     ]
     rows += overlap_rows(overlap_csvs, networks)
-    save_figure(lambda: _draw(rows, networks, object_of), rows, COLUMNS, out_prefix)
+    save_figure(lambda: _draw(rows, networks, object_of), rows, COLUMNS, out)
     return rows
 
 
@@ -337,3 +337,31 @@ def _draw(rows, networks, object_of) -> Figure:
     ax_d.set_title("D  Categories decoded without lesions")
     fig.tight_layout()
     return fig
+
+
+INPUTS = ("images", "overlap")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--images", nargs="+", required=True, help="per-image lesion results (.npz)")
+    p.add_argument("--overlap", nargs="+", required=True, help="overlap decoding tables")
+    p.add_argument("--networks", nargs="+", required=True, help="category+object networks")
+    p.add_argument("--object-tasks", nargs="+", required=True, help="the object task of each")
+    p.add_argument("--fraction", type=float, required=True, help="lesion fraction drawn")
+    p.add_argument("--untrained", help="the untrained network, a baseline (default: none)")
+    arguments.statistics(p)
+    arguments.figure(p)
+
+
+def main(args) -> list:
+    fig4(
+        args.images,
+        args.overlap,
+        arguments.figure_files(args),
+        args.networks,
+        args.object_tasks,
+        args.fraction,
+        arguments.statistics_of(args),
+        untrained=args.untrained,
+    )
+    return arguments.figure_files(args)

@@ -8,9 +8,10 @@ from __future__ import annotations
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .. import arguments
 from ..layers import depth_order
-from ..lesion import has_splits, ranked_tasks, read_tables, segregation, split_segregation
 from ..seeds import split
+from ..tables import has_splits, ranked_tasks, read_tables, segregation, split_segregation
 from .fig2 import COLUMNS, _row, lesion_rows
 from .save import save_figure
 from .style import colour, draw_line, label
@@ -36,7 +37,7 @@ def segregation_rows(panel, network, layers: dict, tasks, fraction) -> list[dict
 def figS1(
     lesion_csvs,
     control_csvs,
-    out_prefix,
+    out,
     network="dual",
     face_task="faces",
     object_task="objects",
@@ -53,7 +54,7 @@ def figS1(
             rows += segregation_rows("A", name, layers, ranked, fraction)
         else:  # a single-task net, lesioned with its own ranking
             rows += [r | {"panel": "B"} for r in lesion_rows(name, [layers], ranked[:1], fraction)]
-    save_figure(lambda: _draw(rows), rows, COLUMNS, out_prefix)
+    save_figure(lambda: _draw(rows), rows, COLUMNS, out)
     return rows
 
 
@@ -100,3 +101,25 @@ def _draw(rows) -> Figure:
     axes[1].legend()
     fig.tight_layout()
     return fig
+
+
+INPUTS = ("lesion", "controls")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--lesion", nargs="+", required=True, help="lesion tables of the dual net")
+    p.add_argument("--controls", nargs="*", default=[], help="lesion tables of control nets")
+    arguments.lesion_figure(p)
+
+
+def main(args) -> list:
+    figS1(
+        args.lesion,
+        args.controls,
+        arguments.figure_files(args),
+        network=args.network,
+        face_task=args.face_task,
+        object_task=args.object_task,
+        fraction=args.fraction,
+    )
+    return arguments.figure_files(args)

@@ -20,10 +20,10 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .. import streams
+from .. import arguments, streams
 from ..layers import depth_order
-from ..lesion import dissociation
 from ..stats import drops, margin_weights, matched_picks, task_images, unlesioned, weights_of
+from ..tables import dissociation
 from .save import save_figure
 from .segregation import by_network
 from .style import colour, draw_line
@@ -67,7 +67,7 @@ def matched_drops(images, tasks, fraction, matching, draws, seed, bins) -> dict:
     return {k: float(v[0]) for k, v in drops(images, tasks, fraction, weights).items()}
 
 
-def figS2(images_npz, out_prefix, network, face_task, object_task, fraction, draws, bins, seed=0):
+def figS2(images_npz, out, network, face_task, object_task, fraction, draws, bins, seed=0):
     """Draw Fig. S2 from the per-image lesion results of every seed of `network`."""
     layers = by_network(images_npz)[network]
     tasks = (face_task, object_task)
@@ -107,7 +107,7 @@ def figS2(images_npz, out_prefix, network, face_task, object_task, fraction, dra
                         "n_seeds": len(v),
                     }
                 )
-    save_figure(lambda: _draw(rows, tasks), rows, COLUMNS, out_prefix)
+    save_figure(lambda: _draw(rows, tasks), rows, COLUMNS, out)
     return rows
 
 
@@ -150,3 +150,29 @@ def _draw(rows, tasks) -> Figure:
     axes[3].legend(fontsize=6)
     fig.tight_layout()
     return fig
+
+
+INPUTS = ("images",)
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--images", nargs="+", required=True, help="per-image lesion results (.npz)")
+    p.add_argument("--draws", type=int, required=True, help="random removals averaged")
+    p.add_argument("--bins", type=int, required=True, help="margin bins of the margin matching")
+    p.add_argument("--seed", type=int, required=True)
+    arguments.lesion_figure(p)
+
+
+def main(args) -> list:
+    figS2(
+        args.images,
+        arguments.figure_files(args),
+        args.network,
+        args.face_task,
+        args.object_task,
+        args.fraction,
+        args.draws,
+        args.bins,
+        args.seed,
+    )
+    return arguments.figure_files(args)

@@ -36,3 +36,16 @@ def history(history_csv, out_png) -> None:
     with atomic_path(out_png) as tmp:
         fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
     plt.close(fig)
+
+
+INPUTS = ("history",)
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--history", required=True, help="the training history CSV")
+    p.add_argument("--out", required=True)
+
+
+def main(args) -> list:
+    history(args.history, args.out)
+    return [args.out]

@@ -227,3 +227,36 @@ def read_metadata(out_dir) -> dict:
             "recorded its arguments"
         )
     return json.loads(path.read_text())
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--domain", required=True)
+    p.add_argument("--classes", type=int, required=True)
+    p.add_argument("--images-per-class", type=int, required=True)
+    p.add_argument("--size", type=int, required=True)
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--greyscale", action="store_true")
+    p.add_argument(
+        "--recolour", type=float, required=True, help="share of images given shared colours"
+    )
+    p.add_argument(
+        "--shared-parts", type=float, required=True, help="share of food parts from objects"
+    )
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--out", required=True)
+
+
+def main(args) -> list:
+    generate(
+        args.domain,
+        args.out,
+        n_classes=args.classes,
+        images_per_class=args.images_per_class,
+        size=args.size,
+        seed=args.seed,
+        greyscale=args.greyscale,
+        workers=args.workers,
+        recolour=args.recolour,
+        shared_parts=args.shared_parts,
+    )
+    return [args.out]
