@@ -54,6 +54,16 @@ def test_a_second_writer_fails_at_once_naming_the_first(tmp_path):
     assert not (tmp_path / ".model.lock").exists()
 
 
-def test_nothing_to_lock_without_an_output(tmp_path):
+def test_nothing_to_lock_without_an_output(tmp_path, monkeypatch):
+    """Bug guarded: a command with no output (exclusive(None)) locked a made-up name anyway,
+    such as `.None.lock` in the working folder, which leaves a stray file there and makes any
+    two such commands started in one folder refuse each other."""
+    monkeypatch.chdir(tmp_path)
+    ran = []
     with exclusive(None):
-        pass
+        assert os.listdir(tmp_path) == [], "a lock file for no output"
+        with exclusive(None):  # nothing is held, so a second one takes nothing from the first
+            ran.append("inner")
+        ran.append("outer")
+    assert ran == ["inner", "outer"]
+    assert os.listdir(tmp_path) == [], "a lock file left behind"
