@@ -12,6 +12,7 @@ from fabricate import (
     fabricate_imagenet,
     fabricate_vggface2,
 )
+from PIL import Image
 
 from funcspec.prepare import PrepareError, prepare
 from funcspec.shards import open_split, read_manifest
@@ -90,9 +91,61 @@ def test_seed_changes_the_draw(tree, tmp_path):
     assert a["classes"] != b["classes"] or a["splits"] != b["splits"]
 
 
-def test_resize_shorter_side_then_centre_crop(tree, tmp_path):
-    prepare("toy", spec_for(tree, image={"resize": 16, "crop": 12}), tmp_path / "out")
-    assert open_split(tmp_path / "out", "test").images().shape[1:] == (12, 12, 3)
+RAMP = 6  # grey levels per source pixel: 40 pixels span 0..234
+
+
+def ramp_image(path, width, height):
+    """Red rises with the column, green with the row (RAMP levels a pixel); blue says the
+    orientation: 0 landscape, 250 portrait."""
+    x, y = np.meshgrid(np.arange(width), np.arange(height))
+    blue = np.full_like(x, 0 if width > height else 250)
+    pixels = np.stack([RAMP * x, RAMP * y, blue], axis=-1).astype(np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels).save(path)
+
+
+def test_resize_shorter_side_then_centre_crop(tmp_path):
+    """Bug guarded: squashing the image to a square (or resizing the wrong side, or cropping
+    off centre) instead of scaling its shorter side to `resize`, keeping the aspect ratio,
+    and cutting the centre `crop` square. The shape is the same either way; the pixels are not.
+
+    Each source is a linear ramp (red along x, green along y), 40x20 or 20x40. A filter that
+    resamples a ramp returns the ramp at the output pixel's centre, so each output pixel's
+    value says where in the source it was taken from. Shorter side 20 -> 16 is a scale of 0.8
+    (40x20 -> 32x16), and the centre 12 of 32 starts at 10: output column j's centre is at
+    (10 + j + 0.5) / 0.8 in the source, i.e. source pixel (10 + j + 0.5) / 0.8 - 0.5; along
+    the short side the crop starts at (16 - 12) / 2 = 2. A squash to 16x16 would take column
+    j from (2 + j + 0.5) * 2.5 - 0.5 instead."""
+    resize, crop, scale = 16, 12, 16 / 20
+    long_offset, short_offset = (32 - crop) // 2, (16 - crop) // 2
+    along_long = (long_offset + np.arange(crop) + 0.5) / scale - 0.5  # 12.625, 13.875, ...
+    along_short = (short_offset + np.arange(crop) + 0.5) / scale - 0.5  # 2.625, 3.875, ...
+    for c in range(4):
+        for k in range(8):
+            width, height = (40, 20) if k % 2 == 0 else (20, 40)
+            ramp_image(tmp_path / "raw" / f"class_{c}" / f"{k:04d}.png", width, height)
+    prepare(
+        "toy", spec_for(tmp_path / "raw", image={"resize": resize, "crop": crop}), tmp_path / "out"
+    )
+    columns, rows = np.meshgrid(np.arange(crop), np.arange(crop))
+    landscape = np.stack(
+        [RAMP * along_long[columns], RAMP * along_short[rows], np.zeros((crop, crop))], axis=-1
+    )
+    portrait = np.stack(
+        [RAMP * along_short[columns], RAMP * along_long[rows], np.full((crop, crop), 250)], axis=-1
+    )
+    seen = set()
+    for split in ("train", "test", "heldout"):
+        for i, image in enumerate(open_split(tmp_path / "out", split).images()):
+            assert image.shape == (crop, crop, 3)
+            orientation = "landscape" if image[0, 0, 2] == 0 else "portrait"
+            expected = landscape if orientation == "landscape" else portrait
+            seen.add(orientation)
+            # within 1 grey level: PIL resamples in fixed point and rounds to uint8
+            np.testing.assert_allclose(
+                image, expected, atol=1, err_msg=f"{split} image {i} ({orientation})"
+            )
+    assert seen == {"landscape", "portrait"}
 
 
 def test_corrupt_image_is_an_error_naming_the_file(tree, tmp_path):
