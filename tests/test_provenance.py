@@ -1,13 +1,19 @@
 """Provenance records, lineage and verification; DVC recording rules; headline metrics."""
 
 import csv
+import hashlib
 import json
 import os
+import platform
+import socket
+import subprocess
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 from snakemake.settings.types import ConfigSettings
 
+import funcspec
 from funcspec import cli, provenance, tracking
 from funcspec.datasets import root_fingerprint
 from funcspec.errors import FuncspecError
@@ -48,17 +54,67 @@ def chain(tmp_path, monkeypatch):
     return tmp_path
 
 
+def sha256(data: bytes) -> str:
+    """The digest of some bytes, computed here rather than by the module under test."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def source_commit() -> str | None:
+    """The git commit of funcspec's source folder, asked of git here (None outside a clone)."""
+    done = subprocess.run(
+        ["git", "rev-parse", "HEAD"],
+        cwd=Path(funcspec.__file__).parent,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
 def test_a_record_holds_what_the_job_read_and_wrote(chain):
+    """Bug guarded: a record whose digests are not the sha256 of what the job read and wrote
+    (a hash of something else, a truncated one, a folder digest over other names), or whose
+    code, software and host say something other than what ran. Compared with the record
+    module's own hash_path, such a record passes: --verify recomputes it with the same code.
+    So every value is computed here, from the bytes the fixture wrote."""
+    one, two = sha256(b"1"), sha256(b"2")
+    # a folder's digest: sha256 over "<path inside the folder> <file sha256>" lines, by path
+    folder = sha256(f"one.txt {one}\ntwo.txt {two}\n".encode())
     record = json.loads((chain / "results" / "provenance" / "used.csv.json").read_text())
     assert record["rule"] == "use" and record["command"] == "funcspec use"
     assert record["seeds"] == {"spec.seed": 4, "spec.synthetic.seed": 5}
-    assert record["inputs"]["results/generate/x"] == provenance.hash_path("results/generate/x")
-    assert record["outputs"] == {"results/used.csv": provenance.hash_path("results/used.csv")}
-    assert record["software"]["torch"] and record["device"] == "cpu" and record["host"]
-    assert set(record["code"]) == {"funcspec", "git_commit", "git_dirty", "subcommand", "digest"}
+    assert record["inputs"] == {"results/generate/x": folder, "classes.txt": sha256(b"a\nb\n")}
+    assert record["outputs"] == {"results/used.csv": sha256(b"a,b\n")}
+    used = os.stat(chain / "results" / "used.csv")
+    assert record["output_stats"] == {
+        "results/used.csv": [used.st_size, used.st_mtime_ns, used.st_ino]
+    }
+    assert record["external_inputs"] == {}
+    software = record["software"]
+    assert software["python"] == platform.python_version()
+    assert (software["torch"], software["numpy"]) == (version("torch"), version("numpy"))
+    assert record["device"] == "cpu" and record["host"] == socket.gethostname()
+    commit = source_commit()
+    assert record["code"] == {
+        "funcspec": version("funcspec"),
+        "git_commit": commit,
+        "git_dirty": record["code"]["git_dirty"],  # whether src/ has edits: checked below
+        "subcommand": None,  # written by write_record directly, not by a command
+        "digest": None,
+    }
+    assert record["code"]["git_dirty"] in ((False, True) if commit else (None,))
     assert record["started"] <= record["ended"]
+
     made = json.loads((chain / "results" / "provenance" / "generate" / "x.json").read_text())
-    assert sorted(made["outputs"]) == ["results/generate/x/one.txt", "results/generate/x/two.txt"]
+    assert made["outputs"] == {
+        "results/generate/x/one.txt": one,
+        "results/generate/x/two.txt": two,
+    }
+    # a dataset root's fingerprint: sha256 over "<path> <size> <mtime ns>" lines, by path
+    image = os.stat(chain / "data" / "set" / "image.png")
+    fingerprint = sha256(f"image.png {image.st_size} {image.st_mtime_ns}\n".encode())
+    assert made["external_inputs"] == {
+        "data/set": {"note": "a dataset on disk", "fingerprint": fingerprint}
+    }
 
 
 def test_a_folder_digest_ignores_snakemakes_timestamp(chain):
@@ -316,7 +372,9 @@ def test_verify_flags_a_record_of_unknown_code_or_other_software(tmp_path, monke
 
 def test_a_record_of_a_dataset_root_lists_its_label_file_and_fingerprint(tmp_path):
     """Bug (review): ImageNet's val_labels file, which decides the test labels, was neither an
-    input of the prepare job nor in its record, so editing it went unseen."""
+    input of the prepare job nor in its record, so editing it went unseen. And the root's
+    fingerprint must change with any image's name, size or modification time: it is checked
+    against the value computed here, not against root_fingerprint's own."""
     root = tmp_path / "imagenet"
     root.mkdir()
     spec = {
@@ -326,9 +384,24 @@ def test_a_record_of_a_dataset_root_lists_its_label_file_and_fingerprint(tmp_pat
         "heldout": {"count": 0, "images_per_class": 1},
         "layout_options": {"val_labels": str(tmp_path / "labels.csv")},
     }
+    # Two images with set sizes and (whole-second) modification times, and a hidden file.
+    for name, data, mtime_ns in (
+        ("n01440764/a.JPEG", b"fish", 1_600_000_000_000_000_000),
+        ("val/b.JPEG", b"hound", 1_700_000_000_000_000_000),
+        (".DS_Store", b"finder", 1_500_000_000_000_000_000),
+    ):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+        os.utime(root / name, ns=(mtime_ns, mtime_ns))
+    # the fingerprint: sha256 over "<path> <size> <mtime ns>" lines, by path, hidden names out
+    fingerprint = sha256(
+        b"n01440764/a.JPEG 4 1600000000000000000\nval/b.JPEG 5 1700000000000000000\n"
+    )
     args, step = cli.parse(
         ["prepare", "--name", "objects", "--spec", json.dumps(spec), "--out", "x"]
     )
     inputs, external = cli._inputs(args, step)
     assert inputs == [str(tmp_path / "labels.csv")]
-    assert external[str(root)]["fingerprint"] == root_fingerprint(root)
+    assert list(external) == [str(root)]
+    assert external[str(root)]["fingerprint"] == fingerprint
+    assert external[str(root)]["note"].startswith("imagenet dataset")
