@@ -1,6 +1,8 @@
 """The GPU number formats, tried with the CPU's bf16 autocast, which rounds as CUDA's does (the
 steps themselves never use it on the CPU: tests/test_train.py checks that)."""
 
+import copy
+
 import pytest
 import torch
 
@@ -25,17 +27,44 @@ def images(step):
     return torch.randn(48, 3, 8, 8, generator=g), torch.randint(0, 5, (48,), generator=g)
 
 
+def lesioned_by_hand(model, layer, units):
+    """A copy of `model` with `units` of `layer` zeroed here (weight rows and bias entries)
+    before any autocast context is entered: what a lesion of those units must compute."""
+    twin = copy.deepcopy(model)
+    module = twin.unit_layer(layer)
+    with torch.no_grad():
+        for unit in units:
+            module.weight[unit] = 0
+            module.bias[unit] = 0
+    return twin
+
+
 @pytest.mark.parametrize("layer", ["conv1", "conv3", "fc4"])
 def test_a_lesion_reaches_a_network_computing_in_bf16(layer):
     """Bug guarded: autocast's weight cache keeps the bf16 copy of each weight made at its first
     use, so a lesion made within one autocast context (a lesion job's every condition, a
-    ranking's chosen units) computed with the intact layer."""
+    ranking's chosen units) computed with the intact layer.
+
+    Two units of the layer are lesioned, not all: the output must be exactly that of a copy
+    of the network with those two units zeroed by hand before autocast began (so no stale copy
+    can exist), and at the layer itself those two units must be 0 and every other unit as
+    intact. Lesioning every unit and asking only for some change would also pass a lesion of
+    the wrong units, or of all units when some were asked for."""
+    units = [1, 3]
     model, x = net(0), images(0)[0]
     with torch.no_grad(), bf16("cpu"):
-        intact = model(x)
-        with ablated(model, layer, range(model.unit_layer(layer).weight.shape[0])):
-            lesioned = model(x)
-    assert not torch.equal(intact, lesioned)
+        expected = lesioned_by_hand(model, layer, units)(x)
+    with torch.no_grad(), bf16("cpu"):
+        intact, intact_units = model(x), model(x, stop=layer)
+        with ablated(model, layer, units):
+            lesioned, lesioned_units = model(x), model(x, stop=layer)
+        restored = model(x)
+    assert not torch.equal(expected, intact), "units 1 and 3 do not change the output here"
+    assert torch.equal(lesioned, expected), "the lesion computed other scores than by hand"
+    others = [u for u in range(intact_units.shape[1]) if u not in units]
+    assert not lesioned_units[:, units].any(), "a lesioned unit is not 0"
+    assert torch.equal(lesioned_units[:, others], intact_units[:, others]), "others changed"
+    assert torch.equal(restored, intact), "the lesion was not undone"
 
 
 def test_class_scores_stay_float32_under_bf16():
