@@ -222,10 +222,10 @@ def test_provenance_verify_passes_then_names_the_changed_file(clone):
 @pytest.mark.parametrize("link", ["hardlink", "symlink"])
 def test_linked_cache_is_safe_with_the_pipelines_atomic_writes(tmp_path, link):
     """Paper scale keeps one copy of the results: the DVC cache links them into the workspace
-    (README, "At paper scale"). Bug guarded: a job rewriting a linked file in place would write
-    through the link into the cache and corrupt the recorded version. The pipeline writes a
-    temporary file and renames it over the old one, which replaces the link and leaves the
-    cache intact; DVC then sees the file as changed."""
+    (docs/scaling.md, "At paper scale"). Bug guarded: a job rewriting a linked file in place
+    would write through the link into the cache and corrupt the recorded version. The pipeline
+    writes a temporary file and renames it over the old one, which replaces the link and leaves
+    the cache intact; DVC then sees the file as changed."""
     from funcspec.atomic import atomic_path
 
     repo = tmp_path / "repo"

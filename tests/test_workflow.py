@@ -321,7 +321,7 @@ def test_a_seed_list_expands_into_exactly_those_networks(tmp_path):
 
 
 def test_the_power_config_is_laid_over_the_default_by_snakemake(tmp_path):
-    """Bug guarded: README's command for config/power.yaml replaces the default instead of
+    """Bug guarded: docs/results.md's command for config/power.yaml replaces the default instead of
     merging into it, or its splits are not dealt to the added seeds: the dry run plans seed 5 of
     a Figure 4 network, ranked on partitions 5 and 10 of its own, with the default's datasets."""
     work = workdir(tmp_path)

@@ -7,7 +7,7 @@ Network work is counted as benchmarks/bench_train.py counts it: convolutions and
 products, 2 FLOPs per multiply-add, a training step 3 forward passes. Work that is not a network
 (drawing and decoding images) is costed per image at RATES, and every job pays STARTUP seconds
 (Python, torch, reading its inputs); both were measured on the 2-core development machine. The
-result is a model: README.md ("What it will cost") compares it with a measured run.
+result is a model: docs/scaling.md ("What it will cost") compares it with a measured run.
 """
 
 from __future__ import annotations
