@@ -22,6 +22,7 @@ import json
 import pickle
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -235,6 +236,76 @@ def train(
     model_path.parent.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(threads)
     device = pick_device(precision)
+    run = _start(spec, prepared, device, precision, progress)
+    checkpoint = model_path.with_name("checkpoint.pt")
+    made_from = _made_from(spec, prepared, device, precision)
+    history, start, best, stale = _resume(run, checkpoint, made_from)
+    if run.frozen:
+        history += _fit_frozen(run)
+    for epoch in range(start, 0 if run.frozen else run.cfg["epochs"]):
+        rows = _epoch(run, epoch)
+        lr = run.optimizer.param_groups[0]["lr"]
+        for split, sums in rows:
+            history += _history_rows(epoch + 1, split, sums, run.tasks, lr)
+        monitored = rows[-1][1]
+        monitored_loss = float(monitored[:, 0].sum() / monitored[:, 2].sum())
+        if isinstance(run.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            run.scheduler.step(monitored_loss)
+        best, stale = (monitored_loss, 0) if monitored_loss < best else (best, stale + 1)
+        _write_checkpoint(checkpoint, made_from, run, epoch, best, stale, history)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch)
+        if _stops_early(spec, epoch, stale):
+            break
+
+    _save_model(model_path, run.model.eval(), spec, run.tasks, run.num_classes)
+    _write_history(history_path, history)
+    checkpoint.unlink(missing_ok=True)
+    # A checkpoint write killed in an earlier run left its temporary even if this run wrote none.
+    remove_leftovers(checkpoint)
+
+
+@dataclass
+class _Run:
+    """One training job's network, optimizer and data, which every epoch works with."""
+
+    spec: dict
+    tasks: list
+    pooled: Pooled
+    num_classes: int
+    model: models.VGG
+    val_idx: np.ndarray
+    train_idx: np.ndarray
+    steps: int
+    optimizer: torch.optim.Optimizer
+    scheduler: object
+    device: torch.device
+    precision: Precision
+    progress: bool
+
+    @property
+    def cfg(self) -> dict:
+        return self.spec["train"]
+
+    @property
+    def frozen(self) -> bool:
+        return self.cfg.get("frozen_trunk", False)
+
+    def evaluate(self, indices):
+        return _evaluate_loss(
+            self.model,
+            self.pooled,
+            indices,
+            self.cfg["batch_size"],
+            self.spec["arch"]["input_size"],
+            self.device,
+            len(self.tasks),
+            self.precision,
+        )
+
+
+def _start(spec: dict, prepared: dict, device, precision: Precision, progress: bool) -> _Run:
+    """The initial network, its optimizer and the train/validation split of the data."""
     cfg, seed = spec["train"], spec["seed"]
     size = spec["arch"]["input_size"]
     tasks = open_tasks(prepared, "train")
@@ -246,13 +317,29 @@ def train(
     order = streams.rng("validation_split", seed).permutation(len(pooled))
     n_val = int(round(cfg["validation_fraction"] * len(pooled)))
     val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
-    batch_size = cfg["batch_size"]
-    steps = -(-len(train_idx) // batch_size)
+    steps = -(-len(train_idx) // cfg["batch_size"])
     optimizer = _optimizer(trainable(model, cfg.get("frozen_trunk", False)), cfg["optimizer"])
     scheduler = _scheduler(optimizer, cfg["schedule"], cfg["epochs"], steps)
+    return _Run(
+        spec,
+        tasks,
+        pooled,
+        num_classes,
+        model,
+        val_idx,
+        train_idx,
+        steps,
+        optimizer,
+        scheduler,
+        device,
+        precision,
+        progress,
+    )
 
-    checkpoint = model_path.with_name("checkpoint.pt")
-    made_from = fingerprint(
+
+def _made_from(spec: dict, prepared: dict, device, precision: Precision) -> dict:
+    """The fingerprint a checkpoint must carry to be resumed by this job."""
+    return fingerprint(
         {
             "config": spec,
             "data": data_digests(prepared),
@@ -262,105 +349,105 @@ def train(
             "numerics": numerics.mode(),
         }
     )
-    history, start, best, stale = [], 0, float("inf"), 0
-    state = _checkpoint(checkpoint, made_from, device)
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        if scheduler is not None:
-            scheduler.load_state_dict(state["scheduler"])
-        history, start, best, stale = (
-            state["history"],
-            state["epoch"] + 1,
-            state["best"],
-            state["stale"],
-        )
-        print(f"resuming {spec['name']} after epoch {start}", file=sys.stderr)
-        machine.note_resume(checkpoint, state.get("machine"))
 
-    frozen = cfg.get("frozen_trunk", False)
-    if frozen:
-        fit_readout(model, pooled, train_idx, num_classes, batch_size, device)
-        for split, indices in (("train", train_idx), ("validation", val_idx)):
-            if len(indices):
-                sums = _evaluate_loss(
-                    model, pooled, indices, batch_size, size, device, len(tasks), precision
-                )
-                history += _history_rows(1, split, sums, tasks, 0.0)
-    for epoch in range(start, 0 if frozen else cfg["epochs"]):
-        model.train()
-        generator = streams.torch_generator("augmentation", seed, epoch)
-        torch.manual_seed(streams.seed_of("dropout", seed, epoch))
-        epoch_order = streams.rng("epoch_order", seed, epoch).permutation(train_idx)
-        sums = np.zeros((len(tasks), 3))
-        began = time.perf_counter()
-        batches = [
-            epoch_order[step * batch_size : (step + 1) * batch_size] for step in range(steps)
-        ]
-        bar = tqdm(
-            zip(batches, load(pooled, batches, device)),
-            total=steps,
-            desc=f"{spec['name']} epoch {epoch + 1}/{cfg['epochs']}",
-            unit="batch",
+
+def _resume(run: _Run, checkpoint: Path, made_from: dict) -> tuple[list, int, float, int]:
+    """(history, first epoch to run, best monitored loss, epochs without improvement), restored
+    from the checkpoint when it was written by a job of the same inputs, else a fresh start."""
+    state = _checkpoint(checkpoint, made_from, run.device)
+    if state is None:
+        return [], 0, float("inf"), 0
+    run.model.load_state_dict(state["model"])
+    run.optimizer.load_state_dict(state["optimizer"])
+    if run.scheduler is not None:
+        run.scheduler.load_state_dict(state["scheduler"])
+    start = state["epoch"] + 1
+    print(f"resuming {run.spec['name']} after epoch {start}", file=sys.stderr)
+    machine.note_resume(checkpoint, state.get("machine"))
+    return state["history"], start, state["best"], state["stale"]
+
+
+def _fit_frozen(run: _Run) -> list[dict]:
+    """Fit a frozen trunk's readout; its history rows, as epoch 1."""
+    fit_readout(
+        run.model, run.pooled, run.train_idx, run.num_classes, run.cfg["batch_size"], run.device
+    )
+    history = []
+    for split, indices in (("train", run.train_idx), ("validation", run.val_idx)):
+        if len(indices):
+            history += _history_rows(1, split, run.evaluate(indices), run.tasks, 0.0)
+    return history
+
+
+def _epoch(run: _Run, epoch: int) -> list[tuple[str, np.ndarray]]:
+    """Train one epoch; [(split, per-task loss sum, correct count, image count)] of the training
+    images as trained on and, when there are any, of the validation images after it."""
+    cfg, seed, size = run.cfg, run.spec["seed"], run.spec["arch"]["input_size"]
+    batch_size, steps, pooled, device = cfg["batch_size"], run.steps, run.pooled, run.device
+    run.model.train()
+    generator = streams.torch_generator("augmentation", seed, epoch)
+    torch.manual_seed(streams.seed_of("dropout", seed, epoch))
+    epoch_order = streams.rng("epoch_order", seed, epoch).permutation(run.train_idx)
+    sums = np.zeros((len(run.tasks), 3))
+    began = time.perf_counter()
+    batches = [epoch_order[step * batch_size : (step + 1) * batch_size] for step in range(steps)]
+    bar = tqdm(
+        zip(batches, load(pooled, batches, device)),
+        total=steps,
+        desc=f"{run.spec['name']} epoch {epoch + 1}/{cfg['epochs']}",
+        unit="batch",
+        file=sys.stderr,
+        disable=not run.progress,
+    )
+    for idx, images in bar:
+        y = torch.from_numpy(pooled.labels[idx]).to(device)
+        x = augment(to_input(images, device), size, cfg["greyscale_p"], generator)
+        logits, loss = step(run.model, run.optimizer, normalise(x), y, run.precision)
+        if isinstance(run.scheduler, torch.optim.lr_scheduler.OneCycleLR):
+            run.scheduler.step()
+        _accumulate(sums, logits, y, pooled.task_of[idx])
+        bar.set_postfix(
+            loss=f"{loss.item():.3f}",
+            img_s=f"{sums[:, 2].sum() / (time.perf_counter() - began):.0f}",
+        )
+    rows = [("train", sums)]
+    if len(run.val_idx):
+        rows.append(("validation", run.evaluate(run.val_idx)))
+    return rows
+
+
+def _write_checkpoint(checkpoint, made_from, run: _Run, epoch, best, stale, history) -> None:
+    with atomic_path(checkpoint) as tmp:
+        torch.save(
+            {
+                "fingerprint": made_from,
+                "machine": machine.facts(),
+                "epoch": epoch,
+                "model": run.model.state_dict(),
+                "optimizer": run.optimizer.state_dict(),
+                "best": best,
+                "stale": stale,
+                "scheduler": run.scheduler.state_dict() if run.scheduler is not None else None,
+                "history": history,
+            },
+            tmp,
+        )
+
+
+def _stops_early(spec: dict, epoch: int, stale: int) -> bool:
+    """Whether the monitored loss has not improved in `train.stop_patience` epochs (and say so)."""
+    patience = spec["train"]["stop_patience"]
+    if patience is not None and stale >= patience:
+        print(
+            f"{spec['name']}: stopping after epoch {epoch + 1}, no improvement in "
+            f"{patience} epochs",
             file=sys.stderr,
-            disable=not progress,
         )
-        for idx, images in bar:
-            y = torch.from_numpy(pooled.labels[idx]).to(device)
-            x = augment(to_input(images, device), size, cfg["greyscale_p"], generator)
-            logits, loss = step(model, optimizer, normalise(x), y, precision)
-            if isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR):
-                scheduler.step()
-            _accumulate(sums, logits, y, pooled.task_of[idx])
-            bar.set_postfix(
-                loss=f"{loss.item():.3f}",
-                img_s=f"{sums[:, 2].sum() / (time.perf_counter() - began):.0f}",
-            )
-        lr = optimizer.param_groups[0]["lr"]
-        rows = [("train", sums)]
-        if n_val:
-            rows.append(
-                (
-                    "validation",
-                    _evaluate_loss(
-                        model, pooled, val_idx, batch_size, size, device, len(tasks), precision
-                    ),
-                )
-            )
-        for split, sums in rows:
-            history += _history_rows(epoch + 1, split, sums, tasks, lr)
-        monitored = rows[-1][1]
-        monitored_loss = float(monitored[:, 0].sum() / monitored[:, 2].sum())
-        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
-            scheduler.step(monitored_loss)
-        best, stale = (monitored_loss, 0) if monitored_loss < best else (best, stale + 1)
-        with atomic_path(checkpoint) as tmp:
-            torch.save(
-                {
-                    "fingerprint": made_from,
-                    "machine": machine.facts(),
-                    "epoch": epoch,
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "best": best,
-                    "stale": stale,
-                    "scheduler": scheduler.state_dict() if scheduler is not None else None,
-                    "history": history,
-                },
-                tmp,
-            )
-        if on_epoch_end is not None:
-            on_epoch_end(epoch)
-        patience = cfg["stop_patience"]
-        if patience is not None and stale >= patience:
-            print(
-                f"{spec['name']}: stopping after epoch {epoch + 1}, no improvement in "
-                f"{patience} epochs",
-                file=sys.stderr,
-            )
-            break
+        return True
+    return False
 
-    _save_model(model_path, model.eval(), spec, tasks, num_classes)
+
+def _write_history(history_path, history: list[dict]) -> None:
     write_csv(
         history_path,
         [
@@ -369,9 +456,6 @@ def train(
         ],
         HISTORY_COLUMNS,
     )
-    checkpoint.unlink(missing_ok=True)
-    # A checkpoint write killed in an earlier run left its temporary even if this run wrote none.
-    remove_leftovers(checkpoint)
 
 
 def _checkpoint(path: Path, made_from: dict, device) -> dict | None:
