@@ -220,140 +220,178 @@ def prepare(name: str, spec: dict, out_dir, raw_root=None, workers: int = 1) -> 
     root = root.resolve()
     sources = read_layout(layout, root, **options)
     pools = _split_pools(spec, sources)
-    published = spec["split"] == "published"
-    n_train, n_test = spec["train_per_class"], spec["test_per_class"]
-    n_heldout = spec["heldout"]["images_per_class"]
-    seed = spec["seed"]
+    candidates = _drawn_classes(name, spec, pools, root)
+    count = spec["classes"]["count"]
+    wanted = len(candidates) if count == "all" else count
 
+    out_dir = Path(out_dir)
+    with atomic_path(out_dir) as tmp:
+        tmp.mkdir()
+        job = _Job(name, spec, tmp, root, workers)
+        trained = _take_trained(job, pools, candidates, wanted)
+        _check_class_count(name, count, trained, wanted, job.dropped)
+        heldout = _take_heldout(job, pools, trained)
+        job.decoder.close()
+        if len(heldout) < spec["heldout"]["count"]:
+            raise PrepareError(
+                f"dataset {name}: {spec['heldout']['count']} held-out classes "
+                f"requested, only {len(heldout)} classes are left with "
+                f"{spec['heldout']['images_per_class']} images each"
+            )
+
+        classes = {"trained": sorted(trained), "heldout": sorted(heldout)}
+        splits = {
+            split: job.writers[split].close(classes["heldout" if split == "heldout" else "trained"])
+            for split in job.writers
+        }
+        manifest = _manifest(job, layout, root, options, classes, splits)
+        _write_manifest(tmp, manifest, job.rows, classes)
+    log(
+        f"{name}: {len(trained)} classes ({splits['train']['count']} train, "
+        f"{splits['test']['count']} test), {len(heldout)} held-out classes "
+        f"({splits['heldout']['count']} images); {len(job.decoder.skipped)} files skipped, "
+        f"{len(job.dropped)} classes dropped"
+    )
+    return manifest
+
+
+def _drawn_classes(name: str, spec: dict, pools: dict, root: Path) -> list[str]:
+    """The candidate classes in the order they are tried: drawn at random for a numeric count,
+    which they must reach."""
     candidates = _candidate_classes(spec, pools)
     count = spec["classes"]["count"]
     if count != "all":
-        candidates = _permuted(candidates, streams.rng("class_draw", seed))
+        candidates = _permuted(candidates, streams.rng("class_draw", spec["seed"]))
         if len(candidates) < count:
             within = "" if spec["classes"]["split"] == "any" else f" {spec['classes']['split']}"
             raise PrepareError(
                 f"dataset {name}: classes.count is {count} but only "
                 f"{len(candidates)}{within} classes are available in {root}"
             )
-    wanted = len(candidates) if count == "all" else count
+    return candidates
 
-    out_dir = Path(out_dir)
-    with atomic_path(out_dir) as tmp:
-        tmp.mkdir()
-        writers = {
+
+class _Job:
+    """One prepare job's shard writers and decoder, and what it has recorded so far: the
+    manifest's rows and the classes dropped for too few images."""
+
+    def __init__(self, name: str, spec: dict, tmp: Path, root: Path, workers: int):
+        self.name, self.spec = name, spec
+        self.writers = {
             split: ShardWriter(tmp, split, spec["shard_size"])
             for split in ("train", "test", "heldout")
         }
-        decoder = _Decoder(spec, root, workers)
-        rows, dropped = [], []
+        self.decoder = _Decoder(spec, root, workers)
+        self.rows, self.dropped = [], []
 
-        def write(split, class_name, taken):
-            for source, pixels, digest in taken:
-                shard, offset = writers[split].add(pixels, class_name)
-                rows.append(
-                    (split, shard, offset, class_name, decoder.relative(source.path), digest)
-                )
-
-        def too_small(class_name, need, have):
-            message = (
-                f"dataset {name}: class {class_name} has {have} usable images, {need} are needed"
-            )
-            if spec["on_small_class"] == "error":
-                raise PrepareError(message + " (set on_small_class: drop to drop such classes)")
-            log(f"dropped class: {message}")
-            dropped.append({"class": class_name, "reason": message})
-
-        trained = []
-        progress = tqdm(total=wanted, desc=f"{name}: classes", unit="class", file=sys.stderr)
-        remaining = list(candidates)
-        while remaining and len(trained) < wanted:
-            class_name = remaining.pop(0)
-            pool = pools[class_name]
-            have = (len(pool["train"]), len(pool["test"])) if published else (len(pool["all"]), 0)
-            if (have[0] < n_train or have[1] < n_test) if published else have[0] < n_train + n_test:
-                too_small(
-                    class_name,
-                    f"{n_train} train + {n_test} test",
-                    f"{have[0]} train + {have[1]} test" if published else str(have[0]),
-                )
-                continue
-            # Keyed by the class name: a class's files do not depend on which other classes exist.
-            rng = streams.rng("class_images", seed, class_name)
-            if published:
-                train, _ = decoder.take(_permuted(pool["train"], rng), n_train)
-                test, _ = decoder.take(_permuted(pool["test"], rng), n_test)
-            else:
-                order = _permuted(pool["all"], rng)
-                train, used = decoder.take(order, n_train)
-                test, _ = decoder.take(order[used:], n_test)
-            if len(train) < n_train or len(test) < n_test:
-                too_small(
-                    class_name,
-                    f"{n_train} train + {n_test} test",
-                    f"{len(train)} train + {len(test)} test",
-                )
-                continue
-            write("train", class_name, train)
-            write("test", class_name, test)
-            trained.append(class_name)
-            progress.update()
-        progress.close()
-        _check_class_count(name, count, trained, wanted, dropped)
-
-        heldout = []
-        others = [c for c in sorted(pools) if c not in set(trained) | {d["class"] for d in dropped}]
-        others = _in_split(pools, others, spec["heldout"]["split"])
-        if spec["heldout"]["include"]:
-            eligible = set(read_class_list(spec["heldout"]["include"]))
-            others = [c for c in others if c in eligible]
-        others = _permuted(others, streams.rng("heldout_draw", seed))
-        while others and len(heldout) < spec["heldout"]["count"]:
-            class_name = others.pop(0)
-            taken, _ = decoder.take(
-                _permuted(
-                    pools[class_name]["all"], streams.rng("heldout_images", seed, class_name)
-                ),
-                n_heldout,
-            )
-            if len(taken) < n_heldout:
-                too_small(class_name, f"{n_heldout} held-out", str(len(taken)))
-                continue
-            write("heldout", class_name, taken)
-            heldout.append(class_name)
-        decoder.close()
-        if len(heldout) < spec["heldout"]["count"]:
-            raise PrepareError(
-                f"dataset {name}: {spec['heldout']['count']} held-out classes "
-                f"requested, only {len(heldout)} classes are left with "
-                f"{n_heldout} images each"
+    def write(self, split, class_name, taken):
+        for source, pixels, digest in taken:
+            shard, offset = self.writers[split].add(pixels, class_name)
+            self.rows.append(
+                (split, shard, offset, class_name, self.decoder.relative(source.path), digest)
             )
 
-        classes = {"trained": sorted(trained), "heldout": sorted(heldout)}
-        splits = {
-            split: writers[split].close(classes["heldout" if split == "heldout" else "trained"])
-            for split in writers
-        }
-        manifest = {
-            "dataset": name,
-            "source": {
-                "layout": layout,
-                "root": str(root) if "generate" not in spec else None,
-                "options": options,
-            },
-            "image_size": spec["image"]["crop"],
-            "classes": classes,
-            "splits": splits,
-            "skipped": decoder.skipped,
-            "dropped_classes": dropped,
-        }
-        _write_manifest(tmp, manifest, rows, classes)
-    log(
-        f"{name}: {len(trained)} classes ({splits['train']['count']} train, "
-        f"{splits['test']['count']} test), {len(heldout)} held-out classes "
-        f"({splits['heldout']['count']} images); {len(decoder.skipped)} files skipped, "
-        f"{len(dropped)} classes dropped"
-    )
-    return manifest
+    def too_small(self, class_name, need, have):
+        message = (
+            f"dataset {self.name}: class {class_name} has {have} usable images, {need} are needed"
+        )
+        if self.spec["on_small_class"] == "error":
+            raise PrepareError(message + " (set on_small_class: drop to drop such classes)")
+        log(f"dropped class: {message}")
+        self.dropped.append({"class": class_name, "reason": message})
+
+
+def _take_trained(job: _Job, pools: dict, candidates: list[str], wanted: int) -> list[str]:
+    """The trained classes: candidates in turn, each drawing its train and test images, until
+    `wanted` have enough of both."""
+    spec = job.spec
+    published = spec["split"] == "published"
+    n_train, n_test = spec["train_per_class"], spec["test_per_class"]
+    trained = []
+    progress = tqdm(total=wanted, desc=f"{job.name}: classes", unit="class", file=sys.stderr)
+    remaining = list(candidates)
+    while remaining and len(trained) < wanted:
+        class_name = remaining.pop(0)
+        pool = pools[class_name]
+        have = (len(pool["train"]), len(pool["test"])) if published else (len(pool["all"]), 0)
+        if (have[0] < n_train or have[1] < n_test) if published else have[0] < n_train + n_test:
+            job.too_small(
+                class_name,
+                f"{n_train} train + {n_test} test",
+                f"{have[0]} train + {have[1]} test" if published else str(have[0]),
+            )
+            continue
+        train, test = _train_and_test(job.decoder, spec, pool, class_name)
+        if len(train) < n_train or len(test) < n_test:
+            job.too_small(
+                class_name,
+                f"{n_train} train + {n_test} test",
+                f"{len(train)} train + {len(test)} test",
+            )
+            continue
+        job.write("train", class_name, train)
+        job.write("test", class_name, test)
+        trained.append(class_name)
+        progress.update()
+    progress.close()
+    return trained
+
+
+def _train_and_test(decoder: _Decoder, spec: dict, pool: dict, class_name: str):
+    """A class's readable train and test images, from the published split or one pooled draw."""
+    n_train, n_test = spec["train_per_class"], spec["test_per_class"]
+    # Keyed by the class name: a class's files do not depend on which other classes exist.
+    rng = streams.rng("class_images", spec["seed"], class_name)
+    if spec["split"] == "published":
+        train, _ = decoder.take(_permuted(pool["train"], rng), n_train)
+        test, _ = decoder.take(_permuted(pool["test"], rng), n_test)
+    else:
+        order = _permuted(pool["all"], rng)
+        train, used = decoder.take(order, n_train)
+        test, _ = decoder.take(order[used:], n_test)
+    return train, test
+
+
+def _take_heldout(job: _Job, pools: dict, trained: list[str]) -> list[str]:
+    """Held-out classes, drawn from those neither trained nor dropped, until `heldout.count`
+    have enough readable images."""
+    spec, seed = job.spec, job.spec["seed"]
+    n_heldout = spec["heldout"]["images_per_class"]
+    heldout = []
+    others = [c for c in sorted(pools) if c not in set(trained) | {d["class"] for d in job.dropped}]
+    others = _in_split(pools, others, spec["heldout"]["split"])
+    if spec["heldout"]["include"]:
+        eligible = set(read_class_list(spec["heldout"]["include"]))
+        others = [c for c in others if c in eligible]
+    others = _permuted(others, streams.rng("heldout_draw", seed))
+    while others and len(heldout) < spec["heldout"]["count"]:
+        class_name = others.pop(0)
+        taken, _ = job.decoder.take(
+            _permuted(pools[class_name]["all"], streams.rng("heldout_images", seed, class_name)),
+            n_heldout,
+        )
+        if len(taken) < n_heldout:
+            job.too_small(class_name, f"{n_heldout} held-out", str(len(taken)))
+            continue
+        job.write("heldout", class_name, taken)
+        heldout.append(class_name)
+    return heldout
+
+
+def _manifest(job: _Job, layout: str, root: Path, options: dict, classes: dict, splits: dict):
+    return {
+        "dataset": job.name,
+        "source": {
+            "layout": layout,
+            "root": str(root) if "generate" not in job.spec else None,
+            "options": options,
+        },
+        "image_size": job.spec["image"]["crop"],
+        "classes": classes,
+        "splits": splits,
+        "skipped": job.decoder.skipped,
+        "dropped_classes": job.dropped,
+    }
 
 
 def _write_manifest(directory: Path, manifest: dict, rows: list, classes: dict) -> None:
