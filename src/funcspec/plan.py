@@ -81,127 +81,194 @@ def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
     parallel: jobs running at once (devices), which divides the wall time."""
     data = {name: dataset_images(name, ds) for name, ds in config["datasets"].items()}
     nets = config["networks"]
-    rows = []
-
-    def add(phase, jobs, images, flops=0.0, seconds=0.0, kind="infer", memory=0.0):
-        busy = flops / (gflops[kind] * 1e9) + seconds + jobs * STARTUP
+    rows = _data_phases(config, data, gflops)
+    kinds = {"train": "train", "relevance": "rank" if "rank" in gflops else "infer"}
+    for phase, (jobs, images, flops, memory) in _network_work(config, data).items():
         rows.append(
-            {
-                "phase": phase,
-                "jobs": jobs,
-                "images": images,
-                "tflop": flops / 1e12,
-                "device_hours": busy / 3600,
-                "peak_memory_gb": memory / 1e9,
-            }
+            _phase(
+                gflops, phase, jobs, images, flops, kind=kinds.get(phase, "infer"), memory=memory
+            )
         )
+    rows.append(_readout_phase(config, data, gflops))
+    rows.append(
+        _phase(gflops, "figures and others", len(FIGURE_RULES) + 2 + 2 * len(instances(nets)), 0)
+    )
 
+    total = sum(r["device_hours"] for r in rows)
+    disk = []
+    for name, d in data.items():
+        disk.append(
+            {"dataset": name, "images": d["all"], "gb": d["all"] * _pixels(config, name) / 1e9}
+        )
+    return {"phases": rows, "disk": disk, "device_hours": total, "wall_hours": total / parallel}
+
+
+def _data_phases(config: dict, data: dict, gflops: dict) -> list[dict]:
+    """Drawing the generated images (datasets drawn alike are drawn once) and preparing every
+    dataset."""
     drawn = {}
     for ds in config["datasets"].values():
         if "generate" in ds:
             key = repr(sorted(ds["generate"].items()))
             drawn[key] = ds["generate"]["classes"] * ds["generate"]["images_per_class"]
     n_drawn = sum(drawn.values())
-    add("generate", len(drawn), n_drawn, seconds=RATES["generate"] * n_drawn)
     prepared = sum(d["all"] for d in data.values())
-    add("prepare", len(data), prepared, seconds=RATES["prepare"] * prepared)
+    return [
+        _phase(gflops, "generate", len(drawn), n_drawn, seconds=RATES["generate"] * n_drawn),
+        _phase(gflops, "prepare", len(data), prepared, seconds=RATES["prepare"] * prepared),
+    ]
 
-    def pixels(ds):
-        return config["datasets"][ds]["image"]["crop"] ** 2 * 3
 
-    work = {k: [0, 0, 0.0, 0.0] for k in ("train", "evaluate", "decode", "relevance", "lesion")}
-    work |= {k: [0, 0, 0.0, 0.0] for k in ("overlap", "selectivity", "visualize")}
+def _phase(gflops, phase, jobs, images, flops=0.0, seconds=0.0, kind="infer", memory=0.0) -> dict:
+    """A phase's row: its device time is its work at `gflops[kind]`, `seconds` of work that is
+    not a network's, and every job's start-up."""
+    busy = flops / (gflops[kind] * 1e9) + seconds + jobs * STARTUP
+    return {
+        "phase": phase,
+        "jobs": jobs,
+        "images": images,
+        "tflop": flops / 1e12,
+        "device_hours": busy / 3600,
+        "peak_memory_gb": memory / 1e9,
+    }
 
-    def count(phase, jobs, images, flops, memory):
-        w = work[phase]
-        w[0], w[1], w[2], w[3] = w[0] + jobs, w[1] + images, w[2] + flops, max(w[3], memory)
 
+def _pixels(config: dict, ds: str) -> int:
+    return config["datasets"][ds]["image"]["crop"] ** 2 * 3
+
+
+# The phases whose work is the networks', in the order the plan lists them.
+_NETWORK_PHASES = "train evaluate decode relevance lesion overlap selectivity visualize".split()
+
+
+def _network_work(config: dict, data: dict) -> dict[str, list]:
+    """{phase: [jobs, images, FLOPs, peak memory of one job]} summed over the network
+    instances."""
+    nets = config["networks"]
+    work = {k: [0, 0, 0.0, 0.0] for k in _NETWORK_PHASES}
     ranked = instances(nets, config["relevance"]["networks"])
     visualized = instances(nets, config["visualize"]["networks"])
     decoded = instances(nets, config["decode"]["networks"])
     overlapped = instances(nets, config["figures"]["fig4"]["networks"])
     for name in instances(nets):
-        spec = network_spec(config, name)
-        tasks = spec["tasks"]
-        classes = sum(data[t]["classes"] for t in tasks)
-        f = forward_flops(spec["arch"], classes)
-        order = list(f)
-        full = sum(f.values())
-        weights = _weights(spec["arch"], classes)
-        train_images = sum(data[t]["train"] for t in tasks)
-        test_images = sum(data[t]["test"] for t in tasks)
-        batch = spec["train"]["batch_size"]
-        activations = _activation_bytes(spec["arch"])
-        in_memory = train_images * pixels(tasks[0]) if spec["train"]["in_memory"] else 0
-        # a frozen trunk: one forward pass to the features its class layer is fit on
-        epochs = 1 if spec["train"].get("frozen_trunk") else spec["train"]["epochs"]
-        backward = 0 if spec["train"].get("frozen_trunk") else 2 * full
-        count(
-            "train",
-            1,
-            epochs * train_images,
-            (full + backward) * epochs * train_images,
-            16 * weights + 2 * batch * activations + in_memory,
-        )
-        count("evaluate", 1, test_images, full * test_images, 4 * weights + 256 * activations)
-        if name in decoded:
-            held = sum(data[d]["heldout"] for d in config["decode"]["datasets"])
-            upto = sum(f[k] for k in order[:-1])
-            count("decode", 1, held, upto * held, 4 * weights + 256 * activations)
-        if name in overlapped:
-            held = sum(data[t]["heldout"] for t in tasks)
-            upto = sum(f[k] for k in order[:-1])
-            count("overlap", 1, held, upto * held, 4 * weights + 256 * activations)
+        net = _Network(config, data, name)
+        _count_training(work, config, data, net, name in decoded, name in overlapped)
         if name not in ranked:
             continue
-        relevance = config["relevance"]
-        rankings = len(tasks) + len(split_tasks(config, name))
-        lesion_sizes = len(config["lesion"]["fractions"])
-        conditions = 1 + lesion_sizes * (rankings + config["lesion"]["random_draws"])
-        units = unit_counts(spec["arch"])
-        for layer in relevance["layers"] or lesionable(spec["arch"]):
-            i = order.index(layer)
-            # a candidate costs one input channel's share of the next layer (the fast engine
-            # subtracts that term) and every layer above it
-            above = f[order[i + 1]] / units[layer] + sum(f[k] for k in order[i + 2 :])
-            group = group_size(
-                units[layer],
-                relevance["fraction"],
-                relevance["group_fraction"],
-                relevance["max_steps"],
-            )
-            steps = _candidates_per_step(units[layer], group, relevance["fraction"])
-            images = relevance["images"]
-            flops = images * (sum(steps) * above + 2 * len(steps) * full)
-            # the engine's candidate chunks on the CPU; on CUDA a sixteenth of the GPU's memory
-            chunks = 3 * 64 * 2**20
-            count(
-                "relevance",
-                rankings,
-                rankings * images * len(steps),
-                rankings * flops,
-                4 * weights + chunks,
-            )
-            below = sum(f[k] for k in order[:i])
-            lesion_flops = test_images * (below + conditions * sum(f[k] for k in order[i:]))
-            memory = 4 * weights + 256 * activations
-            count("lesion", 1, test_images * conditions, lesion_flops, memory)
+        _count_ranking(work, config, net)
         if name in visualized:
-            readout = config["readout"]
-            held = data[readout["face"]]["heldout"] + data[readout["object"]]["heldout"]
-            count("selectivity", 1, held, held * full, 4 * weights + 256 * activations)
-            vis = config["visualize"]
-            for layer in vis["layers"]:
-                upto = sum(f[k] for k in order[: order.index(layer) + 1])
-                # up to `units` of each of three groups and as many random units, each once
-                drawn = units[layer] if vis["units"] == "all" else 4 * vis["units"]
-                n = vis["restarts"] * min(drawn, units[layer])
-                memory = 4 * weights + 3 * n * activations
-                # a step: forward, and backward to the input only (no weight gradients)
-                count("visualize", 1, n, 2 * vis["steps"] * n * upto, memory)
-    kinds = {"train": "train", "relevance": "rank" if "rank" in gflops else "infer"}
-    for phase, (jobs, images, flops, memory) in work.items():
-        add(phase, jobs, images, flops, kind=kinds.get(phase, "infer"), memory=memory)
+            _count_visualizing(work, config, data, net)
+    return work
+
+
+def _count(work, phase, jobs, images, flops, memory):
+    w = work[phase]
+    w[0], w[1], w[2], w[3] = w[0] + jobs, w[1] + images, w[2] + flops, max(w[3], memory)
+
+
+class _Network:
+    """What a network instance's costs are computed from: per layer the forward FLOPs of one
+    image (`flops`, in `order`), its weights and its activations."""
+
+    def __init__(self, config: dict, data: dict, name: str):
+        self.name = name
+        self.spec = network_spec(config, name)
+        self.tasks = self.spec["tasks"]
+        classes = sum(data[t]["classes"] for t in self.tasks)
+        self.flops = forward_flops(self.spec["arch"], classes)
+        self.order = list(self.flops)
+        self.full = sum(self.flops.values())
+        self.weights = _weights(self.spec["arch"], classes)
+        self.activations = _activation_bytes(self.spec["arch"])
+        self.test_images = sum(data[t]["test"] for t in self.tasks)
+        # a job that runs the trained network on batches of images
+        self.inference_memory = 4 * self.weights + 256 * self.activations
+
+
+def _count_training(work, config, data, net: _Network, decoded: bool, overlapped: bool):
+    """Training and evaluating the network, and decoding from its features."""
+    f, order, full, tasks = net.flops, net.order, net.full, net.tasks
+    train_images = sum(data[t]["train"] for t in tasks)
+    batch = net.spec["train"]["batch_size"]
+    in_memory = train_images * _pixels(config, tasks[0]) if net.spec["train"]["in_memory"] else 0
+    # a frozen trunk: one forward pass to the features its class layer is fit on
+    epochs = 1 if net.spec["train"].get("frozen_trunk") else net.spec["train"]["epochs"]
+    backward = 0 if net.spec["train"].get("frozen_trunk") else 2 * full
+    _count(
+        work,
+        "train",
+        1,
+        epochs * train_images,
+        (full + backward) * epochs * train_images,
+        16 * net.weights + 2 * batch * net.activations + in_memory,
+    )
+    _count(work, "evaluate", 1, net.test_images, full * net.test_images, net.inference_memory)
+    if decoded:
+        held = sum(data[d]["heldout"] for d in config["decode"]["datasets"])
+        upto = sum(f[k] for k in order[:-1])
+        _count(work, "decode", 1, held, upto * held, net.inference_memory)
+    if overlapped:
+        held = sum(data[t]["heldout"] for t in tasks)
+        upto = sum(f[k] for k in order[:-1])
+        _count(work, "overlap", 1, held, upto * held, net.inference_memory)
+
+
+def _count_ranking(work, config, net: _Network):
+    """Ranking each layer's units on every ranked task, and lesioning them."""
+    f, order, full, test_images = net.flops, net.order, net.full, net.test_images
+    relevance = config["relevance"]
+    rankings = len(net.tasks) + len(split_tasks(config, net.name))
+    lesion_sizes = len(config["lesion"]["fractions"])
+    conditions = 1 + lesion_sizes * (rankings + config["lesion"]["random_draws"])
+    units = unit_counts(net.spec["arch"])
+    for layer in relevance["layers"] or lesionable(net.spec["arch"]):
+        i = order.index(layer)
+        # a candidate costs one input channel's share of the next layer (the fast engine
+        # subtracts that term) and every layer above it
+        above = f[order[i + 1]] / units[layer] + sum(f[k] for k in order[i + 2 :])
+        group = group_size(
+            units[layer],
+            relevance["fraction"],
+            relevance["group_fraction"],
+            relevance["max_steps"],
+        )
+        steps = _candidates_per_step(units[layer], group, relevance["fraction"])
+        images = relevance["images"]
+        flops = images * (sum(steps) * above + 2 * len(steps) * full)
+        # the engine's candidate chunks on the CPU; on CUDA a sixteenth of the GPU's memory
+        chunks = 3 * 64 * 2**20
+        _count(
+            work,
+            "relevance",
+            rankings,
+            rankings * images * len(steps),
+            rankings * flops,
+            4 * net.weights + chunks,
+        )
+        below = sum(f[k] for k in order[:i])
+        lesion_flops = test_images * (below + conditions * sum(f[k] for k in order[i:]))
+        _count(work, "lesion", 1, test_images * conditions, lesion_flops, net.inference_memory)
+
+
+def _count_visualizing(work, config, data, net: _Network):
+    """The units' selectivity on the readout's held-out images, and their visualisation."""
+    readout = config["readout"]
+    held = data[readout["face"]]["heldout"] + data[readout["object"]]["heldout"]
+    _count(work, "selectivity", 1, held, held * net.full, net.inference_memory)
+    vis = config["visualize"]
+    units = unit_counts(net.spec["arch"])
+    for layer in vis["layers"]:
+        upto = sum(net.flops[k] for k in net.order[: net.order.index(layer) + 1])
+        # up to `units` of each of three groups and as many random units, each once
+        drawn = units[layer] if vis["units"] == "all" else 4 * vis["units"]
+        n = vis["restarts"] * min(drawn, units[layer])
+        memory = 4 * net.weights + 3 * n * net.activations
+        # a step: forward, and backward to the input only (no weight gradients)
+        _count(work, "visualize", 1, n, 2 * vis["steps"] * n * upto, memory)
+
+
+def _readout_phase(config: dict, data: dict, gflops: dict) -> dict:
+    """Training the readout on the held-out classes of its two tasks."""
     readout = config["readout"]
     arch = config["archs"][readout["arch"]]
     held = data[readout["face"]]["heldout"] + data[readout["object"]]["heldout"]
@@ -210,14 +277,7 @@ def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
     # every held-out image as a normalised float32 tensor, then the training state
     images = held * 4 * 3 * arch["input_size"] ** 2
     memory = 16 * _weights(arch, 2) + readout["batch_size"] * _activation_bytes(arch) + images
-    add("readout", 1, passes, 3 * f_readout * passes, kind="train", memory=memory)
-    add("figures and others", len(FIGURE_RULES) + 2 + 2 * len(instances(nets)), 0)
-
-    total = sum(r["device_hours"] for r in rows)
-    disk = []
-    for name, d in data.items():
-        disk.append({"dataset": name, "images": d["all"], "gb": d["all"] * pixels(name) / 1e9})
-    return {"phases": rows, "disk": disk, "device_hours": total, "wall_hours": total / parallel}
+    return _phase(gflops, "readout", 1, passes, 3 * f_readout * passes, kind="train", memory=memory)
 
 
 def _weights(arch: dict, num_classes: int) -> float:
