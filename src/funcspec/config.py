@@ -116,49 +116,78 @@ def split_tasks(config: dict, name: str) -> list[str]:
 def _check_consistency(config: dict, schema: dict) -> list[str]:
     problems = []
     for name, ds in config["datasets"].items():
-        where = f"datasets.{name}"
-        if is_split(name):
-            problems.append(f"{where}: the name of a random split's half (split<p>_a/b); rename it")
-        is_generated = "generate" in ds
-        is_real = "layout" in ds or "root" in ds
-        if is_generated == is_real:
-            problems.append(
-                f"{where}: give either `generate` (generated images) or `layout` and "
-                "`root` (a dataset on disk), exactly one of the two"
-            )
-        elif is_real and not ("layout" in ds and "root" in ds):
-            problems.append(f"{where}: a dataset on disk needs both `layout` and `root`")
-        if is_generated and ds["split"] == "published":
-            problems.append(
-                f"{where}.split: generated datasets have no published split; use pooled"
-            )
-        for key in ("classes", "heldout"):
-            # only VGGFace2's train and test folders hold different classes
-            if ds[key]["split"] != "any" and ds.get("layout") != "vggface2":
-                problems.append(
-                    f"{where}.{key}.split: only the vggface2 layout splits its classes into "
-                    f"train and test; this dataset's classes span both (use any)"
-                )
-        if is_real and ds.get("layout") in LAYOUTS:
-            accepted = layout_options(ds["layout"])
-            for option in sorted(set(ds["layout_options"]) - set(accepted)):
-                problems.append(
-                    f"{where}.layout_options: layout {ds['layout']!r} has no option "
-                    f"{option!r} (its options: {', '.join(accepted) or 'none'})"
-                )
-        if is_generated:
-            problems += _check_generated_counts(where, ds)
-        if ds["image"]["crop"] > ds["image"]["resize"]:
-            problems.append(
-                f"{where}.image.crop: {ds['image']['crop']} is larger than "
-                f"image.resize {ds['image']['resize']}"
-            )
+        problems += _check_dataset(name, ds)
     for name in config["probe"]["datasets"]:
         if name not in config["datasets"]:
             problems.append(
                 f"probe.datasets: {name!r} is not a dataset in `datasets` "
                 f"({', '.join(config['datasets'])})"
             )
+    problems += _check_networks(config, schema)
+    for name in config["decode"]["networks"]:
+        if name not in config["networks"]:
+            problems.append(f"decode.networks: {name!r} is not a network in `networks`")
+    for name in config["decode"]["datasets"]:
+        if name not in config["datasets"]:
+            problems.append(f"decode.datasets: {name!r} is not a dataset in `datasets`")
+    problems += _check_relevance(config)
+    ranked = config["relevance"]["fraction"]
+    for p in config["lesion"]["fractions"]:
+        if p > ranked:
+            problems.append(
+                f"lesion.fractions: {p} is more than the ranked fraction "
+                f"relevance.fraction {ranked}"
+            )
+    problems += _check_figures(config)
+    problems += _check_visualize(config)
+    problems += _check_fig1(config)
+    return problems
+
+
+def _check_dataset(name: str, ds: dict) -> list[str]:
+    """Dataset `name` is either generated or on disk, and asks for nothing its source lacks."""
+    where, problems = f"datasets.{name}", []
+    if is_split(name):
+        problems.append(f"{where}: the name of a random split's half (split<p>_a/b); rename it")
+    is_generated = "generate" in ds
+    is_real = "layout" in ds or "root" in ds
+    if is_generated == is_real:
+        problems.append(
+            f"{where}: give either `generate` (generated images) or `layout` and "
+            "`root` (a dataset on disk), exactly one of the two"
+        )
+    elif is_real and not ("layout" in ds and "root" in ds):
+        problems.append(f"{where}: a dataset on disk needs both `layout` and `root`")
+    if is_generated and ds["split"] == "published":
+        problems.append(f"{where}.split: generated datasets have no published split; use pooled")
+    for key in ("classes", "heldout"):
+        # only VGGFace2's train and test folders hold different classes
+        if ds[key]["split"] != "any" and ds.get("layout") != "vggface2":
+            problems.append(
+                f"{where}.{key}.split: only the vggface2 layout splits its classes into "
+                f"train and test; this dataset's classes span both (use any)"
+            )
+    if is_real and ds.get("layout") in LAYOUTS:
+        accepted = layout_options(ds["layout"])
+        for option in sorted(set(ds["layout_options"]) - set(accepted)):
+            problems.append(
+                f"{where}.layout_options: layout {ds['layout']!r} has no option "
+                f"{option!r} (its options: {', '.join(accepted) or 'none'})"
+            )
+    if is_generated:
+        problems += _check_generated_counts(where, ds)
+    if ds["image"]["crop"] > ds["image"]["resize"]:
+        problems.append(
+            f"{where}.image.crop: {ds['image']['crop']} is larger than "
+            f"image.resize {ds['image']['resize']}"
+        )
+    return problems
+
+
+def _check_networks(config: dict, schema: dict) -> list[str]:
+    """Each network's tasks and arch exist, its inputs are no larger than its datasets' crops,
+    and its train settings merged over `train` are valid."""
+    problems = []
     train_schema = {**schema["$defs"]["train"], "$defs": schema["$defs"]}
     for name, net in config["networks"].items():
         where = f"networks.{name}"
@@ -181,13 +210,13 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
                     )
         merged = deep_merge(config["train"], net.get("train", {}))
         problems += _errors(train_schema, merged, f"{where}.train (merged over train).")
-    for name in config["decode"]["networks"]:
-        if name not in config["networks"]:
-            problems.append(f"decode.networks: {name!r} is not a network in `networks`")
-    for name in config["decode"]["datasets"]:
-        if name not in config["datasets"]:
-            problems.append(f"decode.datasets: {name!r} is not a dataset in `datasets`")
-    relevance = config["relevance"]
+    return problems
+
+
+def _check_relevance(config: dict) -> list[str]:
+    """The ranked and randomly split networks exist, each split network has a partition per
+    seed, and the ranked layers are lesionable layers of every ranked network."""
+    relevance, problems = config["relevance"], []
     for key in ("networks", "random_split"):
         names = relevance[key] if key == "networks" else relevance[key]["networks"]
         for name in names:
@@ -216,16 +245,12 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
                     f"{config['networks'][name]['arch']}) has no lesionable layer "
                     f"{layer!r} (its layers: {', '.join(valid)})"
                 )
-    ranked = relevance["fraction"]
-    for p in config["lesion"]["fractions"]:
-        if p > ranked:
-            problems.append(
-                f"lesion.fractions: {p} is more than the ranked fraction "
-                f"relevance.fraction {ranked}"
-            )
-    problems += _check_figures(config)
-    problems += _check_visualize(config)
-    fig1 = config["figures"]["fig1"]
+    return problems
+
+
+def _check_fig1(config: dict) -> list[str]:
+    """Figure 1's networks exist and its tasks are theirs."""
+    fig1, problems = config["figures"]["fig1"], []
     for key in ("face_net", "object_net", "dual_net", "untrained_net"):
         if fig1.get(key) is not None and fig1[key] not in config["networks"]:
             problems.append(f"figures.fig1.{key}: {fig1[key]!r} is not a network in `networks`")
