@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 from contextlib import nullcontext
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -173,20 +174,7 @@ def rank_reference(
     `inputs`: {part: JSON value} of what else the ranking depends on (the model's and the
     images' content, their settings, the code): a checkpoint written for others is not resumed.
     """
-    return _greedy(
-        model,
-        layer,
-        images,
-        fraction,
-        group_fraction,
-        max_steps,
-        batch_size,
-        checkpoint,
-        inputs,
-        progress,
-        "reference",
-        _reference_losses,
-    )
+    return _greedy("reference", _reference_losses, **locals())  # locals(): the parameters
 
 
 def rank_fast(
@@ -207,26 +195,9 @@ def rank_fast(
     `candidate_batch` candidates are evaluated per pass (stacked along the batch dimension);
     None picks as many as fit (`chunk_elements`).
     """
-
-    def score(model, layer, chosen, candidates, x, y, batch_size, advance):
-        return _fast_losses(
-            model, layer, chosen, candidates, x, y, batch_size, advance, candidate_batch
-        )
-
-    return _greedy(
-        model,
-        layer,
-        images,
-        fraction,
-        group_fraction,
-        max_steps,
-        batch_size,
-        checkpoint,
-        inputs,
-        progress,
-        "fast",
-        score,
-    )
+    settings = dict(locals())  # the parameters
+    score = partial(_fast_losses, candidate_batch=settings.pop("candidate_batch"))
+    return _greedy("fast", score, **settings)
 
 
 def disagreement(ref: dict, other: dict, tolerance=LOSS_TOLERANCE) -> str | None:
@@ -267,6 +238,8 @@ def disagreement(ref: dict, other: dict, tolerance=LOSS_TOLERANCE) -> str | None
 
 
 def _greedy(
+    method,
+    score,
     model,
     layer,
     images,
@@ -277,9 +250,9 @@ def _greedy(
     checkpoint,
     inputs,
     progress,
-    method,
-    score,
 ) -> dict:
+    """The ranking both engines give, `score` their losses of the candidates. Called with the
+    engine's own arguments (all but the fast engine's candidate_batch), by name."""
     names = model.layer_names
     if layer not in names:
         raise FuncspecError(f"unknown layer {layer!r} (layers: {', '.join(names)})")
