@@ -24,6 +24,7 @@ from .segregation import (
     STATISTICS_COLUMNS,
     by_network,
     index_rows,
+    layer_columns,
     resamples_of,
     split_rows,
     test_against,
@@ -32,19 +33,7 @@ from .segregation import (
 from .style import colour, draw_line, label
 
 # baseline: "random split" or "untrained" for the rows of a baseline, else empty.
-COLUMNS = [
-    "panel",
-    "network",
-    "baseline",
-    "layer",
-    "depth",
-    "lesion",
-    "task",
-    "value",
-    "err_low",
-    "err_high",
-    *STATISTICS_COLUMNS,
-]
+COLUMNS = [*layer_columns("baseline"), *STATISTICS_COLUMNS]
 
 
 def _drops(seeds, layer, lesion, task, fraction):

@@ -25,22 +25,10 @@ from ..layers import depth_order
 from ..stats import drops, margin_weights, matched_picks, task_images, unlesioned, weights_of
 from ..tables import dissociation
 from .save import save_figure
-from .segregation import by_network
+from .segregation import by_network, layer_columns
 from .style import colour, draw_line
 
-COLUMNS = [
-    "panel",
-    "network",
-    "matching",
-    "layer",
-    "depth",
-    "lesion",
-    "task",
-    "value",
-    "err_low",
-    "err_high",
-    "n_seeds",
-]
+COLUMNS = [*layer_columns("matching"), "n_seeds"]
 MATCHINGS = {"none": ":", "accuracy": "--", "margin": "-"}
 
 

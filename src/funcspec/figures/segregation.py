@@ -31,6 +31,25 @@ from ..stats import (
 from ..tasks import split_pairs
 
 BASELINES = ("random split", "untrained")
+
+
+def layer_columns(lines: str) -> list[str]:
+    """The leading columns of a figure's table of lesion effects by layer (Figures 2 and S2);
+    column `lines` tells a panel's lines apart."""
+    return [
+        "panel",
+        "network",
+        lines,
+        "layer",
+        "depth",
+        "lesion",
+        "task",
+        "value",
+        "err_low",
+        "err_high",
+    ]
+
+
 STATISTICS_COLUMNS = [
     "n_seeds",
     "per_seed",
