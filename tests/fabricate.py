@@ -3,6 +3,7 @@
 Each fabricate_<layout>(root, ...) writes real (tiny, decodable) images named as the published
 release names them, plus the published metadata files, and returns root. Every image has its
 own pixels (noise seeded by its relative path), so content hashes differ and are reproducible.
+fabricate_lesion_table writes a lesion table as the lesion step writes it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import numpy as np
 import scipy.io
 from PIL import Image
 
+from funcspec.atomic import write_csv
+
 FOOD_CLASSES = [
     "apple_pie",
     "baby_back_ribs",
@@ -22,6 +25,22 @@ FOOD_CLASSES = [
     "beef_carpaccio",
     "beef_tartare",
     "beet_salad",
+]
+# The columns of a lesion table, in the order funcspec.lesion writes them.
+LESION_COLUMNS = [
+    "network",
+    "layer",
+    "n_units",
+    "lesion",
+    "draw",
+    "fraction",
+    "n_lesioned",
+    "task",
+    "n_images",
+    "accuracy",
+    "loss",
+    "accuracy_unlesioned",
+    "drop",
 ]
 CAR_CLASSES = [
     "AM General Hummer SUV 2000",
@@ -238,3 +257,11 @@ def fabricate_folder(root, n_classes=3, per_class=4, size=(40, 32)) -> Path:
         for j in range(per_class):
             write_image(root / f"class_{i}" / f"{j:04d}.png", root, size)
     return root
+
+
+def fabricate_lesion_table(path, rows: list[dict]) -> Path:
+    """A lesion table of `rows` at `path`, written by the writer the lesion step uses."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_csv(path, rows, LESION_COLUMNS)
+    return path

@@ -5,25 +5,11 @@ import csv
 
 import numpy as np
 import pytest
+from fabricate import fabricate_lesion_table
 from workflow_helpers import figure_files
 
 from funcspec.figures.fig2 import fig2
 
-LESION_COLUMNS = [
-    "network",
-    "layer",
-    "n_units",
-    "lesion",
-    "draw",
-    "fraction",
-    "n_lesioned",
-    "task",
-    "n_images",
-    "accuracy",
-    "loss",
-    "accuracy_unlesioned",
-    "drop",
-]
 TASKS = ("faces", "objects", "split1_a", "split1_b")
 N_UNITS = 20
 
@@ -158,12 +144,7 @@ def lesion_csvs(tmp_path):
     for network, layers in DROPS.items():
         for layer, drops in layers.items():
             path = tmp_path / "lesion" / network / f"{layer}.csv"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "w", newline="") as f:
-                writer = csv.DictWriter(f, fieldnames=LESION_COLUMNS)
-                writer.writeheader()
-                writer.writerows(lesion_table(network, layer, drops))
-            paths.append(path)
+            paths.append(fabricate_lesion_table(path, lesion_table(network, layer, drops)))
     # Out of depth order, as a file listing may give them: fc11, conv2, conv10, face's conv2.
     return [paths[2], paths[0], paths[1], paths[3]]
 

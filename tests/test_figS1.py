@@ -1,11 +1,9 @@
 """Fig. S1, the lesion controls: the dual net's segregation beside the controls'."""
 
-import csv
-
 import pytest
+from fabricate import fabricate_lesion_table
 from test_fig2 import (  # noqa: F401 (a fixture)
     KEYS,
-    LESION_COLUMNS,
     SEGREGATION,
     comparable,
     lesion_csvs,
@@ -14,15 +12,6 @@ from test_fig2 import (  # noqa: F401 (a fixture)
 from workflow_helpers import figure_files
 
 from funcspec.figures.figS1 import figS1
-
-
-def write_table(path, rows):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=LESION_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
 
 
 def test_figS1_holds_the_dual_nets_index_and_each_controls_own_lesion(lesion_csvs, tmp_path):  # noqa: F811
@@ -37,7 +26,7 @@ def test_figS1_holds_the_dual_nets_index_and_each_controls_own_lesion(lesion_csv
         ("random", 1): (0.3, 0.0, 0.0, 0.0),
     }
     rows = [r for r in lesion_table("face_s1", "conv2", drops) if r["task"] == "faces"]
-    face = write_table(tmp_path / "lesion" / "face_s1" / "conv2.csv", rows)
+    face = fabricate_lesion_table(tmp_path / "lesion" / "face_s1" / "conv2.csv", rows)
 
     s1 = figS1(
         dual,

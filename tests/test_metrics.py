@@ -1,9 +1,9 @@
 """The headline metrics DVC reads."""
 
-import csv
 import json
 
-from test_fig2 import LESION_COLUMNS, lesion_table
+from fabricate import fabricate_lesion_table
+from test_fig2 import lesion_table
 
 from funcspec.metrics import headline_metrics
 
@@ -17,11 +17,7 @@ def test_an_undefined_index_is_null_not_nan(tmp_path):
     for r in rows:
         if r["task"] == "faces":
             r.update(accuracy=0.0, accuracy_unlesioned=0.0, drop=float("nan"))
-    path = tmp_path / "conv1.csv"
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=LESION_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    path = fabricate_lesion_table(tmp_path / "conv1.csv", rows)
     metrics = headline_metrics([], [], [path], 0.2)
     assert metrics["segregation_index"] == {"untrained_s1": {"conv1": None}}
     json.loads(json.dumps(metrics, allow_nan=False))
