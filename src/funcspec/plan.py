@@ -19,9 +19,9 @@ import yaml
 
 from .config import deep_merge, network_spec, split_tasks, unit_counts, validate
 from .errors import FuncspecError
+from .grouping import candidates_per_step, group_size
 from .layers import layer_names, lesionable
 from .prepare import read_class_list
-from .relevance import _candidates_per_step, group_size
 from .seeds import instances
 
 REPO = Path(__file__).resolve().parents[2]
@@ -232,7 +232,7 @@ def _count_ranking(work, config, net: _Network):
             relevance["group_fraction"],
             relevance["max_steps"],
         )
-        steps = _candidates_per_step(units[layer], group, relevance["fraction"])
+        steps = candidates_per_step(units[layer], group, relevance["fraction"])
         images = relevance["images"]
         flops = images * (sum(steps) * above + 2 * len(steps) * full)
         # the engine's candidate chunks on the CPU; on CUDA a sixteenth of the GPU's memory

@@ -43,6 +43,7 @@ from .codedigest import code_digest
 from .data import centre_crop, normalise, to_input
 from .errors import FuncspecError
 from .gpu import FLOAT32, Precision, autocast, effective
+from .grouping import candidates_per_step, group_size
 from .models import VGG
 from .shards import sha256_file
 from .tasks import task_groups
@@ -273,7 +274,7 @@ def _greedy(
     }
     made_from = fingerprint({"ranking": params, **(inputs or {})})
     state = _resume(checkpoint, made_from) or {"order": [], "steps": [], "baseline_loss": None}
-    plan = _candidates_per_step(n_units, group, fraction)
+    plan = candidates_per_step(n_units, group, fraction)
     parameter = next(model.parameters())
 
     was_training = model.training
@@ -326,24 +327,6 @@ def _greedy(
         "baseline_loss": state["baseline_loss"],
         "method": method,
     }
-
-
-def group_size(n_units, fraction, group_fraction, max_steps=None) -> int:
-    """Units added per greedy step: the paper's int(group_fraction * N), at least 1, grown when
-    needed to pass `fraction` within `max_steps` steps."""
-    group = max(1, int(group_fraction * n_units))
-    if max_steps is not None:
-        group = max(group, int(fraction * n_units // max_steps) + 1)
-    return group
-
-
-def _candidates_per_step(n_units, group, fraction) -> list[int]:
-    """How many candidates each step scores; its length is the number of steps."""
-    plan, chosen = [], 0
-    while chosen <= fraction * n_units and chosen < n_units:
-        plan.append(n_units - chosen)
-        chosen += min(group, n_units - chosen)
-    return plan
 
 
 def _batches(x, y, batch_size):
