@@ -9,7 +9,16 @@ from test_train import prepare_tiny
 
 from funcspec import cli, models, relevance
 from funcspec.ablation import ablated
-from funcspec.relevance import disagreement, group_size, image_sampler, rank_fast, rank_reference
+from funcspec.relevance import (
+    disagreement,
+    first_order_losses,
+    group_size,
+    image_sampler,
+    rank_audited,
+    rank_fast,
+    rank_pruned,
+    rank_reference,
+)
 from funcspec.train import train
 
 torch.set_num_threads(1)
@@ -85,6 +94,139 @@ def test_fast_ranking_equals_reference_on_a_channels_last_network(seed):
         assert (
             disagreement(ref, rank_fast(model, layer, images, candidate_batch=3, **kwargs)) is None
         )
+
+
+# What a pruned ranking records beyond a fast one: its engine and its M.
+ENGINE_FIELDS = ("method", "engine", "candidates", "shortlist")
+
+
+def without_engine(result: dict) -> str:
+    """A ranking's JSON text without the fields that name its engine."""
+    return json.dumps({k: v for k, v in result.items() if k not in ENGINE_FIELDS})
+
+
+def with_twin_units(model, layer, a, b):
+    """Unit b of `layer` made an exact copy of unit a, in what it reads and in what the next
+    layer reads from it: zeroing either gives bit-identical losses in the fast engine, so the
+    tie is broken by unit order alone."""
+    names = model.layer_names
+    unit, nxt = model.unit_layer(layer), model.unit_layer(names[names.index(layer) + 1])
+    with torch.no_grad():
+        unit.weight[b], unit.bias[b] = unit.weight[a], unit.bias[a]
+        nxt.weight[:, b] = nxt.weight[:, a] * 3  # a pair that matters: chosen in one group
+        nxt.weight[:, a] = nxt.weight[:, b]
+    return model
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_pruned_ranking_equals_fast_byte_for_byte_when_m_covers_every_candidate(seed):
+    """Bug guarded: a pruned engine that is not the fast engine on its shortlist: the group
+    chosen from the first-order scores instead of the exact losses, or a shortlist in an order
+    (torch.topk's) that breaks an exact tie toward another unit than the fast engine's lower
+    id. Twin units 0 and 1 of fc3 tie for certain (units that never fire tie too). With M =
+    every unit it must give the fast engine's ranking, every number and unit in one order."""
+    model = with_twin_units(net(seed, 16), "fc3", 0, 1)
+    images = sampler(seed, 16)
+    for layer in HIDDEN:
+        kwargs = dict(fraction=0.5, group_fraction=0.25, batch_size=20, candidate_batch=3)
+        fast = rank_fast(model, layer, images, **kwargs)
+        n = fast["n_units"]
+        for m in (n, f"{-(-n // fast['group_size'])} groups"):
+            pruned = rank_pruned(model, layer, images, candidates=m, **kwargs)
+            assert (pruned["method"], pruned["candidates"]) == ("pruned", m)
+            assert without_engine(pruned) == without_engine(fast), (layer, m)
+    twins = rank_fast(model, "fc3", images, fraction=0.5, group_fraction=0.25)["steps"]
+    assert any({0, 1} <= set(step["added"]) for step in twins)  # the tie is in the ranking
+
+
+def test_exact_stage_corrects_a_first_order_misordering():
+    """Bug guarded: a pruned engine that trusts its first-order scores beyond the shortlist
+    (the group taken in score order), or shortlists units other than those scored highest.
+    A hand-built fc4 whose units 2 and 5 are 1 for every image (the others 0): zeroing unit 2
+    takes 1 from the true class's logit, zeroing 5 adds 20 to one wrong class and takes 19 from
+    another. At a margin of 10 each wrong class has probability p ~ 5e-5, so the first order
+    predicts 4p for unit 2 and only 20p - 19p = p for unit 5; but zeroing 5 flips the class
+    (loss ~10) where zeroing 2 costs 3e-4. With both in a shortlist of 2, the exact stage must
+    choose 5, as the fast engine does."""
+    model = net(0).eval()
+    fc4, fc5 = model.unit_layer("fc4"), model.unit_layer("fc5")
+    a, b = 2, 5
+    with torch.no_grad():
+        fc4.weight.zero_()
+        fc4.bias.zero_()
+        fc4.bias[[a, b]] = 1.0  # activations 1 for every image, 0 elsewhere
+        fc5.weight.zero_()
+        fc5.weight[:, a] = torch.tensor([1.0, 0, 0, 0, 0])
+        fc5.weight[:, b] = torch.tensor([0, -20.0, 19, 0, 0])
+        fc5.bias.copy_(torch.tensor([9.0, 20, -19, 0, 0]))  # logits (10, 0, 0, 0, 0)
+    x = sampler(0)(0)[0]
+    y = torch.zeros(len(x), dtype=torch.long)
+    predicted = first_order_losses(model, "fc4", [], x, y, 16)
+    baseline = relevance._mean_loss(model, x, y, 16)
+    exact = {}
+    for u in (a, b):
+        with ablated(model, "fc4", [u]):
+            exact[u] = relevance._mean_loss(model, x, y, 16) - baseline
+    others = [u for u in range(12) if u not in (a, b)]
+    assert predicted[a] > predicted[b] > 0 and predicted[others].abs().max() == 0
+    assert exact[b] > 9 and exact[a] < 1e-3  # the first order misorders the two
+
+    def images(step):
+        return x, y
+
+    kwargs = dict(fraction=0.1, group_fraction=0.016)  # one unit per step, two steps
+    fast = rank_fast(model, "fc4", images, **kwargs)
+    pruned = rank_pruned(model, "fc4", images, candidates=2, **kwargs)
+    assert fast["order"] == [b, a] and pruned["order"] == [b, a]
+    assert pruned["shortlist"] == 2 and without_engine(pruned) == without_engine(fast)
+
+
+@pytest.mark.parametrize("layer", HIDDEN)
+def test_first_order_loss_is_the_derivative_along_the_lesion(layer):
+    """Bug guarded: the gradient taken at the wrong point (the layer's input, the next
+    layer's pre-activation), with the wrong sign or scale (summed, not mean, loss), or with the
+    already chosen units left in. Shrinking a unit's weights and bias by a factor (1 - e)
+    shrinks its output map by (1 - e) through ReLU and max-pool, e of the way to the lesion:
+    the loss must change by e times the first-order estimate, to O(e^2) (float64 throughout)."""
+    model = net(3).double().eval()
+    x, y = sampler(3)(0)
+    x = x.double()
+    chosen, eps = [0], 1e-6
+    predicted = first_order_losses(model, layer, chosen, x, y, 20)
+    assert predicted[chosen].abs().max() == 0  # a zeroed unit has nothing left to lose
+    unit = model.unit_layer(layer)
+    with ablated(model, layer, chosen):
+        baseline = relevance._mean_loss(model, x, y, 20)
+        for u in range(1, unit.weight.shape[0]):
+            with torch.no_grad():
+                saved = unit.weight[u].clone(), unit.bias[u].clone()
+                unit.weight[u] *= 1 - eps
+                unit.bias[u] *= 1 - eps
+            change = (relevance._mean_loss(model, x, y, 20) - baseline) / eps
+            with torch.no_grad():
+                unit.weight[u], unit.bias[u] = saved
+            assert change == pytest.approx(predicted[u].item(), rel=1e-4, abs=1e-7), (layer, u)
+
+
+def test_audited_ranking_is_the_fast_one_with_each_steps_recall():
+    """Bug guarded: the fidelity benchmark's recall measured on a ranking other than the exact
+    one, or against another state's shortlist: the audited ranking is the fast one, and a
+    shortlist of every unit holds each whole group."""
+    model, images = net(1, 16), sampler(1, 16)
+    kwargs = dict(fraction=0.5, group_fraction=0.25)
+    fast = rank_fast(model, "conv3", images, **kwargs)
+    audited = rank_audited(model, "conv3", images, candidates=8, **kwargs)
+    assert [s["recall"] for s in audited["steps"]] == [1.0] * len(fast["steps"])
+    for s in audited["steps"]:
+        del s["recall"]
+    assert audited == fast
+    small = rank_audited(model, "conv3", images, candidates="1 groups", **kwargs)
+    assert all(0 <= s["recall"] <= 1 for s in small["steps"])
+
+
+def test_a_shortlist_smaller_than_a_group_is_refused():
+    with pytest.raises(ValueError, match="candidates: 2 is fewer than fc4's group of 3 units"):
+        rank_pruned(net(0), "fc4", sampler(0), fraction=0.5, group_fraction=0.25, candidates=2)
 
 
 def test_disagreement_ignores_ties_only():
@@ -248,7 +390,7 @@ def test_killed_ranking_resumes_to_the_uninterrupted_result(tmp_path):
 
 def test_class_layer_is_rejected():
     model = net(0)
-    for rank in (rank_fast, rank_reference):
+    for rank in (rank_fast, rank_reference, rank_pruned):
         with pytest.raises(ValueError, match="class layer"):
             rank(model, "fc5", sampler(0))
 
@@ -353,3 +495,32 @@ def test_a_ranking_records_every_setting_that_shaped_it(saved_net, tmp_path):
     result = json.loads((tmp_path / "conv2.json").read_text())
     expected = {**settings, "method": "reference", "images_per_step": 8, "network": "faces_net"}
     assert {key: result.get(key) for key in expected} == expected
+
+
+def test_a_ranking_records_its_engine_its_m_and_its_images(saved_net, tmp_path):
+    """Bug guarded: a pruned ranking indistinguishable from an exact one, or silent about the
+    images each step scored. The JSON names the engine, M as configured and in units, and each
+    step's images: `images` of the task's training images, afresh per step."""
+    out = tmp_path / "conv2.json"
+    draws = dict(images=6, fresh_images=True)
+    argv = relevance_argv(saved_net, out, engine="pruned", candidates="2 groups", **draws)
+    assert cli.main(argv) == 0
+    result = json.loads(out.read_text())
+    assert (result["engine"], result["method"]) == ("pruned", "pruned")
+    assert (result["candidates"], result["shortlist"]) == ("2 groups", 2 * result["group_size"])
+    used = result["step_images"]
+    assert len(used) == len(result["steps"]) and all(len(step) == 6 for step in used)
+    assert len({tuple(step) for step in used}) == len(used)
+    exact = tmp_path / "fast.json"
+    assert cli.main(relevance_argv(saved_net, exact, **draws)) == 0
+    fast = json.loads(exact.read_text())
+    assert (fast["engine"], fast["candidates"], fast["shortlist"]) == ("fast", None, None)
+    assert fast["step_images"] == used  # the same draws, whatever the engine
+
+
+def test_candidates_without_the_pruned_engine_are_refused(saved_net, tmp_path, capsys):
+    """Bug guarded: --candidates given to an exact engine and silently ignored (or recorded as
+    if it had shaped the ranking)."""
+    assert cli.main(relevance_argv(saved_net, tmp_path / "x.json", candidates=4)) == 1
+    assert "--candidates goes with --engine pruned" in capsys.readouterr().err
+    assert not (tmp_path / "x.json").exists()

@@ -1,7 +1,14 @@
-"""The greedy ranking's arithmetic, without torch: units added per step and candidates per
-step. The config check and the cost plan use the same functions the ranking runs."""
+"""The greedy ranking's arithmetic, without torch: units added per step, candidates per step,
+and the pruned engine's shortlist. The config check (which refuses a shortlist smaller than a
+group before any job) and the cost plan use the same functions the ranking runs."""
 
 from __future__ import annotations
+
+import argparse
+import re
+
+# `relevance.candidates` in group sizes: valid for every layer, whatever its width.
+_GROUPS = re.compile(r"([1-9][0-9]*) groups")
 
 
 def group_size(n_units, fraction, group_fraction, max_steps=None) -> int:
@@ -20,3 +27,19 @@ def candidates_per_step(n_units, group, fraction) -> list[int]:
         plan.append(n_units - chosen)
         chosen += min(group, n_units - chosen)
     return plan
+
+
+def shortlist_size(candidates: int | str, group: int) -> int:
+    """M, the candidates a pruned step evaluates exactly: `candidates` units, or "<k> groups",
+    k times the layer's group size."""
+    match = _GROUPS.fullmatch(str(candidates))
+    return int(match[1]) * group if match else int(candidates)
+
+
+def parse_candidates(text: str) -> int | str:
+    """`--candidates`: a unit count, or "<k> groups"."""
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    if _GROUPS.fullmatch(text):
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r} is neither a unit count nor '<k> groups'")

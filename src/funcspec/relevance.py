@@ -15,6 +15,11 @@ Two engines give the same ranking:
   on the next pre-activation is a subtraction, Z_c = Z - W[:, c] * A[:, c]; only the network above
   the next layer's linear part runs per candidate, for many candidates at once.
 
+A third, `rank_pruned`, evaluates fewer candidates: at each step one backward pass gives every
+candidate's first-order loss change (`first_order_losses`), and only the M it predicts to matter
+most are evaluated exactly, as the fast engine does; the group is chosen from those exact losses.
+When M covers every candidate it is the fast engine, byte for byte.
+
 Their losses agree within LOSS_TOLERANCE: the fast engine's float32 activations are the same sums
 taken in another order (a subtraction instead of a recomputation), a few ulps apart. Losses are
 computed in float64 from the logits, so the loss adds no rounding of its own; on the wide net the
@@ -43,7 +48,7 @@ from .codedigest import code_digest
 from .data import centre_crop, normalise, to_input
 from .errors import FuncspecError
 from .gpu import FLOAT32, Precision, autocast, effective
-from .grouping import candidates_per_step, group_size
+from .grouping import candidates_per_step, group_size, parse_candidates, shortlist_size
 from .models import VGG
 from .shards import sha256_file
 from .tasks import task_groups
@@ -85,12 +90,17 @@ def relevance(
     engine: str,
     batch_size: int,
     seed: int,
+    candidates: int | str | None = None,
     split_seed: int | None = None,
     threads: int = 1,
     precision: Precision = FLOAT32,
 ) -> None:
     """The relevance step: rank `layer`'s units for `task` of the network at `model_path`, on
-    its training images, and write the ranking with every setting that shaped it."""
+    its training images, and write the ranking with every setting that shaped it and the images
+    each step scored (`step_images`: indices into the network's pooled training images).
+    `candidates`: the pruned engine's M (and only its)."""
+    if (engine == "pruned") != (candidates is not None):
+        raise FuncspecError("--candidates goes with --engine pruned, and only with it")
     model, saved, pooled, device = load_network(model_path, data, "train", threads, precision)
     groups = task_groups(saved, split_seed, [task])
     if task not in groups:
@@ -104,7 +114,7 @@ def relevance(
         return x, torch.from_numpy(pooled.labels[idx]).to(device)
 
     # The settings that shape the ranking besides the engine's own (layer, fractions,
-    # max_steps), which it records itself.
+    # max_steps, candidates), which it records itself.
     settings = {
         "task": task,
         "split_seed": split_seed,
@@ -123,11 +133,11 @@ def relevance(
         "precision": vars(effective(device, precision)),
         "numerics": numerics.mode(),
     }
-    rank = rank_fast if engine == "fast" else rank_reference
+    options = {"candidates": candidates} if engine == "pruned" else {}
     out = Path(out)
     partial = out.with_name(f".{out.name}.partial")
     with autocast(device, precision):
-        result = rank(
+        result = ENGINES[engine](
             model,
             layer,
             batch,
@@ -138,8 +148,12 @@ def relevance(
             checkpoint=partial,
             inputs=inputs,
             progress=True,
+            **options,
         )
-    result.update(network=saved["network"], images_per_step=len(step_images(0)), **settings)
+    used = [step_images(step).tolist() for step in range(len(result["steps"]))]
+    result.update(
+        network=saved["network"], images_per_step=len(used[0]), **settings, step_images=used
+    )
     write_json(out, result)
     partial.unlink(missing_ok=True)
 
@@ -190,15 +204,55 @@ def rank_fast(
     checkpoint=None,
     inputs=None,
     progress=False,
+    candidates=None,
 ) -> dict:
     """The same ranking as `rank_reference`, reusing everything a candidate does not change.
 
     `candidate_batch` candidates are evaluated per pass (stacked along the batch dimension);
-    None picks as many as fit (`chunk_elements`).
+    None picks as many as fit (`chunk_elements`). `candidates`: see `rank_pruned`.
     """
     settings = dict(locals())  # the parameters
     score = partial(_fast_losses, candidate_batch=settings.pop("candidate_batch"))
-    return _greedy("fast", score, **settings)
+    return _greedy("fast" if candidates is None else "pruned", score, **settings)
+
+
+def rank_pruned(model: VGG, layer: str, images, candidates="4 groups", **ranking) -> dict:
+    """The fast engine on a shortlist: each step evaluates exactly only the M = `candidates`
+    (a unit count, or "<k> groups": k group sizes) that `first_order_losses` ranks first, and
+    chooses the group from their exact losses. M must hold a group. `ranking`: the other
+    arguments of `rank_fast`, by name."""
+    return rank_fast(model, layer, images, candidates=candidates, **ranking)
+
+
+def rank_audited(
+    model: VGG,
+    layer: str,
+    images,
+    candidates: int | str,
+    fraction=0.2,
+    group_fraction=0.016,
+    max_steps=None,
+    batch_size=128,
+    progress=False,
+) -> dict:
+    """The exact fast ranking, each step also noting how much of its group the pruned engine
+    would have evaluated from the same state: `recall`, the share of the group among the step's
+    first-order shortlist of M = `candidates`. (Compared with a pruned ranking instead, a step
+    after the two parted would measure one state's shortlist against another's group.)"""
+    settings = dict(locals())  # the parameters
+    n_units = model.unit_layer(layer).weight.shape[0]
+    group = group_size(n_units, fraction, group_fraction, max_steps)
+    kept = shortlist_size(settings.pop("candidates"), group)
+    shortlists = []
+
+    def score(model, layer, chosen, remaining, x, y, batch_size, advance):
+        shortlists.append(set(shortlist(model, layer, chosen, remaining, x, y, batch_size, kept)))
+        return _fast_losses(model, layer, chosen, remaining, x, y, batch_size, advance, None)
+
+    result = _greedy("fast", score, checkpoint=None, inputs=None, **settings)
+    for step, listed in zip(result["steps"], shortlists):
+        step["recall"] = len(listed.intersection(step["added"])) / len(step["added"])
+    return result
 
 
 def disagreement(ref: dict, other: dict, tolerance=LOSS_TOLERANCE) -> str | None:
@@ -251,9 +305,11 @@ def _greedy(
     checkpoint,
     inputs,
     progress,
+    candidates=None,
 ) -> dict:
-    """The ranking both engines give, `score` their losses of the candidates. Called with the
-    engine's own arguments (all but the fast engine's candidate_batch), by name."""
+    """The ranking every engine gives, `score` their losses of the candidates. Called with the
+    engine's own arguments (all but candidate_batch), by name. `candidates`: the pruned engine's
+    M; None evaluates every candidate."""
     names = model.layer_names
     if layer not in names:
         raise FuncspecError(f"unknown layer {layer!r} (layers: {', '.join(names)})")
@@ -264,6 +320,12 @@ def _greedy(
         )
     n_units = model.unit_layer(layer).weight.shape[0]
     group = group_size(n_units, fraction, group_fraction, max_steps)
+    kept = None if candidates is None else shortlist_size(candidates, group)
+    if kept is not None and kept < group:
+        raise FuncspecError(
+            f"candidates: {candidates} is fewer than {layer}'s group of {group} units; "
+            "a step could not choose its group"
+        )
     params = {
         "layer": layer,
         "n_units": n_units,
@@ -271,10 +333,12 @@ def _greedy(
         "fraction": fraction,
         "group_fraction": group_fraction,
         "max_steps": max_steps,
+        "candidates": candidates,
+        "shortlist": kept,  # M in units, None: every candidate
     }
     made_from = fingerprint({"ranking": params, **(inputs or {})})
     state = _resume(checkpoint, made_from) or {"order": [], "steps": [], "baseline_loss": None}
-    plan = candidates_per_step(n_units, group, fraction)
+    plan = [min(c, kept or c) for c in candidates_per_step(n_units, group, fraction)]
     parameter = next(model.parameters())
 
     was_training = model.training
@@ -299,11 +363,13 @@ def _greedy(
                     state["baseline_loss"] = _mean_loss(model, x, y, batch_size)
                 chosen = state["order"]
                 taken = set(chosen)
-                candidates = [u for u in range(n_units) if u not in taken]
-                losses = score(model, layer, chosen, candidates, x, y, batch_size, bar.update)
-                # Stable sort: exact ties go to the lower unit id in both engines.
-                best = sorted(range(len(candidates)), key=lambda i: -losses[i])[:group]
-                added = [candidates[i] for i in best]
+                remaining = [u for u in range(n_units) if u not in taken]
+                if kept is not None:
+                    remaining = shortlist(model, layer, chosen, remaining, x, y, batch_size, kept)
+                losses = score(model, layer, chosen, remaining, x, y, batch_size, bar.update)
+                # Stable sort: exact ties go to the lower unit id in every engine.
+                best = sorted(range(len(remaining)), key=lambda i: -losses[i])[:group]
+                added = [remaining[i] for i in best]
                 state["order"] = chosen + added
                 with ablated(model, layer, state["order"]):
                     loss = _mean_loss(model, x, y, batch_size)
@@ -354,6 +420,41 @@ def _reference_losses(model, layer, chosen, candidates, x, y, batch_size, advanc
             losses.append(_mean_loss(model, x, y, batch_size))
         advance(1)
     return losses
+
+
+def first_order_losses(model, layer, chosen, x, y, batch_size) -> torch.Tensor:
+    """Every unit's rise of the mean loss, to first order, when it is zeroed beside `chosen`:
+    -sum(A_c * dL/dA_c) over the images and the unit's map, A the layer's output (after its ReLU
+    and pooling: what the next layer reads), L the mean loss, in one backward pass.
+
+    A lesion zeroes the unit's weights and bias: its pre-activation is 0 for every input, and
+    through ReLU and max-pool so is its channel of A. The change is exactly A_c -> 0, the term
+    the fast engine subtracts, so the gradient is taken at A. (At the pre-activation Z the sum
+    is the same: ReLU passes the gradient only where A = Z, max-pool only to the maximum.)
+    """
+    names = model.layer_names
+    i = names.index(layer)
+    below = names[i - 1] if i > 0 else None
+    total = torch.zeros(model.unit_layer(layer).weight.shape[0], dtype=torch.float64)
+    with ablated(model, layer, chosen):
+        for xb, yb in _batches(x, y, batch_size):
+            with torch.no_grad():
+                a = model.layers[layer](model(xb, stop=below) if below else xb)
+            a.requires_grad_()
+            with torch.enable_grad():
+                loss = _losses(model(a, start=names[i + 1]), yb).sum()
+                (grad,) = torch.autograd.grad(loss, a)
+            term = (a.detach().double() * grad.double()).transpose(0, 1).flatten(1)
+            total -= term.sum(1).cpu()
+    return total / len(x)
+
+
+def shortlist(model, layer, chosen, remaining, x, y, batch_size, kept) -> list[int]:
+    """The `kept` units of `remaining` that `first_order_losses` predicts to raise the loss
+    most, in unit order: the fast engine's order, so that exact ties break alike."""
+    predicted = first_order_losses(model, layer, chosen, x, y, batch_size)[remaining]
+    top = torch.sort(-predicted, stable=True).indices[:kept]  # ties to the lower unit
+    return sorted(remaining[i] for i in top.tolist())
 
 
 def _fast_losses(
@@ -442,6 +543,7 @@ def _save(checkpoint, made_from: dict, state) -> None:
         json.dump({"fingerprint": made_from, "machine": machine.facts(), **state}, f)
 
 
+ENGINES = {"fast": rank_fast, "reference": rank_reference, "pruned": rank_pruned}
 INPUTS = ("model", "data")
 
 
@@ -462,7 +564,13 @@ def add_arguments(p) -> None:
     p.add_argument("--max-steps", type=int, help="cap on greedy steps (default: none)")
     p.add_argument("--images", type=int, required=True, help="training images per step")
     p.add_argument("--fresh-images", action="store_true", help="draw new images at every step")
-    p.add_argument("--engine", choices=["fast", "reference"], required=True)
+    p.add_argument("--engine", choices=list(ENGINES), required=True)
+    p.add_argument(
+        "--candidates",
+        type=parse_candidates,
+        help="the pruned engine's M: candidates evaluated exactly per step, a unit count or "
+        "'<k> groups' (k group sizes)",
+    )
     p.add_argument("--out", required=True, help="ranking JSON")
 
 
@@ -481,6 +589,7 @@ def main(args) -> list:
         engine=args.engine,
         batch_size=args.batch_size,
         seed=args.seed,
+        candidates=args.candidates,
         split_seed=args.split_seed,
         threads=args.threads,
         precision=Precision.of(args),
