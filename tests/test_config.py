@@ -37,6 +37,7 @@ def test_shipped_configs_are_valid(name):
     relevance = validated["relevance"]
     assert relevance["engine"] == raw["relevance"].get("engine", "fast")
     assert relevance["batch_size"] == raw["relevance"].get("batch_size", 128)
+    assert relevance["candidates"] == raw["relevance"].get("candidates", "4 groups")
     assert validated["contact_sheet"].get("seed") == raw["contact_sheet"].get("seed", 0)
     assert validated["figures"]["figS1"]["networks"] == raw["figures"].get("figS1", {}).get(
         "networks", []
@@ -329,6 +330,54 @@ def test_layout_options_are_checked_before_any_job(options, expected):
     paper = load_yaml(CONFIG / "paper.yaml")
     with pytest.raises(ConfigError, match=expected):
         validate(broken(paper, ["datasets", "faces", "layout_options"], options), SCHEMA)
+
+
+@pytest.mark.parametrize(
+    "settings, expected",
+    [
+        (
+            {"engine": "exact"},
+            r"config key relevance\.engine: 'exact' is not one of "
+            r"\['fast', 'reference', 'pruned'\]",
+        ),
+        (
+            {"engine": "pruned", "candidates": 34},
+            r"config key relevance\.candidates: 34 is fewer than the 35 units a step adds in "
+            r"layer fc5 of arch vgg_wide",
+        ),
+        # the paper's rule: fc5 adds int(0.016 * 512) = 8 units per step, conv1 int(0.016 * 32) = 1
+        (
+            {"engine": "pruned", "candidates": 7, "max_steps": None},
+            r"relevance\.candidates: 7 is fewer than the 8 units a step adds in layer fc5",
+        ),
+        (
+            {"candidates": "0 groups"},
+            r"config key relevance\.candidates: '0 groups' is not valid under any of the given",
+        ),
+        (
+            {"candidates": "4 groups\n"},
+            r"config key relevance\.candidates: '4 groups\\n' is not valid under any of the",
+        ),
+    ],
+)
+def test_an_unknown_engine_or_a_shortlist_below_a_group_is_refused(default, settings, expected):
+    """Bug guarded: a pruned ranking that cannot choose its group (M below the group size of
+    some ranked layer), or an engine no ranking has, found only inside a job. Both are refused
+    before any job, naming the key; M counts in the widest group among the ranked layers."""
+    default["relevance"].update(settings)
+    with pytest.raises(ConfigError, match=expected):
+        validate(default, SCHEMA)
+
+
+def test_a_shortlist_of_one_group_or_more_is_accepted(default):
+    """Bug guarded: a check that refuses M equal to the widest group, or M in group sizes
+    (valid in every layer, whatever its width)."""
+    default["relevance"].update(engine="pruned", candidates=35)
+    assert validate(default, SCHEMA)["relevance"]["candidates"] == 35
+    default["relevance"].update(candidates="1 groups")
+    assert validate(default, SCHEMA)["relevance"]["candidates"] == "1 groups"
+    default["relevance"].update(candidates=8, max_steps=None)  # the paper's groups: 1 to 8
+    assert validate(default, SCHEMA)["relevance"]["candidates"] == 8
 
 
 def test_lesion_layers_are_checked_before_any_job(default):

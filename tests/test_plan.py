@@ -91,3 +91,22 @@ def test_a_measured_ranking_rate_costs_the_ranking(tmp_path, capsys):
     assert "ranking 4000 GFLOP/s" in out
     total = sum(r["device_hours"] for r in ranked)
     assert f"{'total':<20}{'':>37}{total:>10.2f}" in out
+
+
+def test_the_pruned_engine_is_costed_by_its_shortlist():
+    """Bug guarded: the pruned engine costed as the exact one (every candidate evaluated, no
+    first-order pass), so a plan cannot show what pruning saves. Its steps evaluate at most M
+    candidates each, and add a forward and a backward pass: with M covering every unit it
+    costs a little more than the fast engine (on the default, 8% more), with M one group less
+    than half as much."""
+    config = load(REPO / "config" / "config.yaml")
+
+    def relevance_tflop(**settings):
+        config["relevance"].update(settings)
+        phases = plan(config, {"train": 1.0, "infer": 1.0}, 1)["phases"]
+        return next(r for r in phases if r["phase"] == "relevance")["tflop"]
+
+    fast = relevance_tflop(engine="fast")
+    every = relevance_tflop(engine="pruned", candidates=512)
+    one_group = relevance_tflop(engine="pruned", candidates="1 groups")
+    assert fast < every < 1.2 * fast and one_group < fast / 2

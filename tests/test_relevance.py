@@ -1,11 +1,14 @@
 """The lesion primitive and the greedy ranking: the fast engine equals the naive reference."""
 
 import json
+import re
 
 import numpy as np
 import pytest
 import torch
+import yaml
 from test_train import prepare_tiny
+from workflow_helpers import snakemake, workdir
 
 from funcspec import cli, models, relevance
 from funcspec.ablation import ablated
@@ -524,3 +527,60 @@ def test_candidates_without_the_pruned_engine_are_refused(saved_net, tmp_path, c
     assert cli.main(relevance_argv(saved_net, tmp_path / "x.json", candidates=4)) == 1
     assert "--candidates goes with --engine pruned" in capsys.readouterr().err
     assert not (tmp_path / "x.json").exists()
+
+
+def smoke_config_with(work, relevance_settings: dict) -> str:
+    """The smoke config with `relevance_settings` set, written in `work`: its file name."""
+    config = yaml.safe_load((work / "config" / "smoke.yaml").read_text())
+    config["relevance"].update(relevance_settings)
+    (work / "engine.yaml").write_text(yaml.safe_dump(config))
+    return "engine.yaml"
+
+
+def relevance_commands(work, relevance_settings: dict) -> dict[str, str]:
+    """{ranking output: its `funcspec relevance` command} of a dry run of the smoke config
+    with `relevance_settings` set."""
+    config = smoke_config_with(work, relevance_settings)
+    out = snakemake(work, "-n", "-p", "--configfile", config).stdout
+    lines = re.findall(r"funcspec relevance .*--out (\S+)", out)
+    commands = re.findall(r"(funcspec relevance .*)", out)
+    assert len(lines) == len(commands) > 10
+    return dict(zip(lines, commands))
+
+
+def test_a_change_of_engine_or_m_changes_every_rankings_command(tmp_path):
+    """Bug guarded: `relevance.engine` or `relevance.candidates` not reaching the job's
+    parameters, so that Snakemake (which reruns a job whose parameters changed) keeps rankings
+    made by another engine or M. M shapes only pruned rankings: under fast it changes nothing."""
+    work = workdir(tmp_path)
+    fast = relevance_commands(work, {"engine": "fast"})
+    fast_other_m = relevance_commands(work, {"engine": "fast", "candidates": 7})
+    pruned = relevance_commands(work, {"engine": "pruned"})
+    pruned_other_m = relevance_commands(work, {"engine": "pruned", "candidates": 7})
+    assert fast.keys() == pruned.keys() == pruned_other_m.keys()
+    assert fast == fast_other_m
+    for out, command in fast.items():
+        assert "--engine fast " in command and "--candidates" not in command
+        assert "--engine pruned --candidates '4 groups' " in pruned[out]
+        assert "--engine pruned --candidates 7 " in pruned_other_m[out]
+
+
+@pytest.mark.parametrize(
+    "settings, expected",
+    [
+        ({"engine": "exact"}, "relevance.engine: 'exact' is not one of"),
+        (
+            {"engine": "pruned", "candidates": 3},
+            "relevance.candidates: 3 is fewer than the 4 units a step adds in layer fc3",
+        ),
+    ],
+)
+def test_a_bad_engine_or_shortlist_stops_the_workflow_before_any_job(tmp_path, settings, expected):
+    """Bug guarded: an unknown engine, or a shortlist that cannot hold a group, found only
+    when the first ranking runs, hours into a run: the workflow refuses it, naming the key,
+    before any job (no results/)."""
+    work = workdir(tmp_path)
+    config = smoke_config_with(work, settings)
+    result = snakemake(work, "--cores", "1", "--configfile", config, check=False)
+    assert result.returncode != 0 and expected in result.stderr
+    assert not (work / "results").exists()

@@ -13,6 +13,7 @@ import yaml
 
 from .datasets import LAYOUTS, layout_options
 from .errors import FuncspecError
+from .grouping import group_size, shortlist_size
 from .layers import lesionable
 from .seeds import split
 from .tasks import dealt, halves, is_split
@@ -215,7 +216,8 @@ def _check_networks(config: dict, schema: dict) -> list[str]:
 
 def _check_relevance(config: dict) -> list[str]:
     """The ranked and randomly split networks exist, each split network has a partition per
-    seed, and the ranked layers are lesionable layers of every ranked network."""
+    seed, the ranked layers are lesionable layers of every ranked network, and the pruned
+    engine's shortlist holds a group of each."""
     relevance, problems = config["relevance"], []
     for key in ("networks", "random_split"):
         names = relevance[key] if key == "networks" else relevance[key]["networks"]
@@ -245,7 +247,32 @@ def _check_relevance(config: dict) -> list[str]:
                     f"{config['networks'][name]['arch']}) has no lesionable layer "
                     f"{layer!r} (its layers: {', '.join(valid)})"
                 )
+    ranked = (
+        config["networks"][n]["arch"] for n in relevance["networks"] if n in config["networks"]
+    )
+    for arch in dict.fromkeys(a for a in ranked if a in config["archs"]):
+        problems += _check_shortlist(relevance, arch, config["archs"][arch])
     return problems
+
+
+def _check_shortlist(relevance: dict, name: str, arch: dict) -> list[str]:
+    """relevance.candidates holds a group of each ranked layer of arch `name`: the pruned
+    engine chooses a group among them."""
+    units = unit_counts(arch)
+    settings = (relevance["fraction"], relevance["group_fraction"], relevance["max_steps"])
+    groups = {
+        layer: group_size(units[layer], *settings)
+        for layer in relevance["layers"] or units
+        if layer in units
+    }
+    widest = max(groups, key=groups.get, default=None)
+    if widest is None or shortlist_size(relevance["candidates"], groups[widest]) >= groups[widest]:
+        return []
+    return [
+        f"relevance.candidates: {relevance['candidates']} is fewer than the {groups[widest]} "
+        f"units a step adds in layer {widest} of arch {name}; give at least that many, "
+        "or a multiple of the group size ('<k> groups')"
+    ]
 
 
 def _check_fig1(config: dict) -> list[str]:

@@ -19,7 +19,7 @@ import yaml
 
 from .config import deep_merge, network_spec, split_tasks, unit_counts, validate
 from .errors import FuncspecError
-from .grouping import candidates_per_step, group_size
+from .grouping import candidates_per_step, group_size, shortlist_size
 from .layers import layer_names, lesionable
 from .prepare import read_class_list
 from .seeds import instances
@@ -233,8 +233,15 @@ def _count_ranking(work, config, net: _Network):
             relevance["max_steps"],
         )
         steps = candidates_per_step(units[layer], group, relevance["fraction"])
+        per_step = 2 * full  # the loss before and after the step's group is zeroed
+        if relevance["engine"] == "pruned":
+            kept = shortlist_size(relevance["candidates"], group)
+            steps = [min(c, kept) for c in steps]
+            # its first-order pass: a forward pass and, above the layer, a backward pass (about
+            # twice a forward)
+            per_step += full + 2 * sum(f[k] for k in order[i + 1 :])
         images = relevance["images"]
-        flops = images * (sum(steps) * above + 2 * len(steps) * full)
+        flops = images * (sum(steps) * above + len(steps) * per_step)
         # the engine's candidate chunks on the CPU; on CUDA a sixteenth of the GPU's memory
         chunks = 3 * 64 * 2**20
         _count(

@@ -1,5 +1,7 @@
 # Unit relevance: each layer's units ranked, greedily, by how much their removal raises one
 # task's loss (see docs/methods.md).
+import shlex
+
 RELEVANCE = config["relevance"]
 
 
@@ -29,6 +31,12 @@ rule relevance:
         group_fraction=RELEVANCE["group_fraction"],
         images=RELEVANCE["images"],
         engine=RELEVANCE["engine"],
+        # M shapes only the pruned engine's rankings: under the others it reruns nothing
+        candidates=(
+            f"--candidates {shlex.quote(str(RELEVANCE['candidates']))}"
+            if RELEVANCE["engine"] == "pruned"
+            else ""
+        ),
         batch_size=RELEVANCE["batch_size"],
         seed=RELEVANCE["seed"],
         gpu=gpu_flags("relevance"),
@@ -36,5 +44,5 @@ rule relevance:
         "funcspec relevance --model {input.model} --data {params.data} --task {wildcards.task} "
         "{params.split_seed} --layer {wildcards.layer} --fraction {params.fraction} "
         "--group-fraction {params.group_fraction} {params.max_steps} --images {params.images} "
-        "{params.fresh} --engine {params.engine} --batch-size {params.batch_size} "
+        "{params.fresh} --engine {params.engine} {params.candidates} --batch-size {params.batch_size} "
         "--seed {params.seed} --threads {threads} {params.numerics} {params.gpu} --out {output} 2> {log}"
