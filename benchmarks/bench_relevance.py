@@ -1,14 +1,19 @@
-"""Time the fast ranking engine against the naive reference on the default config's dual net.
+"""Time the ranking engines, reference, fast and pruned, on the default config's dual net.
 
-Both engines rank every layer on the same images and must agree (funcspec.relevance.disagreement);
-the table gives seconds per layer and the reference/fast ratio (goal: at least 5x in total on CPU).
+All three rank every layer on the same images. Reference and fast must agree
+(funcspec.relevance.disagreement); so must pruned, byte for byte but for its engine fields, in
+a layer where its M covers every unit. Elsewhere the pruned engine is not exact, and the table
+gives the share of the fast ranking's units it chose too. Columns: seconds per layer and the
+ratios reference/fast and fast/pruned (goal: at least 5x for reference/fast in total on CPU).
 
-    .venv/bin/python benchmarks/bench_relevance.py [--max-steps 2] [--images 500] [--threads 1]
+    .venv/bin/python benchmarks/bench_relevance.py [--max-steps 2|none] [--images 500]
+        [--candidates '4 groups'] [--threads 1] [--results results]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -19,18 +24,23 @@ import torch
 from funcspec import models
 from funcspec.config import load_yaml
 from funcspec.data import centre_crop, normalise, to_input
-from funcspec.relevance import disagreement, rank_fast, rank_reference
+from funcspec.grouping import parse_candidates
+from funcspec.relevance import disagreement, rank_fast, rank_pruned, rank_reference
 from funcspec.shards import open_split
 from funcspec.train import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def dual_net(config: dict, seed: int):
+# Fields in which a pruned ranking may differ from the fast one it equals.
+ENGINE_FIELDS = ("method", "candidates", "shortlist")
+
+
+def dual_net(config: dict, seed: int, results: Path):
     spec = config["networks"]["dual"]
     arch = config["archs"][spec["arch"]]
     classes = sum(config["datasets"][t]["classes"]["count"] for t in spec["tasks"])
-    path = ROOT / "results/train/dual/model.pt"
+    path = results / "train" / "dual_s1" / "model.pt"
     if path.exists():
         model, saved = load_model(path)
         same = (
@@ -39,10 +49,8 @@ def dual_net(config: dict, seed: int):
             and [saved["arch"][k] for k in ("stages", "fc")] == [arch["stages"], arch["fc"]]
         )
         if same:
-            return model, f"trained, {path.relative_to(ROOT)}"
-        print(
-            f"{path.relative_to(ROOT)} is not the default config's dual net (another config's run)"
-        )
+            return model, f"trained, {path}"
+        print(f"{path} is not the default config's dual net (another config's run)")
     torch.manual_seed(seed)
     model = models.build(arch, classes, arch["input_size"]).eval()
     # The paper's init gives near-zero logits, so candidates' losses differ by ~1e-6, within the
@@ -54,20 +62,17 @@ def dual_net(config: dict, seed: int):
     return model, f"untrained (no trained default dual net), He-scaled random weights, seed {seed}"
 
 
-def face_images(n: int, size: int, classes: int, seed: int):
+def face_images(n: int, size: int, classes: int, seed: int, results: Path):
     """n training face images if prepared at the net's size or larger, else random tensors."""
     rng = np.random.default_rng(seed)
-    prepared = ROOT / "results/prepare/faces"
+    prepared = results / "prepare" / "faces"
     if prepared.exists():
         split = open_split(prepared, "train")
         if split.images([0]).shape[1] >= size:
             idx = np.sort(rng.choice(len(split), min(n, len(split)), replace=False))
             x = normalise(centre_crop(to_input(split.images(idx), "cpu"), size))
             return x, torch.from_numpy(split.labels[idx]).long(), f"{len(idx)} prepared face images"
-        print(
-            f"{prepared.relative_to(ROOT)} holds images smaller than {size} px "
-            "(another config's run)"
-        )
+        print(f"{prepared} holds images smaller than {size} px (another config's run)")
     g = torch.Generator().manual_seed(seed)
     return (
         torch.randn(n, 3, size, size, generator=g),
@@ -78,7 +83,19 @@ def face_images(n: int, size: int, classes: int, seed: int):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max-steps", type=int, default=2)
+    parser.add_argument(
+        "--max-steps",
+        type=lambda text: None if text == "none" else int(text),
+        default=2,
+        help="cap on greedy steps; none: the paper's rule",
+    )
+    parser.add_argument(
+        "--candidates",
+        type=parse_candidates,
+        default="4 groups",
+        help="the pruned engine's M: units or '<k> groups'",
+    )
+    parser.add_argument("--results", default=str(ROOT / "results"), help="a default run's")
     parser.add_argument("--images", type=int, default=500)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--layers", nargs="*", help="default: every layer below the class layer")
@@ -95,15 +112,17 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
 
     config = load_yaml(args.config)
-    model, model_source = dual_net(config, args.seed)
+    results = Path(args.results)
+    model, model_source = dual_net(config, args.seed, results)
     faces = config["datasets"]["faces"]["classes"]["count"]  # the first task: labels from 0
-    x, y, image_source = face_images(args.images, model.input_size, faces, args.seed)
+    x, y, image_source = face_images(args.images, model.input_size, faces, args.seed, results)
     if args.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     layers = args.layers or model.layer_names[:-1]
     print(
         f"model: {model_source}; images: {image_source}"
         f"{' (channels last)' if args.channels_last else ''}; max steps {args.max_steps}; "
+        f"pruned M {args.candidates}; "
         f"{args.threads} thread(s); torch {torch.__version__}"
     )
 
@@ -115,27 +134,55 @@ def main(argv=None):
         model(x[: args.batch_size])  # warm-up: first-call allocations are not the engines' cost
 
     print(
-        f"{'layer':8} {'N':>5} {'k':>3} {'steps':>5} {'reference s':>12} {'fast s':>8} {'ratio':>7}"
+        f"{'layer':8} {'N':>5} {'k':>3} {'M':>4} {'steps':>5} {'reference s':>12} {'fast s':>8} "
+        f"{'pruned s':>9} {'ref/fast':>9} {'fast/pruned':>12} {'same units':>11}"
     )
-    total_ref = total_fast = 0.0
+    total = {"reference": 0.0, "fast": 0.0, "pruned": 0.0}
     for layer in layers:
-        start = time.perf_counter()
-        ref = rank_reference(model, layer, images, **kwargs)
-        t_ref = time.perf_counter() - start
-        start = time.perf_counter()
-        fast = rank_fast(model, layer, images, candidate_batch=args.candidate_batch, **kwargs)
-        t_fast = time.perf_counter() - start
-        problem = disagreement(ref, fast)
-        if problem:
-            sys.exit(f"rankings differ: {problem}")
-        total_ref, total_fast = total_ref + t_ref, total_fast + t_fast
+        ranked, seconds = {}, {}
+        batched = {"candidate_batch": args.candidate_batch}
+        for name, rank, options in (
+            ("reference", rank_reference, {}),
+            ("fast", rank_fast, batched),
+            ("pruned", rank_pruned, {**batched, "candidates": args.candidates}),
+        ):
+            start = time.perf_counter()
+            ranked[name] = rank(model, layer, images, **kwargs, **options)
+            seconds[name] = time.perf_counter() - start
+            total[name] += seconds[name]
+        ref, fast, pruned = ranked["reference"], ranked["fast"], ranked["pruned"]
+        check_agreement(ref, fast, pruned)
+        same = len(set(pruned["order"]) & set(fast["order"])) / len(fast["order"])
         print(
-            f"{layer:8} {ref['n_units']:5d} {ref['group_size']:3d} {len(ref['steps']):5d} "
-            f"{t_ref:12.2f} {t_fast:8.2f} {t_ref / t_fast:6.1f}x",
+            f"{layer:8} {ref['n_units']:5d} {ref['group_size']:3d} {pruned['shortlist']:4d} "
+            f"{len(ref['steps']):5d} {seconds['reference']:12.2f} {seconds['fast']:8.2f} "
+            f"{seconds['pruned']:9.2f} {seconds['reference'] / seconds['fast']:8.1f}x "
+            f"{seconds['fast'] / seconds['pruned']:11.1f}x {same:11.2f}",
             flush=True,
         )
-    print(f"{'total':24} {total_ref:12.2f} {total_fast:8.2f} {total_ref / total_fast:6.1f}x")
-    print("rankings equal (within funcspec.relevance.LOSS_TOLERANCE) for every layer")
+    print(
+        f"{'total':30} {total['reference']:12.2f} {total['fast']:8.2f} {total['pruned']:9.2f} "
+        f"{total['reference'] / total['fast']:8.1f}x {total['fast'] / total['pruned']:11.1f}x"
+    )
+    print(
+        "reference and fast equal (within funcspec.relevance.LOSS_TOLERANCE) for every layer; "
+        "pruned equal to fast wherever its M covers every unit"
+    )
+
+
+def check_agreement(ref: dict, fast: dict, pruned: dict) -> None:
+    """Exit unless reference and fast agree, and pruned is fast where its M covers every unit
+    (the same JSON but for its engine fields)."""
+    problem = disagreement(ref, fast)
+    if problem:
+        sys.exit(f"reference and fast rankings differ: {problem}")
+    if pruned["shortlist"] >= pruned["n_units"]:
+
+        def exact(result):
+            return json.dumps({k: v for k, v in result.items() if k not in ENGINE_FIELDS})
+
+        if exact(pruned) != exact(fast):
+            sys.exit(f"{fast['layer']}: pruned with M = every unit is not the fast ranking")
 
 
 if __name__ == "__main__":
