@@ -8,6 +8,7 @@ from workflow_helpers import REPO
 from funcspec import codedigest, streams
 from funcspec.codedigest import code_digest, code_pieces
 
+FIGURES = {"fig1", "fig2", "fig3", "fig4", "figS1", "figS2"}
 SUBCOMMANDS = [
     "generate",
     "prepare",
@@ -78,6 +79,36 @@ def test_an_edit_to_a_steps_argument_reruns_it_and_verify_flags_it(source):
     path.write_text(edited)
     after = digests()
     assert {c for c in SUBCOMMANDS if after[c] != before[c]} == {"lesion"}
+
+
+def test_the_numeric_mode_cli_sets_is_in_every_steps_digest(source):
+    """Bug (review): cli.py decides the numeric mode before a step's module loads torch, but it
+    was in no digest: moving that call after the import would silently compute natively under
+    `--numerics portable`, rerunning nothing."""
+    before = digests()
+    path = source / "cli.py"
+    text = path.read_text()
+    path.write_text(text.replace("numerics.use(_numerics(argv))", "pass", 1))
+    after = digests()
+    assert all(after[c] != before[c] for c in SUBCOMMANDS)
+
+
+def test_shared_arguments_of_one_kind_of_step_rerun_no_other(source):
+    """Bug (review): one module held every shared argument group, so a figure's help text
+    changed the digest of training, and a network argument every figure's."""
+    before = digests()
+    path = source / "figures" / "save.py"
+    path.write_text(path.read_text().replace("one row each", "one row per number", 1))
+    middle = digests()
+    assert {c for c in SUBCOMMANDS if middle[c] != before[c]} == FIGURES
+    path = source / "arguments.py"
+    text = path.read_text()
+    path.write_text(
+        text.replace('"--batch-size", type=int,', '"--batch-size", type=int, default=1,')
+    )
+    after = digests()
+    assert {c for c in SUBCOMMANDS if after[c] != middle[c]} & (FIGURES | {"metrics"}) == set()
+    assert after["relevance"] != middle["relevance"]
 
 
 def test_figure_digests_carry_no_training_code():

@@ -1,6 +1,7 @@
 """Random streams: frozen numbers for today's purposes, names for new ones."""
 
 import ast
+import difflib
 
 from workflow_helpers import REPO
 
@@ -45,3 +46,13 @@ def test_every_frozen_purpose_is_still_used():
     """Bug: a call site that misspells a frozen purpose gets a new stream of its own (new
     purposes need no registration); the frozen one then falls out of use."""
     assert set(streams.FROZEN) <= purposes_in_use()
+
+
+def test_no_new_purpose_is_a_misspelt_frozen_one():
+    """Bug (review): new purposes need no registration, so a call site that misspells a frozen
+    one ("visualise_start") silently draws another stream, and a purpose shared by two call
+    sites ("sample") stops being shared."""
+    frozen = list(streams.FROZEN)
+    for name in purposes_in_use() - set(frozen):
+        close = difflib.get_close_matches(name, frozen, n=1, cutoff=0.8)
+        assert not close, f"stream purpose {name!r} looks like the frozen {close[0]!r}"

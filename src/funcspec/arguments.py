@@ -1,8 +1,10 @@
-"""The argument groups several steps share, and the parsing of their values.
+"""The argument groups the steps that run a network share, and the parsing of their values
+(a figure's are in funcspec.figures.save).
 
 Every argument that shapes a result is required: a default would decide an output without being
-a parameter of the rule. A step's parser lives in its module, so an edit to an argument, here or
-there, changes the code digest of exactly the steps that take it (funcspec.codedigest).
+a parameter of the rule. A step's parser lives in its module, so an edit to an argument here
+changes the code digest of the steps that import this module, and of no figure
+(funcspec.codedigest).
 """
 
 from __future__ import annotations
@@ -38,36 +40,6 @@ def unit_groups(p) -> None:
     p.add_argument("--face-task", required=True)
     p.add_argument("--object-task", required=True)
     p.add_argument("--fraction", type=float, required=True, help="top share of each ranking")
-
-
-def statistics(p) -> None:
-    p.add_argument("--bootstrap", type=int, required=True, help="bootstrap samples")
-    p.add_argument("--level", type=float, required=True, help="interval level; tests at 1-level")
-    p.add_argument("--statistics-seed", type=int, required=True)
-
-
-def figure(p) -> None:
-    """A figure's three files, as its rule declares them."""
-    p.add_argument("--pdf", required=True)
-    p.add_argument("--png", required=True)
-    p.add_argument("--csv", required=True, help="every number drawn, one row each")
-
-
-def lesion_figure(p) -> None:
-    """A figure of one dual-task network's lesions."""
-    p.add_argument("--network", required=True, help="the dual-task network")
-    p.add_argument("--face-task", required=True)
-    p.add_argument("--object-task", required=True)
-    p.add_argument("--fraction", type=float, required=True, help="lesion fraction drawn")
-    figure(p)
-
-
-def statistics_of(args) -> dict:
-    return {"bootstrap": args.bootstrap, "level": args.level, "seed": args.statistics_seed}
-
-
-def figure_files(args) -> list:
-    return [args.pdf, args.png, args.csv]
 
 
 def task_dirs(pairs: list[str]) -> dict:

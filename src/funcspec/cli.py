@@ -93,9 +93,12 @@ def _first_output(args):
 def _numerics(argv: list[str]) -> str:
     """The --numerics asked for, read before the step's module loads torch: portable numerics
     pin torch's kernels through the environment, which torch reads when it loads."""
-    early = argparse.ArgumentParser(add_help=False)
-    early.add_argument("--numerics", default="native")
-    return early.parse_known_args(argv)[0].numerics
+    early = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    early.add_argument("--numerics", choices=numerics.MODES, default="native")
+    try:
+        return early.parse_known_args(argv)[0].numerics
+    except argparse.ArgumentError:
+        return "native"  # a bad value: the step's own parser says so
 
 
 def main(argv=None) -> int:

@@ -2,8 +2,9 @@
 
 Each rule passes `code_digest(<subcommand>)` as a parameter: Snakemake reruns a job whose
 parameters changed, so an edit to a step's code reruns exactly the jobs that run it. The digest
-covers the step's module (its command line included: funcspec.cli) and every package module it
-imports, directly or through other modules (lazy imports inside functions included).
+covers the step's module (its command line included: funcspec.cli), every package module it
+imports, directly or through other modules (lazy imports inside functions included), and the
+functions of cli.py that run before every step.
 Each piece is hashed as its syntax tree without docstrings, so comments, docstrings and
 formatting do not count. Provenance records carry the digest, and `funcspec provenance
 --verify` compares it with the code in the working tree.
@@ -21,6 +22,9 @@ from .errors import FuncspecError
 
 PACKAGE = "funcspec"
 SOURCE = Path(__file__).resolve().parent
+# What cli.py does before every step runs (the numeric mode it computes in, the parse of its
+# arguments): part of every step's digest. Its STEPS table is not: a new step reruns no other.
+CLI_FUNCTIONS = ("_numerics", "parse", "main")
 
 
 def _module_file(module: str) -> Path | None:
@@ -124,7 +128,15 @@ def code_pieces(command: str) -> dict[str, str]:
         raise FuncspecError(f"funcspec has no subcommand {command!r}")
     module = steps[command]
     modules = _with_parents(module) | modules_of(_tree(module), module)
-    return {name: _normalised(_tree(name)) for name in modules}
+    pieces = {name: _normalised(_tree(name)) for name in modules}
+    pieces.update(
+        {
+            f"{PACKAGE}.cli.{node.name}": _normalised(node)
+            for node in _tree(f"{PACKAGE}.cli").body
+            if isinstance(node, ast.FunctionDef) and node.name in CLI_FUNCTIONS
+        }
+    )
+    return pieces
 
 
 def code_digest(command: str) -> str:

@@ -60,8 +60,9 @@ FROZEN = {
 
 
 def number(purpose: str) -> int:
-    """A frozen purpose's number; any other's is its name's CRC-32 above 2**32, clear of them."""
-    return FROZEN.get(purpose) or 2**32 + zlib.crc32(purpose.encode())
+    """A frozen purpose's number; any other's is its name's CRC-32 (tests/test_streams.py keeps
+    every purpose in use clear of the others)."""
+    return FROZEN[purpose] if purpose in FROZEN else zlib.crc32(purpose.encode())
 
 
 def _entropy(seed: int, purpose: str, keys) -> list[int]:

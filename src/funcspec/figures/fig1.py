@@ -15,10 +15,10 @@ from collections import defaultdict
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from funcspec.figures import save
 from funcspec.figures.save import save_figure
 from funcspec.figures.style import colour, label
 
-from .. import arguments
 from ..errors import FuncspecError
 from ..seeds import split
 
@@ -218,17 +218,17 @@ def add_arguments(p) -> None:
     p.add_argument("--baseline", help="the untrained network, drawn as a marker (default: none)")
     p.add_argument("--face-task", required=True)
     p.add_argument("--object-task", required=True)
-    arguments.figure(p)
+    save.figure(p)
 
 
 def main(args) -> list:
     fig1(
         args.accuracy,
         args.decode,
-        arguments.figure_files(args),
+        save.figure_files(args),
         face_task=args.face_task,
         object_task=args.object_task,
         networks=tuple(args.networks),
         baseline=args.baseline,
     )
-    return arguments.figure_files(args)
+    return save.figure_files(args)

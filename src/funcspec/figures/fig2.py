@@ -15,10 +15,10 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .. import arguments
 from ..layers import depth_order
 from ..seeds import split
 from ..tables import read_tables
+from . import save
 from .save import save_figure
 from .segregation import (
     STATISTICS_COLUMNS,
@@ -209,20 +209,20 @@ def add_arguments(p) -> None:
         help="per-image lesion results (.npz) of the dual net and the untrained net",
     )
     p.add_argument("--untrained", help="the untrained network, a baseline (default: none)")
-    arguments.lesion_figure(p)
-    arguments.statistics(p)
+    save.lesion_figure(p)
+    save.statistics(p)
 
 
 def main(args) -> list:
     fig2(
         args.lesion,
         args.images,
-        arguments.figure_files(args),
+        save.figure_files(args),
         network=args.network,
         face_task=args.face_task,
         object_task=args.object_task,
         fraction=args.fraction,
-        statistics=arguments.statistics_of(args),
+        statistics=save.statistics_of(args),
         untrained=args.untrained,
     )
-    return arguments.figure_files(args)
+    return save.figure_files(args)

@@ -19,11 +19,12 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .. import arguments, streams
+from .. import streams
 from ..layers import depth_order
 from ..seeds import split
 from ..stats import holm, overlap_p, permutation_p, unit_mean_interval
 from ..tables import GROUPS, read_selectivity, read_visualizations
+from . import save
 from .save import save_figure
 from .style import colour, draw_line
 
@@ -346,11 +347,11 @@ def add_arguments(p) -> None:
     p.add_argument("--selectivity", nargs="+", required=True, help="selectivity CSVs")
     p.add_argument("--visualizations", nargs="+", required=True, help="visualize .npz files")
     p.add_argument("--readout", required=True, help="the readout's CSV")
-    arguments.statistics(p)
-    arguments.figure(p)
+    save.statistics(p)
+    save.figure(p)
 
 
 def main(args) -> list:
-    files = arguments.figure_files(args)
-    fig3(args.selectivity, args.visualizations, args.readout, files, arguments.statistics_of(args))
+    files = save.figure_files(args)
+    fig3(args.selectivity, args.visualizations, args.readout, files, save.statistics_of(args))
     return files

@@ -20,7 +20,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .. import arguments, streams
+from .. import streams
 from ..errors import FuncspecError
 from ..layers import depth_order
 from ..seeds import split
@@ -35,6 +35,7 @@ from ..stats import (
     unlesioned,
     weights_of,
 )
+from . import save
 from .fig2 import COLUMNS, draw_index
 from .save import save_figure
 from .segregation import (
@@ -349,19 +350,19 @@ def add_arguments(p) -> None:
     p.add_argument("--object-tasks", nargs="+", required=True, help="the object task of each")
     p.add_argument("--fraction", type=float, required=True, help="lesion fraction drawn")
     p.add_argument("--untrained", help="the untrained network, a baseline (default: none)")
-    arguments.statistics(p)
-    arguments.figure(p)
+    save.statistics(p)
+    save.figure(p)
 
 
 def main(args) -> list:
     fig4(
         args.images,
         args.overlap,
-        arguments.figure_files(args),
+        save.figure_files(args),
         args.networks,
         args.object_tasks,
         args.fraction,
-        arguments.statistics_of(args),
+        save.statistics_of(args),
         untrained=args.untrained,
     )
-    return arguments.figure_files(args)
+    return save.figure_files(args)

@@ -8,10 +8,10 @@ from __future__ import annotations
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .. import arguments
 from ..layers import depth_order
 from ..seeds import split
 from ..tables import has_splits, ranked_tasks, read_tables, segregation, split_segregation
+from . import save
 from .fig2 import COLUMNS, _row, lesion_rows
 from .save import save_figure
 from .style import colour, draw_line, label
@@ -109,17 +109,17 @@ INPUTS = ("lesion", "controls")
 def add_arguments(p) -> None:
     p.add_argument("--lesion", nargs="+", required=True, help="lesion tables of the dual net")
     p.add_argument("--controls", nargs="*", default=[], help="lesion tables of control nets")
-    arguments.lesion_figure(p)
+    save.lesion_figure(p)
 
 
 def main(args) -> list:
     figS1(
         args.lesion,
         args.controls,
-        arguments.figure_files(args),
+        save.figure_files(args),
         network=args.network,
         face_task=args.face_task,
         object_task=args.object_task,
         fraction=args.fraction,
     )
-    return arguments.figure_files(args)
+    return save.figure_files(args)

@@ -20,10 +20,11 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .. import arguments, streams
+from .. import streams
 from ..layers import depth_order
 from ..stats import drops, margin_weights, matched_picks, task_images, unlesioned, weights_of
 from ..tables import dissociation
+from . import save
 from .save import save_figure
 from .segregation import by_network, layer_columns
 from .style import colour, draw_line
@@ -148,13 +149,13 @@ def add_arguments(p) -> None:
     p.add_argument("--draws", type=int, required=True, help="random removals averaged")
     p.add_argument("--bins", type=int, required=True, help="margin bins of the margin matching")
     p.add_argument("--seed", type=int, required=True)
-    arguments.lesion_figure(p)
+    save.lesion_figure(p)
 
 
 def main(args) -> list:
     figS2(
         args.images,
-        arguments.figure_files(args),
+        save.figure_files(args),
         args.network,
         args.face_task,
         args.object_task,
@@ -163,4 +164,4 @@ def main(args) -> list:
         args.bins,
         args.seed,
     )
-    return arguments.figure_files(args)
+    return save.figure_files(args)
