@@ -338,3 +338,19 @@ def test_imagenet_flat_val_feeds_the_test_split(tmp_path):
         == "imagenet"
     )
     assert read_manifest(tmp_path / "out")["dataset"] == "objects"
+
+
+def test_a_box_outside_its_image_is_a_reported_bad_image_not_a_crash(tmp_path):
+    """Bug (found building the rehearsal's trees): a crop box that misses its image (right of
+    the image's right edge, or empty) raised PIL's ValueError inside load_image, which promises
+    never to raise, and killed the prepare job instead of going to on_bad_image."""
+    from funcspec.prepare import load_image
+
+    path = tmp_path / "face.jpg"
+    Image.new("RGB", (24, 20), 128).save(path)
+    for box in [(37, 2, 60, 18), (5, 5, 5, 15)]:
+        pixels, digest, error = load_image((path, box, 16, 16))
+        assert pixels is None
+        assert error == f"crop box {box} misses the 24x20 image"
+    pixels, _, error = load_image((path, (-3, 2, 30, 18), 16, 16))  # clipped, as published
+    assert error is None and pixels.shape == (16, 16, 3)

@@ -82,7 +82,10 @@ def load_image(task):
         return None, None, describe_error(exc)
     if box is not None:
         left, top, right, bottom = box
-        im = im.crop((max(0, left), max(0, top), min(im.width, right), min(im.height, bottom)))
+        clipped = (max(0, left), max(0, top), min(im.width, right), min(im.height, bottom))
+        if clipped[2] <= clipped[0] or clipped[3] <= clipped[1]:
+            return None, None, f"crop box {box} misses the {im.width}x{im.height} image"
+        im = im.crop(clipped)
     if min(im.size) != resize:
         scale = resize / min(im.size)
         size = (max(resize, round(im.width * scale)), max(resize, round(im.height * scale)))
