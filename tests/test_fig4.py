@@ -91,3 +91,14 @@ def test_accuracy_matching_brings_every_category_and_object_task_to_the_lowest_a
                 assert (weights * hits).sum() / (weights * member).sum() == pytest.approx(
                     targets[k]
                 )
+
+
+def test_figure4_is_drawn_without_overlap_tables_when_no_network_holds_classes_out():
+    """Bug (found by the rehearsal): fig4 required at least one overlap table, so a config whose
+    Figure 4 tasks hold no classes out (the paper's) could not draw Figure 4 at all."""
+    from funcspec.cli import parse
+
+    argv = ["fig4", "--images", "x.npz", "--overlap", "--networks", "a", "--object-tasks", "o"]
+    argv += ["--fraction", "0.2", "--bootstrap", "10", "--level", "0.95"]
+    argv += ["--statistics-seed", "0", "--pdf", "f.pdf", "--png", "f.png", "--csv", "f.csv"]
+    assert parse(argv)[0].overlap == []

@@ -115,7 +115,7 @@ def test_paper_config_plans_every_job_of_every_figure(tmp_path):
     plans exactly the jobs per rule that the config implies: one per network instance and layer
     ranked, per task ranked (the split halves too), per visualised layer, per figure; and the
     cost plan counts the same jobs."""
-    from funcspec.config import validate
+    from funcspec.config import overlapped, validate
     from funcspec.layers import lesionable
     from funcspec.seeds import instances, split
 
@@ -134,7 +134,7 @@ def test_paper_config_plans_every_job_of_every_figure(tmp_path):
     relevance = config["relevance"]
     halves = of(relevance["random_split"]["networks"])
     ranked = of(relevance["networks"])
-    assert jobs == {
+    expected = {
         "prepare": len(config["datasets"]),
         "train": len(of(None)),
         "evaluate": len(of(None)),
@@ -146,10 +146,13 @@ def test_paper_config_plans_every_job_of_every_figure(tmp_path):
         "lesion": sum(layers(i) for i in ranked),
         "selectivity": len(of(config["visualize"]["networks"])),
         "visualize": len(of(config["visualize"]["networks"])) * len(config["visualize"]["layers"]),
-        "overlap": len(of(config["figures"]["fig4"]["networks"])),
+        "overlap": len(of(overlapped(config))),
         **dict.fromkeys(["readout", "probe", "contact_sheet", "metrics", "all"], 1),
         **dict.fromkeys(["fig1", "fig2", "fig3", "fig4", "figS1", "figS2"], 1),
     }
+    assert jobs == {rule: n for rule, n in expected.items() if n}
+    # the paper's Figure 4 tasks hold no classes out (Food-101 trains on all 101): no panel D
+    assert overlapped(config) == []
     # 68 rankings and 20 lesion jobs per layer: 3 seeds of dual and of each Figure 4 network (each
     # seed with one random split of its own), 3 of the random-features baseline, one of the face
     # and object nets
@@ -161,6 +164,21 @@ def test_paper_config_plans_every_job_of_every_figure(tmp_path):
     for row in costed:
         if row["phase"] in jobs:
             assert row["jobs"] == jobs[row["phase"]], row["phase"]
+
+
+def test_panel_d_leaves_out_a_network_without_held_out_classes_and_says_so(tmp_path):
+    """Bug (found by the rehearsal): the paper config's Figure 4 tasks hold no classes out, yet
+    every Figure 4 network got an overlap job, which crashed decoding nothing (numpy: "need at
+    least one array to concatenate") and took Figure 4 with it. A network with a task that has
+    no held-out classes gets no overlap job, and the run says why."""
+    work = workdir(tmp_path)
+    config = yaml.safe_load((work / "config" / "smoke.yaml").read_text())
+    config["datasets"]["food"]["heldout"] = {"count": 0, "images_per_class": 1}
+    (work / "no_food_heldout.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(work, "-n", "--configfile", "no_food_heldout.yaml")
+    assert planned_jobs(result.stdout)["overlap"] == 2  # dual's two seeds, not food_object's
+    message = "Figure 4 panel D leaves out food_object: food has no held-out classes"
+    assert message in result.stdout + result.stderr
 
 
 def test_missing_dataset_root_names_path_and_layout(tmp_path):

@@ -55,6 +55,8 @@ def overlap(
     rows = []
     for task, folder in data.items():
         pooled = Pooled(open_tasks({task: folder}, "heldout"))
+        if not len(pooled):
+            raise FuncspecError(f"{task} has no held-out images to decode ({folder})")
         features = activations(model, pooled, model.penultimate, batch_size, device)
         sets = {f"{other} units": features[:, units[other]] for other in data}
         sets["colour"] = lowlevel_features(pooled.images(np.arange(len(pooled))))[

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from .config import deep_merge, network_spec, split_tasks, unit_counts, validate
+from .config import deep_merge, network_spec, overlapped, split_tasks, unit_counts, validate
 from .errors import FuncspecError
 from .grouping import candidates_per_step, group_size, shortlist_size
 from .layers import layer_names, lesionable
@@ -149,10 +149,10 @@ def _network_work(config: dict, data: dict) -> dict[str, list]:
     ranked = instances(nets, config["relevance"]["networks"])
     visualized = instances(nets, config["visualize"]["networks"])
     decoded = instances(nets, config["decode"]["networks"])
-    overlapped = instances(nets, config["figures"]["fig4"]["networks"])
+    panel_d = instances(nets, overlapped(config))
     for name in instances(nets):
         net = _Network(config, data, name)
-        _count_training(work, config, data, net, name in decoded, name in overlapped)
+        _count_training(work, config, data, net, name in decoded, name in panel_d)
         if name not in ranked:
             continue
         _count_ranking(work, config, net)

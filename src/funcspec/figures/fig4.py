@@ -334,6 +334,8 @@ def _draw(rows, networks, object_of) -> Figure:
             capsize=2,
         )
     ax_d.set_xticks(range(len(decoded)), [r["task"] for r in decoded], rotation=60, fontsize=5)
+    if not decoded:
+        ax_d.text(0.5, 0.5, "no held-out classes to decode", ha="center", transform=ax_d.transAxes)
     ax_d.set_ylabel("held-out decoding (chance 0, perfect 1)")
     ax_d.set_title("D  Categories decoded without lesions")
     fig.tight_layout()
@@ -345,7 +347,9 @@ INPUTS = ("images", "overlap")
 
 def add_arguments(p) -> None:
     p.add_argument("--images", nargs="+", required=True, help="per-image lesion results (.npz)")
-    p.add_argument("--overlap", nargs="+", required=True, help="overlap decoding tables")
+    p.add_argument(
+        "--overlap", nargs="*", default=[], help="overlap decoding tables (panel D; may be none)"
+    )
     p.add_argument("--networks", nargs="+", required=True, help="category+object networks")
     p.add_argument("--object-tasks", nargs="+", required=True, help="the object task of each")
     p.add_argument("--fraction", type=float, required=True, help="lesion fraction drawn")
