@@ -212,6 +212,22 @@ def test_a_checkpoint_of_another_configuration_is_not_resumed(tiny_data, tmp_pat
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
 
+def test_loading_a_network_draws_no_initialisation_it_would_overwrite(tiny_data, tmp_path):
+    """Bug guarded: load_model built the network with a fresh random initialisation, only to
+    replace every weight with the saved ones: 1-2 s of each of the rehearsal's ~200 jobs that
+    load VGG16. Loading leaves torch's random state alone and gives the saved weights exactly,
+    none of them left unmaterialised."""
+    train(spec(epochs=0), tiny_data, *outputs(tmp_path), progress=False)
+    saved = torch.load(tmp_path / "model.pt", weights_only=True)["state_dict"]
+    before = torch.random.get_rng_state()
+    net, _ = load_model(tmp_path / "model.pt")
+    assert torch.equal(torch.random.get_rng_state(), before)
+    loaded = net.state_dict()
+    assert list(loaded) == list(saved)
+    assert all(not t.is_meta and torch.equal(t, saved[k]) for k, t in loaded.items())
+    assert net(torch.zeros(1, 3, 16, 16)).shape == (1, 5)
+
+
 def test_untrained_network_is_saved_at_initialisation(tiny_data, tmp_path):
     train(spec(epochs=0), tiny_data, *outputs(tmp_path), progress=False)
     net, _ = load_model(tmp_path / "model.pt")
