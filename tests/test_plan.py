@@ -110,3 +110,60 @@ def test_the_pruned_engine_is_costed_by_its_shortlist():
     every = relevance_tflop(engine="pruned", candidates=512)
     one_group = relevance_tflop(engine="pruned", candidates="1 groups")
     assert fast < every < 1.2 * fast and one_group < fast / 2
+
+
+def test_the_paper_plan_prepares_jpegs_at_the_measured_jpeg_rate(tmp_path, capsys):
+    """Bug guarded: the paper's datasets (JPEGs of the published layouts) costed at the rate of
+    the default's 32 px PNGs, a lower bound, while a rehearsal has measured the real one; and a
+    plan that does not say which rates it used. With `--measured` a rehearsal's rates.json
+    replaces the development machine's, and the report names the file."""
+    from funcspec import cli
+    from funcspec.plan import RATES, STARTUP
+
+    config = load(REPO / "config" / "paper.yaml")
+
+    def prepare_hours(rates):
+        phases = plan(config, {"train": 1.0, "infer": 1.0}, 1, rates)["phases"]
+        return next(r for r in phases if r["phase"] == "prepare")["device_hours"]
+
+    images = sum(dataset_images(name, ds)["all"] for name, ds in config["datasets"].items())
+    startup = len(config["datasets"]) * STARTUP
+    assert prepare_hours(RATES) * 3600 == pytest.approx(images * RATES["prepare_jpeg"] + startup)
+    slower = {**RATES, "prepare_jpeg": 2 * RATES["prepare_jpeg"]}
+    assert prepare_hours(slower) * 3600 == pytest.approx(images * slower["prepare_jpeg"] + startup)
+
+    saved = tmp_path / "rates.json"
+    saved.write_text('{"rates": {"prepare_jpeg": 0.0125, "loader": 40.0}}')
+    paper, profile = REPO / "config" / "paper.yaml", REPO / "slurm" / "config.yaml"
+    argv = ["plan", "--configfile", str(paper), "--profile", str(profile), "--measured", str(saved)]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert f"measured (JPEG and loader rates from {saved})" in out
+    assert "12.50 ms per JPEG of the published sizes" in out and "loader 40 images/s" in out
+    assert cli.main(argv[:-2]) == 0
+    assert (
+        "measured (the 2-core development machine, benchmarks/rehearsal.sh)"
+        in capsys.readouterr().out
+    )
+
+
+def test_every_network_jobs_peak_memory_holds_the_runtime_the_network_and_its_images():
+    """Bug (found by the rehearsal): a ranking job's peak was costed as the network's weights and
+    the candidate chunks alone, 0.74 GB for VGG16 at 224 px, where the rehearsal's ranking jobs
+    peaked at 2.06 GB: the plan left out the Python and torch runtime and the batch of images.
+    Every network job holds the runtime and the loaded network, and a ranking job also the
+    activations of its batch."""
+    from funcspec.plan import RUNTIME, _weights
+
+    config = load(REPO / "config" / "paper.yaml")
+
+    def peaks(c):
+        phases = plan(c, {"train": 1.0, "infer": 1.0}, 1)["phases"]
+        return {r["phase"]: r["peak_memory_gb"] * 1e9 for r in phases}
+
+    network = 4 * _weights(config["archs"]["vgg16"], 1714 + 423)
+    jobs = "train evaluate decode relevance lesion selectivity visualize".split()
+    assert all(peaks(config)[job] > RUNTIME + network for job in jobs)
+    before = peaks(config)["relevance"]
+    config["relevance"]["batch_size"] *= 2
+    assert peaks(config)["relevance"] > before

@@ -6,8 +6,9 @@ requests.
 Network work is counted as benchmarks/bench_train.py counts it: convolutions and matrix
 products, 2 FLOPs per multiply-add, a training step 3 forward passes. Work that is not a network
 (drawing and decoding images) is costed per image at RATES, and every job pays STARTUP seconds
-(Python, torch, reading its inputs); both were measured on the 2-core development machine. The
-result is a model: docs/scaling.md ("What it will cost") compares it with a measured run.
+(Python, torch, reading its inputs); both were measured on the 2-core development machine, and
+`--measured` takes a rehearsal's rates instead (benchmarks/rehearsal.sh). The result is a model:
+docs/scaling.md ("What it will cost") compares it with a measured run.
 """
 
 from __future__ import annotations
@@ -25,10 +26,16 @@ from .prepare import read_class_list
 from .seeds import instances
 
 REPO = Path(__file__).resolve().parents[2]
-# Seconds per image of the CPU steps, one core, 32 px (logs/{generate,prepare}/*.tsv of the
-# default run); real images cost more to decode, so paper-scale prepare is a lower bound.
-RATES = {"generate": 0.0023, "prepare": 0.00035}
+# The CPU rates, one core of the development machine. Seconds per image: drawing a generated
+# image and preparing it (a 32 px PNG; logs/{generate,prepare}/*.tsv of the default run), and
+# preparing a dataset of the published layouts (decoding a JPEG of the published sizes, cropping
+# and resizing it to 256 px; benchmarks/rehearsal.sh). Images per second: the shard loader at
+# 224 px with training's augmentation (benchmarks/rehearsal.sh).
+RATES = {"generate": 0.0023, "prepare_png": 0.00035, "prepare_jpeg": 0.0019, "loader": 680.0}
 STARTUP = 3.0  # seconds every job pays before its work
+# Bytes every network job holds before its work: Python, torch, numpy, scipy and scikit-learn
+# (peak resident memory after importing a ranking step's modules, development machine).
+RUNTIME = 0.6e9
 FIGURE_RULES = ["probe", "contact_sheet", "fig1", "fig2", "fig3", "fig4", "figS1", "figS2"]
 
 
@@ -75,13 +82,14 @@ def dataset_images(name: str, ds: dict) -> dict[str, int]:
     return images
 
 
-def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
-    """{"phases": rows, "disk": rows}. gflops: achieved GFLOP/s of "train" and "infer" work
-    on one device, and of the fast ranking engine ("rank") where measured apart (else "infer");
-    parallel: jobs running at once (devices), which divides the wall time."""
+def plan(config: dict, gflops: dict[str, float], parallel: int, rates: dict = RATES) -> dict:
+    """{"phases": rows, "disk": rows, "loader": row}. gflops: achieved GFLOP/s of "train" and
+    "infer" work on one device, and of the fast ranking engine ("rank") where measured apart
+    (else "infer"); parallel: jobs running at once (devices), which divides the wall time;
+    rates: the CPU rates (RATES)."""
     data = {name: dataset_images(name, ds) for name, ds in config["datasets"].items()}
     nets = config["networks"]
-    rows = _data_phases(config, data, gflops)
+    rows = _data_phases(config, data, gflops, rates)
     kinds = {"train": "train", "relevance": "rank" if "rank" in gflops else "infer"}
     for phase, (jobs, images, flops, memory) in _network_work(config, data).items():
         rows.append(
@@ -100,12 +108,24 @@ def plan(config: dict, gflops: dict[str, float], parallel: int) -> dict:
         disk.append(
             {"dataset": name, "images": d["all"], "gb": d["all"] * _pixels(config, name) / 1e9}
         )
-    return {"phases": rows, "disk": disk, "device_hours": total, "wall_hours": total / parallel}
+    train = next(r for r in rows if r["phase"] == "train")
+    # The images per second a device trains on, which its job's loader has to deliver.
+    needed = (
+        gflops["train"] * 1e9 / (train["tflop"] * 1e12 / train["images"]) if train["images"] else 0
+    )
+    loader = {"needed": needed, "per_core": rates["loader"], "cores": needed / rates["loader"]}
+    return {
+        "phases": rows,
+        "disk": disk,
+        "loader": loader,
+        "device_hours": total,
+        "wall_hours": total / parallel,
+    }
 
 
-def _data_phases(config: dict, data: dict, gflops: dict) -> list[dict]:
+def _data_phases(config: dict, data: dict, gflops: dict, rates: dict) -> list[dict]:
     """Drawing the generated images (datasets drawn alike are drawn once) and preparing every
-    dataset."""
+    dataset: a generated one from PNGs, one of the published layouts from JPEGs."""
     drawn = {}
     for ds in config["datasets"].values():
         if "generate" in ds:
@@ -113,9 +133,14 @@ def _data_phases(config: dict, data: dict, gflops: dict) -> list[dict]:
             drawn[key] = ds["generate"]["classes"] * ds["generate"]["images_per_class"]
     n_drawn = sum(drawn.values())
     prepared = sum(d["all"] for d in data.values())
+    decoding = sum(
+        d["all"]
+        * rates["prepare_png" if "generate" in config["datasets"][name] else "prepare_jpeg"]
+        for name, d in data.items()
+    )
     return [
-        _phase(gflops, "generate", len(drawn), n_drawn, seconds=RATES["generate"] * n_drawn),
-        _phase(gflops, "prepare", len(data), prepared, seconds=RATES["prepare"] * prepared),
+        _phase(gflops, "generate", len(drawn), n_drawn, seconds=rates["generate"] * n_drawn),
+        _phase(gflops, "prepare", len(data), prepared, seconds=decoding),
     ]
 
 
@@ -181,8 +206,11 @@ class _Network:
         self.weights = _weights(self.spec["arch"], classes)
         self.activations = _activation_bytes(self.spec["arch"])
         self.test_images = sum(data[t]["test"] for t in self.tasks)
-        # a job that runs the trained network on batches of images
-        self.inference_memory = 4 * self.weights + 256 * self.activations
+
+    def inference_memory(self, images: int, batch: int = 256) -> float:
+        """A job that runs the trained network on `images` images in batches, without
+        gradients: each layer's output is freed once the next has used it."""
+        return RUNTIME + 4 * self.weights + min(batch, images) * _inference_bytes(self.spec["arch"])
 
 
 def _count_training(work, config, data, net: _Network, decoded: bool, overlapped: bool):
@@ -200,17 +228,18 @@ def _count_training(work, config, data, net: _Network, decoded: bool, overlapped
         1,
         epochs * train_images,
         (full + backward) * epochs * train_images,
-        16 * net.weights + 2 * batch * net.activations + in_memory,
+        RUNTIME + 16 * net.weights + 2 * batch * net.activations + in_memory,
     )
-    _count(work, "evaluate", 1, net.test_images, full * net.test_images, net.inference_memory)
+    test = net.test_images
+    _count(work, "evaluate", 1, test, full * test, net.inference_memory(test))
     if decoded:
         held = sum(data[d]["heldout"] for d in config["decode"]["datasets"])
         upto = sum(f[k] for k in order[:-1])
-        _count(work, "decode", 1, held, upto * held, net.inference_memory)
+        _count(work, "decode", 1, held, upto * held, net.inference_memory(held))
     if overlapped:
         held = sum(data[t]["heldout"] for t in tasks)
         upto = sum(f[k] for k in order[:-1])
-        _count(work, "overlap", 1, held, upto * held, net.inference_memory)
+        _count(work, "overlap", 1, held, upto * held, net.inference_memory(held))
 
 
 def _count_ranking(work, config, net: _Network):
@@ -242,26 +271,24 @@ def _count_ranking(work, config, net: _Network):
             per_step += full + 2 * sum(f[k] for k in order[i + 1 :])
         images = relevance["images"]
         flops = images * (sum(steps) * above + len(steps) * per_step)
-        # the engine's candidate chunks on the CPU; on CUDA a sixteenth of the GPU's memory
+        # the network on a batch of the step's images, and the engine's candidate chunks on
+        # the CPU (on CUDA a sixteenth of the GPU's memory)
         chunks = 3 * 64 * 2**20
+        memory = net.inference_memory(images, relevance["batch_size"]) + chunks
         _count(
-            work,
-            "relevance",
-            rankings,
-            rankings * images * len(steps),
-            rankings * flops,
-            4 * net.weights + chunks,
+            work, "relevance", rankings, rankings * images * len(steps), rankings * flops, memory
         )
         below = sum(f[k] for k in order[:i])
         lesion_flops = test_images * (below + conditions * sum(f[k] for k in order[i:]))
-        _count(work, "lesion", 1, test_images * conditions, lesion_flops, net.inference_memory)
+        memory = net.inference_memory(test_images, config["lesion"]["batch_size"])
+        _count(work, "lesion", 1, test_images * conditions, lesion_flops, memory)
 
 
 def _count_visualizing(work, config, data, net: _Network):
     """The units' selectivity on the readout's held-out images, and their visualisation."""
     readout = config["readout"]
     held = data[readout["face"]]["heldout"] + data[readout["object"]]["heldout"]
-    _count(work, "selectivity", 1, held, held * net.full, net.inference_memory)
+    _count(work, "selectivity", 1, held, held * net.full, net.inference_memory(held))
     vis = config["visualize"]
     units = unit_counts(net.spec["arch"])
     for layer in vis["layers"]:
@@ -269,7 +296,7 @@ def _count_visualizing(work, config, data, net: _Network):
         # up to `units` of each of three groups and as many random units, each once
         drawn = units[layer] if vis["units"] == "all" else 4 * vis["units"]
         n = vis["restarts"] * min(drawn, units[layer])
-        memory = 4 * net.weights + 3 * n * net.activations
+        memory = RUNTIME + 4 * net.weights + 3 * n * net.activations
         # a step: forward, and backward to the input only (no weight gradients)
         _count(work, "visualize", 1, n, 2 * vis["steps"] * n * upto, memory)
 
@@ -283,7 +310,8 @@ def _readout_phase(config: dict, data: dict, gflops: dict) -> dict:
     passes = readout["epochs"] * held
     # every held-out image as a normalised float32 tensor, then the training state
     images = held * 4 * 3 * arch["input_size"] ** 2
-    memory = 16 * _weights(arch, 2) + readout["batch_size"] * _activation_bytes(arch) + images
+    memory = RUNTIME + 16 * _weights(arch, 2) + readout["batch_size"] * _activation_bytes(arch)
+    memory += images
     return _phase(gflops, "readout", 1, passes, 3 * f_readout * passes, kind="train", memory=memory)
 
 
@@ -298,6 +326,18 @@ def _weights(arch: dict, num_classes: int) -> float:
         n += features * width + width
         features = width
     return float(n)
+
+
+def _inference_bytes(arch: dict) -> float:
+    """float32 bytes of the largest layer input and output together, for one image: the peak of
+    a forward pass without gradients."""
+    size, channels, peak = arch["input_size"], 3, 0
+    for stage in arch["stages"]:
+        for width in stage:
+            peak = max(peak, size * size * (channels + width))
+            channels = width
+        size //= 2
+    return 4.0 * max(peak, channels * size * size + max(arch["fc"], default=0))
 
 
 def _activation_bytes(arch: dict) -> float:
@@ -343,12 +383,21 @@ def load(*configfiles, schema=REPO / "config" / "schema.yaml") -> dict:
     return validate(config, schema)
 
 
-def report(result: dict, resources: list[dict], gflops: dict, parallel: int) -> str:
+def report(
+    result: dict, resources: list[dict], gflops: dict, parallel: int, rates: dict, rates_from: str
+) -> str:
     ranking = f", ranking {gflops['rank']:g}" if "rank" in gflops else ""
+    loader = result["loader"]
     lines = [
         f"Throughput: training {gflops['train']:g} GFLOP/s, inference {gflops['infer']:g}"
         f"{ranking} GFLOP/s per device; {parallel} job(s) at a time; {STARTUP:g} s start-up per "
         "job.",
+        f"CPU rates per core, measured ({rates_from}): preparing "
+        f"{rates['prepare_png'] * 1000:.2f} ms per generated PNG, "
+        f"{rates['prepare_jpeg'] * 1000:.2f} ms per JPEG of the published sizes; the shard "
+        f"loader {rates['loader']:,.0f} images/s at 224 px with augmentation. Training at "
+        f"{gflops['train']:g} GFLOP/s takes {loader['needed']:,.0f} images/s: "
+        f"{loader['cores']:.1f} cores of loading per training job.",
         "",
         f"{'phase':<20}{'jobs':>7}{'images':>14}{'TFLOP':>16}{'device h':>10}{'peak GB':>9}",
     ]
@@ -394,17 +443,26 @@ def add_arguments(p) -> None:
     )
     p.add_argument(
         "--measured",
-        help="the JSON benchmarks/bench_gpu.py saved: its training, inference and ranking "
-        "GFLOP/s replace --gflops",
+        nargs="+",
+        default=[],
+        help="JSON files of measured rates: benchmarks/bench_gpu.py's (its training, inference "
+        "and ranking GFLOP/s replace --gflops) and benchmarks/rehearsal.sh's rates.json (its "
+        "JPEG and loader rates replace the development machine's)",
     )
     p.add_argument("--parallel", type=int, default=1, help="jobs running at once (devices)")
     p.add_argument("--profile", default="slurm/config.yaml", help="the SLURM profile to read")
 
 
 def main(args) -> list:
-    gflops = {"train": args.gflops[0], "infer": args.gflops[1]}
-    if args.measured:
-        gflops = json.loads(Path(args.measured).read_text())["gflops"]
-    result = plan(load(*args.configfile), gflops, args.parallel)
-    print(report(result, slurm_resources(Path(args.profile)), gflops, args.parallel))
+    gflops, rates = {"train": args.gflops[0], "infer": args.gflops[1]}, dict(RATES)
+    rates_from = "the 2-core development machine, benchmarks/rehearsal.sh"
+    for path in args.measured:
+        measured = json.loads(Path(path).read_text())
+        gflops = measured.get("gflops", gflops)
+        if "rates" in measured:
+            rates.update(measured["rates"])
+            rates_from = f"JPEG and loader rates from {path}"
+    result = plan(load(*args.configfile), gflops, args.parallel, rates)
+    resources = slurm_resources(Path(args.profile))
+    print(report(result, resources, gflops, args.parallel, rates, rates_from))
     return []
