@@ -67,11 +67,19 @@ def test_a_frozen_trunk_is_costed_as_one_forward_pass():
     assert images(trained) - images(config) == 3 * 12_000 * 14
 
 
+def paper_plan(capsys, *options) -> str:
+    """What `funcspec plan` prints for the paper config with the SLURM profile."""
+    from funcspec import cli
+
+    paper, profile = REPO / "config" / "paper.yaml", REPO / "slurm" / "config.yaml"
+    assert cli.main(["plan", "--configfile", str(paper), "--profile", str(profile), *options]) == 0
+    return capsys.readouterr().out
+
+
 def test_a_measured_ranking_rate_costs_the_ranking(tmp_path, capsys):
     """Bug guarded: the ranking rate benchmarks/bench_gpu.py saves is ignored, so ranking, most
     of the paper's device-hours, is costed at the evaluation rate. With `--measured`, ranking
     takes the measured "rank" GFLOP/s and every other phase its own."""
-    from funcspec import cli
 
     config = load(REPO / "config" / "paper.yaml")
     infer = plan(config, {"train": 1000.0, "infer": 1000.0}, 1)["phases"]
@@ -84,10 +92,7 @@ def test_a_measured_ranking_rate_costs_the_ranking(tmp_path, capsys):
         ), before["phase"]
     saved = tmp_path / "gpu.json"
     saved.write_text('{"gflops": {"train": 1000.0, "infer": 1000.0, "rank": 4000.0}}')
-    paper, profile = REPO / "config" / "paper.yaml", REPO / "slurm" / "config.yaml"
-    argv = ["plan", "--configfile", str(paper), "--profile", str(profile), "--measured", str(saved)]
-    assert cli.main(argv) == 0
-    out = capsys.readouterr().out
+    out = paper_plan(capsys, "--measured", str(saved))
     assert "ranking 4000 GFLOP/s" in out
     total = sum(r["device_hours"] for r in ranked)
     assert f"{'total':<20}{'':>37}{total:>10.2f}" in out
@@ -117,7 +122,6 @@ def test_the_paper_plan_prepares_jpegs_at_the_measured_jpeg_rate(tmp_path, capsy
     the default's 32 px PNGs, a lower bound, while a rehearsal has measured the real one; and a
     plan that does not say which rates it used. With `--measured` a rehearsal's rates.json
     replaces the development machine's, and the report names the file."""
-    from funcspec import cli
     from funcspec.plan import RATES, STARTUP
 
     config = load(REPO / "config" / "paper.yaml")
@@ -134,17 +138,11 @@ def test_the_paper_plan_prepares_jpegs_at_the_measured_jpeg_rate(tmp_path, capsy
 
     saved = tmp_path / "rates.json"
     saved.write_text('{"rates": {"prepare_jpeg": 0.0125, "loader": 40.0}}')
-    paper, profile = REPO / "config" / "paper.yaml", REPO / "slurm" / "config.yaml"
-    argv = ["plan", "--configfile", str(paper), "--profile", str(profile), "--measured", str(saved)]
-    assert cli.main(argv) == 0
-    out = capsys.readouterr().out
+    out = paper_plan(capsys, "--measured", str(saved))
     assert f"measured (JPEG and loader rates from {saved})" in out
     assert "12.50 ms per JPEG of the published sizes" in out and "loader 40 images/s" in out
-    assert cli.main(argv[:-2]) == 0
-    assert (
-        "measured (the 2-core development machine, benchmarks/rehearsal.sh)"
-        in capsys.readouterr().out
-    )
+    out = paper_plan(capsys)
+    assert "measured (the 2-core development machine, benchmarks/rehearsal.sh)" in out
 
 
 def test_every_network_jobs_peak_memory_holds_the_runtime_the_network_and_its_images():
@@ -167,3 +165,16 @@ def test_every_network_jobs_peak_memory_holds_the_runtime_the_network_and_its_im
     before = peaks(config)["relevance"]
     config["relevance"]["batch_size"] *= 2
     assert peaks(config)["relevance"] > before
+
+
+def test_the_slurm_profile_gives_every_rule_the_plans_paper_scale_peak():
+    """Bug guarded: a rule whose SLURM memory request is below what its job needs at paper
+    scale, killed for memory after hours in the queue. The plan's peaks are the model the
+    rehearsal checks against measured jobs (docs/scaling.md); the profile must cover them."""
+    from funcspec.plan import slurm_resources
+
+    config = load(REPO / "config" / "paper.yaml")
+    requested = {r["rule"]: r["mem_mb"] for r in slurm_resources(REPO / "slurm" / "config.yaml")}
+    for row in plan(config, {"train": 1.0, "infer": 1.0}, 1)["phases"]:
+        if row["jobs"] and row["peak_memory_gb"]:
+            assert requested[row["phase"]] >= 1000 * row["peak_memory_gb"], row["phase"]

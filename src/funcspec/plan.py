@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 # preparing a dataset of the published layouts (decoding a JPEG of the published sizes, cropping
 # and resizing it to 256 px; benchmarks/rehearsal.sh). Images per second: the shard loader at
 # 224 px with training's augmentation (benchmarks/rehearsal.sh).
-RATES = {"generate": 0.0023, "prepare_png": 0.00035, "prepare_jpeg": 0.0019, "loader": 680.0}
+RATES = {"generate": 0.0023, "prepare_png": 0.00035, "prepare_jpeg": 0.0017, "loader": 806.0}
 STARTUP = 3.0  # seconds every job pays before its work
 # Bytes every network job holds before its work: Python, torch, numpy, scipy and scikit-learn
 # (peak resident memory after importing a ranking step's modules, development machine).
