@@ -113,7 +113,7 @@ def plan(config: dict, gflops: dict[str, float], parallel: int, rates: dict = RA
     needed = (
         gflops["train"] * 1e9 / (train["tflop"] * 1e12 / train["images"]) if train["images"] else 0
     )
-    loader = {"needed": needed, "per_core": rates["loader"], "cores": needed / rates["loader"]}
+    loader = {"needed": needed, "cores": needed / rates["loader"]}
     return {
         "phases": rows,
         "disk": disk,
