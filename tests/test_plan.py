@@ -178,3 +178,13 @@ def test_the_slurm_profile_gives_every_rule_the_plans_paper_scale_peak():
     for row in plan(config, {"train": 1.0, "infer": 1.0}, 1)["phases"]:
         if row["jobs"] and row["peak_memory_gb"]:
             assert requested[row["phase"]] >= 1000 * row["peak_memory_gb"], row["phase"]
+
+
+def test_the_profile_is_named_as_snakemake_names_it(capsys):
+    """Bug guarded: `funcspec plan --profile slurm`, the folder as `snakemake --profile slurm`
+    takes it, died with a bare IsADirectoryError. The folder and its config.yaml read alike."""
+    folder, file = (
+        paper_plan(capsys, "--profile", str(p))
+        for p in (REPO / "slurm", REPO / "slurm" / "config.yaml")
+    )
+    assert folder == file and "train        partition gpu" in folder

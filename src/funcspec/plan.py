@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 # preparing a dataset of the published layouts (decoding a JPEG of the published sizes, cropping
 # and resizing it to 256 px; benchmarks/rehearsal.sh). Images per second: the shard loader at
 # 224 px with training's augmentation (benchmarks/rehearsal.sh).
-RATES = {"generate": 0.0023, "prepare_png": 0.00035, "prepare_jpeg": 0.0017, "loader": 806.0}
+RATES = {"generate": 0.0023, "prepare_png": 0.00035, "prepare_jpeg": 0.0018, "loader": 736.0}
 STARTUP = 3.0  # seconds every job pays before its work
 # Bytes every network job holds before its work: Python, torch, numpy, scipy and scikit-learn
 # (peak resident memory after importing a ranking step's modules, development machine).
@@ -450,7 +450,12 @@ def add_arguments(p) -> None:
         "JPEG and loader rates replace the development machine's)",
     )
     p.add_argument("--parallel", type=int, default=1, help="jobs running at once (devices)")
-    p.add_argument("--profile", default="slurm/config.yaml", help="the SLURM profile to read")
+    p.add_argument(
+        "--profile",
+        default="slurm",
+        help="the SLURM profile to read: its folder, as Snakemake's --profile takes it, or its "
+        "config.yaml",
+    )
 
 
 def main(args) -> list:
@@ -463,6 +468,7 @@ def main(args) -> list:
             rates.update(measured["rates"])
             rates_from = f"JPEG and loader rates from {path}"
     result = plan(load(*args.configfile), gflops, args.parallel, rates)
-    resources = slurm_resources(Path(args.profile))
+    profile = Path(args.profile)
+    resources = slurm_resources(profile / "config.yaml" if profile.is_dir() else profile)
     print(report(result, resources, gflops, args.parallel, rates, rates_from))
     return []
