@@ -228,6 +228,23 @@ def test_loading_a_network_draws_no_initialisation_it_would_overwrite(tiny_data,
     assert net(torch.zeros(1, 3, 16, 16)).shape == (1, 5)
 
 
+def test_a_network_saved_channels_last_loads_in_the_standard_layout(tiny_data, tmp_path):
+    """Bug (found in review): loading by assignment kept the saved tensors' layout, so a network
+    trained channels-last on CUDA (gpu.channels_last) ran channels-last kernels in every later
+    CPU job, whatever `gpu` said, and its CPU results moved at rounding level."""
+    train(spec(epochs=0), tiny_data, *outputs(tmp_path), progress=False)
+    saved = torch.load(tmp_path / "model.pt", weights_only=True)
+    weights = saved["state_dict"]
+    for k, v in weights.items():
+        if v.dim() == 4:
+            weights[k] = v.to(memory_format=torch.channels_last)
+    torch.save(saved, tmp_path / "channels_last.pt")
+    net, _ = load_model(tmp_path / "channels_last.pt")
+    assert all(
+        t.is_contiguous() and torch.equal(t, weights[k]) for k, t in net.state_dict().items()
+    )
+
+
 def test_untrained_network_is_saved_at_initialisation(tiny_data, tmp_path):
     train(spec(epochs=0), tiny_data, *outputs(tmp_path), progress=False)
     net, _ = load_model(tmp_path / "model.pt")

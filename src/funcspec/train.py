@@ -139,7 +139,11 @@ def load_model(path, device="cpu", precision=FLOAT32) -> tuple[models.VGG, dict]
     # 138M random numbers took 1-2 s of every job that loads a paper-scale network.
     with torch.device("meta"):
         model = models.build(saved["arch"], saved["num_classes"], saved["input_size"])
-    model.load_state_dict(saved["state_dict"], assign=True)
+    # In the built model's dtypes and the standard layout, as copying into it gave them: a
+    # network trained channels-last on CUDA keeps that layout in its file.
+    wanted = model.state_dict()
+    state = {k: v.to(wanted.get(k, v).dtype).contiguous() for k, v in saved["state_dict"].items()}
+    model.load_state_dict(state, assign=True)
     return place(model, torch.device(device), precision).eval(), saved
 
 
