@@ -150,7 +150,7 @@ def test_every_network_jobs_peak_memory_holds_the_runtime_the_network_and_its_im
     the candidate chunks alone, 0.74 GB for VGG16 at 224 px, where the rehearsal's ranking jobs
     peaked at 2.06 GB: the plan left out the Python and torch runtime and the batch of images.
     Every network job holds the runtime and the loaded network, and a ranking job also the
-    activations of its batch."""
+    activations of its batch and its step's images."""
     from funcspec.plan import RUNTIME, _weights
 
     config = load(REPO / "config" / "paper.yaml")
@@ -165,6 +165,10 @@ def test_every_network_jobs_peak_memory_holds_the_runtime_the_network_and_its_im
     before = peaks(config)["relevance"]
     config["relevance"]["batch_size"] *= 2
     assert peaks(config)["relevance"] > before
+    # a step holds all its images at once (found in review: 6,400 at 224 px are ~10 GB)
+    before = peaks(config)["relevance"]
+    config["relevance"]["images"] *= 2
+    assert peaks(config)["relevance"] > before + 5e9
 
 
 def test_the_slurm_profile_gives_every_rule_the_plans_paper_scale_peak():

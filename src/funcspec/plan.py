@@ -271,10 +271,13 @@ def _count_ranking(work, config, net: _Network):
             per_step += full + 2 * sum(f[k] for k in order[i + 1 :])
         images = relevance["images"]
         flops = images * (sum(steps) * above + len(steps) * per_step)
-        # the network on a batch of the step's images, and the engine's candidate chunks on
-        # the CPU (on CUDA a sixteenth of the GPU's memory)
+        # the network on a batch of the step's images, the engine's candidate chunks on the CPU
+        # (on CUDA a sixteenth of the GPU's memory), and the step's images, held at once: as
+        # stored, as float32, and cropped to the input size and normalised (two copies)
         chunks = 3 * 64 * 2**20
-        memory = net.inference_memory(images, relevance["batch_size"]) + chunks
+        stored, size = _pixels(config, net.tasks[0]), net.spec["arch"]["input_size"]
+        held = images * (5 * stored + 24 * size * size)
+        memory = net.inference_memory(images, relevance["batch_size"]) + chunks + held
         _count(
             work, "relevance", rankings, rankings * images * len(steps), rankings * flops, memory
         )
