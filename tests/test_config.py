@@ -1,5 +1,6 @@
 """Config validation: every shipped config is valid; every mistake is named by its key path."""
 
+import argparse
 import copy
 import re
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from funcspec.config import ConfigError, deep_merge, load_yaml, resolve, validate
+from funcspec.grouping import parse_candidates, shortlist_size
 
 CONFIG = Path(__file__).resolve().parents[1] / "config"
 SCHEMA = CONFIG / "schema.yaml"
@@ -355,6 +357,10 @@ def test_layout_options_are_checked_before_any_job(options, expected):
             r"config key relevance\.candidates: '0 groups' is not valid under any of the given",
         ),
         (
+            {"candidates": "4 groups, at least 0"},
+            r"config key relevance\.candidates: '4 groups, at least 0' is not valid under any",
+        ),
+        (
             {"candidates": "4 groups\n"},
             r"config key relevance\.candidates: '4 groups\\n' is not valid under any of the",
         ),
@@ -378,6 +384,18 @@ def test_a_shortlist_of_one_group_or_more_is_accepted(default):
     assert validate(default, SCHEMA)["relevance"]["candidates"] == "1 groups"
     default["relevance"].update(candidates=8, max_steps=None)  # the paper's groups: 1 to 8
     assert validate(default, SCHEMA)["relevance"]["candidates"] == 8
+    default["relevance"].update(candidates="4 groups, at least 16")
+    assert validate(default, SCHEMA)["relevance"]["candidates"] == "4 groups, at least 16"
+
+
+def test_a_shortlists_floor_holds_in_narrow_layers_only():
+    """Bug guarded: a floor that replaces the groups (or is ignored) instead of raising M
+    where k groups are few units: M is the larger of k groups and the floor."""
+    m = "4 groups, at least 16"
+    assert [shortlist_size(m, group) for group in (1, 2, 4, 8)] == [16, 16, 16, 32]
+    assert parse_candidates(m) == m
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_candidates("4 groups, at least")
 
 
 def test_lesion_layers_are_checked_before_any_job(default):

@@ -7,8 +7,9 @@ from __future__ import annotations
 import argparse
 import re
 
-# `relevance.candidates` in group sizes: valid for every layer, whatever its width.
-_GROUPS = re.compile(r"([1-9][0-9]*) groups")
+# `relevance.candidates` in group sizes, valid for every layer whatever its width, with a floor
+# in units for the narrow layers, whose group may be a single unit.
+_GROUPS = re.compile(r"([1-9][0-9]*) groups(?:, at least ([1-9][0-9]*))?")
 
 
 def group_size(n_units, fraction, group_fraction, max_steps=None) -> int:
@@ -31,15 +32,19 @@ def candidates_per_step(n_units, group, fraction) -> list[int]:
 
 def shortlist_size(candidates: int | str, group: int) -> int:
     """M, the candidates a pruned step evaluates exactly: `candidates` units, or "<k> groups",
-    k times the layer's group size."""
+    k times the layer's group size, or "<k> groups, at least <n>", the larger of that and n."""
     match = _GROUPS.fullmatch(str(candidates))
-    return int(match[1]) * group if match else int(candidates)
+    if match is None:
+        return int(candidates)
+    return max(int(match[1]) * group, int(match[2] or 0))
 
 
 def parse_candidates(text: str) -> int | str:
-    """`--candidates`: a unit count, or "<k> groups"."""
+    """`--candidates`: a unit count, "<k> groups" or "<k> groups, at least <n>"."""
     if text.isdigit() and int(text) > 0:
         return int(text)
     if _GROUPS.fullmatch(text):
         return text
-    raise argparse.ArgumentTypeError(f"{text!r} is neither a unit count nor '<k> groups'")
+    raise argparse.ArgumentTypeError(
+        f"{text!r} is neither a unit count, '<k> groups' nor '<k> groups, at least <n>'"
+    )

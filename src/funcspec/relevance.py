@@ -228,31 +228,44 @@ def rank_audited(
     model: VGG,
     layer: str,
     images,
-    candidates: int | str,
     fraction=0.2,
     group_fraction=0.016,
     max_steps=None,
     batch_size=128,
     progress=False,
 ) -> dict:
-    """The exact fast ranking, each step also noting how much of its group the pruned engine
-    would have evaluated from the same state: `recall`, the share of the group among the step's
-    first-order shortlist of M = `candidates`. (Compared with a pruned ranking instead, a step
-    after the two parted would measure one state's shortlist against another's group.)"""
+    """The exact fast ranking, each step also noting where its group stands in the pruned
+    engine's first-order order from the same state: `first_order_ranks`, each added unit's
+    place (0: predicted to matter most). A unit is in a shortlist of M exactly when its rank is
+    below M, so one audit gives the recall of every M. (Compared with a pruned ranking instead,
+    a step after the two parted would measure one state's shortlist against another's group.)
+    `screen_ranks`: the places in the order of the exact losses on the step's first batch
+    alone, what a screen on `batch_size` images would shortlist."""
     settings = dict(locals())  # the parameters
-    n_units = model.unit_layer(layer).weight.shape[0]
-    group = group_size(n_units, fraction, group_fraction, max_steps)
-    kept = shortlist_size(settings.pop("candidates"), group)
-    shortlists = []
+    ranks = []
 
     def score(model, layer, chosen, remaining, x, y, batch_size, advance):
-        shortlists.append(set(shortlist(model, layer, chosen, remaining, x, y, batch_size, kept)))
-        return _fast_losses(model, layer, chosen, remaining, x, y, batch_size, advance, None)
+        screened = []
+        first_order = first_order_order(model, layer, chosen, remaining, x, y, batch_size)
+        losses = _fast_losses(
+            model, layer, chosen, remaining, x, y, batch_size, advance, None, screened
+        )
+        screen = [remaining[i] for i in sorted(range(len(remaining)), key=lambda i: -screened[i])]
+        ranks.append([{u: place for place, u in enumerate(o)} for o in (first_order, screen)])
+        return losses
 
     result = _greedy("fast", score, checkpoint=None, inputs=None, **settings)
-    for step, listed in zip(result["steps"], shortlists):
-        step["recall"] = len(listed.intersection(step["added"])) / len(step["added"])
+    for step, (first_order, screen) in zip(result["steps"], ranks):
+        step["first_order_ranks"] = [first_order[u] for u in step["added"]]
+        step["screen_ranks"] = [screen[u] for u in step["added"]]
     return result
+
+
+def recall(audited: dict, kept: int, ranks="first_order_ranks") -> list[float]:
+    """Per step of an audited ranking, the share of its group among the first `kept` units of
+    the first-order order (or of `ranks`' order): what a pruned step from the same state would
+    have evaluated."""
+    return [sum(r < kept for r in step[ranks]) / len(step["added"]) for step in audited["steps"]]
 
 
 def disagreement(ref: dict, other: dict, tolerance=LOSS_TOLERANCE) -> str | None:
@@ -449,17 +462,24 @@ def first_order_losses(model, layer, chosen, x, y, batch_size) -> torch.Tensor:
     return total / len(x)
 
 
-def shortlist(model, layer, chosen, remaining, x, y, batch_size, kept) -> list[int]:
-    """The `kept` units of `remaining` that `first_order_losses` predicts to raise the loss
-    most, in unit order: the fast engine's order, so that exact ties break alike."""
+def first_order_order(model, layer, chosen, remaining, x, y, batch_size) -> list[int]:
+    """`remaining` in the order `first_order_losses` predicts them to raise the loss, most
+    first; ties to the lower unit."""
     predicted = first_order_losses(model, layer, chosen, x, y, batch_size)[remaining]
-    top = torch.sort(-predicted, stable=True).indices[:kept]  # ties to the lower unit
-    return sorted(remaining[i] for i in top.tolist())
+    return [remaining[i] for i in torch.sort(-predicted, stable=True).indices.tolist()]
+
+
+def shortlist(model, layer, chosen, remaining, x, y, batch_size, kept) -> list[int]:
+    """The first `kept` units of `first_order_order`, in unit order: the fast engine's order,
+    so that exact ties break alike."""
+    return sorted(first_order_order(model, layer, chosen, remaining, x, y, batch_size)[:kept])
 
 
 def _fast_losses(
-    model, layer, chosen, candidates, x, y, batch_size, advance, candidate_batch
+    model, layer, chosen, candidates, x, y, batch_size, advance, candidate_batch, screened=None
 ) -> list[float]:
+    """Each candidate's mean loss; `screened`, a list, receives each one's mean loss on the
+    first batch alone, at no extra cost."""
     names = model.layer_names
     i = names.index(layer)
     below = names[i - 1] if i > 0 else None
@@ -492,6 +512,8 @@ def _fast_losses(
                     losses = _losses(logits, yb.repeat(len(c))).view(len(c), -1)
                     sums[start : start + chunk] += losses.sum(1, dtype=torch.float64)
                     advance(len(c) * len(xb) / len(x))
+            if screened is not None and not screened:
+                screened.extend((sums / len(xb)).tolist())
     return (sums / len(x)).tolist()
 
 
