@@ -125,6 +125,11 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help=f"try the script: {QUICK}")
     parser.add_argument("--save", type=Path, help="every ranking made, as JSON")
+    parser.add_argument(
+        "--next-layer",
+        action="store_true",
+        help="also audit relevance.next_layer_losses' shortlist (+40%% time in conv layers)",
+    )
     args = parser.parse_args(argv)
     for key, value in (QUICK if args.quick else FULL).items():
         if getattr(args, key) is None:
@@ -202,7 +207,8 @@ def rank_layer(run, layer: str, args) -> dict:
         draw = disjoint_draws(pool, args.images, args.draws, args.seed)
         for d in range(args.draws):
             clock = time.perf_counter()
-            ranking = rank_audited(run.model, layer, batches(run, draw(d)), **settings)
+            images = batches(run, draw(d))
+            ranking = rank_audited(run.model, layer, images, next_layer=args.next_layer, **settings)
             ranked["exact"][task, d] = ranking
             print(
                 f"  {layer} {task} exact, draw {d}: {len(ranking['steps'])} steps of "
@@ -276,6 +282,7 @@ def report(run, layer: str, ranked: dict, args) -> list[str]:
     for ranks, screen in (
         ("first_order_ranks", "the first-order shortlist"),
         ("screen_ranks", f"a screen on each step's first {args.batch_size} images"),
+        *[("next_layer_ranks", "the next-layer shortlist")] * args.next_layer,
     ):
         needed = [
             sorted(s[ranks])[math.ceil(0.95 * len(s["added"])) - 1] + 1

@@ -212,6 +212,35 @@ def test_first_order_loss_is_the_derivative_along_the_lesion(layer):
             assert change == pytest.approx(predicted[u].item(), rel=1e-4, abs=1e-7), (layer, u)
 
 
+@pytest.mark.parametrize("layer", HIDDEN)
+def test_next_layer_loss_is_exact_through_the_next_block_and_first_order_above(layer):
+    """Bug guarded: a next-layer score that subtracts the wrong channel, skips the next block's
+    ReLU or pooling, or takes the gradient anywhere but the next block's output. Against the
+    lesioned network itself (float64): the next block's output B_c with the unit zeroed, B
+    without, G = dL/dB; the score is mean sum(G * (B_c - B)), and below the class layer the
+    exact rise of the loss."""
+    model = net(3).double().eval()
+    x, y = sampler(3)(0)
+    x = x.double()
+    chosen, units = [0], list(range(1, model.unit_layer(layer).weight.shape[0]))
+    scored = relevance.next_layer_losses(model, layer, chosen, units, x, y, 20)
+    names = model.layer_names
+    nxt = names[names.index(layer) + 1]
+    with ablated(model, layer, chosen):
+        baseline = relevance._mean_loss(model, x, y, 20)
+        b = model(x, stop=nxt).requires_grad_()
+        if nxt != names[-1]:
+            above = names[names.index(nxt) + 1]
+            (grad,) = torch.autograd.grad(relevance._losses(model(b, start=above), y).sum(), b)
+    for u, score in zip(units, scored):
+        with ablated(model, layer, chosen + [u]), torch.no_grad():
+            if nxt == names[-1]:
+                expected = relevance._mean_loss(model, x, y, 20) - baseline
+            else:
+                expected = ((model(x, stop=nxt) - b) * grad).sum().item() / len(x)
+        assert score == pytest.approx(expected, rel=1e-9, abs=1e-12), (layer, u)
+
+
 def test_audited_ranking_is_the_fast_one_with_the_shortlists_ranks():
     """Bug guarded: the fidelity benchmark's recall measured on a ranking other than the exact
     one, or against another state's shortlist: the audited ranking is the fast one, and its
@@ -220,7 +249,7 @@ def test_audited_ranking_is_the_fast_one_with_the_shortlists_ranks():
     model, images = net(1, 16), sampler(1, 16)
     kwargs = dict(fraction=0.5, group_fraction=0.25)
     fast = rank_fast(model, "conv3", images, **kwargs)
-    audited = rank_audited(model, "conv3", images, **kwargs)
+    audited = rank_audited(model, "conv3", images, next_layer=True, **kwargs)
     assert recall(audited, 8) == [1.0] * len(fast["steps"])
     first = audited["steps"][0]
     x, y = images(0)
@@ -231,6 +260,9 @@ def test_audited_ranking_is_the_fast_one_with_the_shortlists_ranks():
         listed = relevance.shortlist(model, "conv3", [], list(range(8)), x, y, 128, kept)
         share = len(set(listed) & set(first["added"])) / len(first["added"])
         assert recall(audited, kept)[0] == share
+    scored = relevance.next_layer_losses(model, "conv3", [], list(range(8)), x, y, 128)
+    order = sorted(range(8), key=lambda u: -scored[u])
+    assert first["next_layer_ranks"] == [order.index(u) for u in first["added"]]
     # The screen's ranks: the places in the order of the exact losses on the first batch alone.
     screened = rank_audited(model, "conv3", images, batch_size=16, **kwargs)["steps"][0]
     losses = relevance._fast_losses(
@@ -239,7 +271,7 @@ def test_audited_ranking_is_the_fast_one_with_the_shortlists_ranks():
     order = sorted(range(8), key=lambda u: -losses[u])
     assert screened["screen_ranks"] == [order.index(u) for u in screened["added"]]
     for s in audited["steps"]:
-        del s["first_order_ranks"], s["screen_ranks"]
+        del s["first_order_ranks"], s["screen_ranks"], s["next_layer_ranks"]
     assert audited == fast
 
 
