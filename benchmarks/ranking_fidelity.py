@@ -126,6 +126,12 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help=f"try the script: {QUICK}")
     parser.add_argument("--save", type=Path, help="every ranking made, as JSON")
     parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="SAVED",
+        help="report the rankings a --save wrote, with its settings, without ranking again",
+    )
+    parser.add_argument(
         "--next-layer",
         action="store_true",
         help="also audit relevance.next_layer_losses' shortlist (+40%% time in conv layers)",
@@ -134,6 +140,11 @@ def main(argv=None):
     for key, value in (QUICK if args.quick else FULL).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    saved = json.loads(args.report.read_text()) if args.report else None
+    if saved:
+        for key in ("network", "layers", "images", "draws", "max_steps", "candidates", "seed"):
+            setattr(args, key, saved["args"][key])
+        args.next_layer, args.quick = saved["args"]["next_layer"], saved["args"]["quick"]
     started = time.perf_counter()
     run = load_run(args)
     print(
@@ -144,12 +155,15 @@ def main(argv=None):
         f"{'; QUICK' if args.quick else ''}",
         flush=True,
     )
-    ranked = {layer: rank_layer(run, layer, args) for layer in args.layers}
+    if saved:
+        ranked = _keyed(saved["rankings"])
+    else:
+        ranked = {layer: rank_layer(run, layer, args) for layer in args.layers}
     if args.save:
         args.save.write_text(
             json.dumps(
                 {
-                    "args": vars(args) | {"run": str(args.run), "save": None},
+                    "args": vars(args) | {"run": str(args.run), "save": None, "report": None},
                     "rankings": _listed(ranked),
                 }
             )
@@ -302,7 +316,8 @@ def report(run, layer: str, ranked: dict, args) -> list[str]:
         moved = index[f"pruned {m}"] - index["exact0"]
         print(
             f"  pruned, M {m} ({kept} units): recall min {min(recalls):.2f}, mean "
-            f"{np.mean(recalls):.2f}; overlap with exact draw 0 "
+            f"{np.mean(recalls):.2f}, >= 0.95 at {sum(r >= 0.95 for r in recalls)} of "
+            f"{len(recalls)} steps; overlap with exact draw 0 "
             f"{', '.join(f'{t} {o:.2f}' for t, o in zip(run.tasks, same))}; index "
             f"{index[f'pruned {m}']:.3f}, {moved:+.3f} from exact draw 0"
         )
@@ -319,13 +334,28 @@ def report(run, layer: str, ranked: dict, args) -> list[str]:
 
 
 def _listed(ranked: dict) -> dict:
-    """`ranked` with its tuple keys joined, for JSON."""
+    """`ranked` with its (task, draw or M) keys joined by "/", for JSON."""
     return {
         layer: {
             kind: {"/".join(map(str, k)) if isinstance(k, tuple) else k: v for k, v in each.items()}
             for kind, each in kinds.items()
         }
         for layer, kinds in ranked.items()
+    }
+
+
+def _keyed(listed: dict) -> dict:
+    """`_listed`'s inverse."""
+
+    def key(kind, text):
+        if kind == "default":
+            return text
+        task, rest = text.split("/", 1)
+        return task, int(rest) if kind == "exact" else parse_candidates(rest)
+
+    return {
+        layer: {kind: {key(kind, k): v for k, v in each.items()} for kind, each in kinds.items()}
+        for layer, kinds in listed.items()
     }
 
 
