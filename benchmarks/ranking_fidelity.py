@@ -61,15 +61,17 @@ QUICK = {"layers": ["conv2"], "images": 100, "max_steps": 2}
 
 
 def disjoint_draws(pool: np.ndarray, n: int, draws: int, seed: int):
-    """`draw -> (step -> sorted image indices)`: at every step the pool is shuffled afresh
-    and dealt into `draws` disjoint runs of n images, draw d taking the d-th."""
+    """`draw -> (step -> image indices)`: at every step the pool is shuffled afresh and dealt
+    into `draws` disjoint runs of n images, draw d taking the d-th. A run stays in its shuffled
+    order, so that a step's first batch (the audit's screen) is a random sample of its images;
+    sorted, it would hold the first few classes only (prepare writes class by class)."""
     if draws * n > len(pool):
         raise SystemExit(f"{draws} disjoint draws of {n} images need more than {len(pool)}")
 
     def draw(d: int):
         def step_images(step: int) -> np.ndarray:
             order = streams.rng("ranking_fidelity_images", seed, step).permutation(pool)
-            return np.sort(order[d * n : (d + 1) * n])
+            return order[d * n : (d + 1) * n]
 
         return step_images
 
