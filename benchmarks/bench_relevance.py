@@ -150,11 +150,12 @@ def main(argv=None):
         ranked, seconds = {}, {}
         batched = {"candidate_batch": args.candidate_batch}
         runs = [
-            ("reference", rank_reference, {}),
             ("fast", rank_fast, batched),
             ("pruned", rank_pruned, {**batched, "candidates": args.candidates}),
             ("capped", rank_fast, {**batched, "max_steps": capped}),
-        ][args.skip_reference :]
+        ]
+        if not args.skip_reference:
+            runs.insert(0, ("reference", rank_reference, {}))
         for name, rank, options in runs:
             start = time.perf_counter()
             ranked[name] = rank(model, layer, images, **({**kwargs, **options}))

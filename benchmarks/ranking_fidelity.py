@@ -22,6 +22,8 @@ recall criterion at every step.
 
     python benchmarks/ranking_fidelity.py RUN [--network dual_s1] [--layers conv2 conv4 fc5]
         [--images 1500] [--draws 3] [--candidates '4 groups' ...] [--threads 2] [--save FILE]
+        [--next-layer]
+    python benchmarks/ranking_fidelity.py RUN --report SAVED   # a --save's rankings again
     python benchmarks/ranking_fidelity.py RUN --quick   # 1 layer, 2 steps, 100 images a draw
 
 The default's 6,000 training images per task hold 3 disjoint draws of 2,000; the default is 1,500
@@ -58,6 +60,19 @@ from funcspec.train import load_network
 # What --layers, --images and --max-steps default to: the measurement, or a try.
 FULL = {"layers": ["conv2", "conv4", "fc5"], "images": 1500, "max_steps": None}
 QUICK = {"layers": ["conv2"], "images": 100, "max_steps": 2}
+# What a --save's rankings were made with, restored by --report.
+RANKED_WITH = (
+    "network",
+    "layers",
+    "images",
+    "draws",
+    "max_steps",
+    "candidates",
+    "seed",
+    "batch_size",
+    "next_layer",
+    "quick",
+)
 
 
 def disjoint_draws(pool: np.ndarray, n: int, draws: int, seed: int):
@@ -144,9 +159,9 @@ def main(argv=None):
             setattr(args, key, value)
     saved = json.loads(args.report.read_text()) if args.report else None
     if saved:
-        for key in ("network", "layers", "images", "draws", "max_steps", "candidates", "seed"):
+        # The settings the rankings were made with, whatever this command line says.
+        for key in RANKED_WITH:
             setattr(args, key, saved["args"][key])
-        args.next_layer, args.quick = saved["args"]["next_layer"], saved["args"]["quick"]
     started = time.perf_counter()
     run = load_run(args)
     print(
@@ -295,11 +310,13 @@ def report(run, layer: str, ranked: dict, args) -> list[str]:
     )
     audited = list(exact.values())
     steps = sum(len(r["steps"]) for r in audited)
-    for ranks, screen in (
+    orders = [
         ("first_order_ranks", "the first-order shortlist"),
-        ("screen_ranks", f"a screen on each step's first {args.batch_size} images"),
-        *[("next_layer_ranks", "the next-layer shortlist")] * args.next_layer,
-    ):
+        ("screen_ranks", f"a screen on {args.batch_size} of each step's images"),
+    ]
+    if args.next_layer:
+        orders.append(("next_layer_ranks", "the next-layer shortlist"))
+    for ranks, source in orders:
         needed = [
             sorted(s[ranks])[math.ceil(0.95 * len(s["added"])) - 1] + 1
             for r in audited
@@ -307,8 +324,8 @@ def report(run, layer: str, ranked: dict, args) -> list[str]:
         ]
         print(
             f"  recall >= 0.95 at every step of {steps} ({args.draws} draws x {len(run.tasks)} "
-            f"tasks) needs M >= {max(needed)} units from {screen}; at 90% of steps, "
-            f"{int(np.percentile(needed, 90))}"
+            f"tasks) needs M >= {max(needed)} units from {source}; at 90% of steps, "
+            f"{sorted(needed)[math.ceil(0.9 * len(needed)) - 1]}"
         )
     verdicts = []
     for m in args.candidates:

@@ -218,7 +218,8 @@ def rank_fast(
 
 def rank_pruned(model: VGG, layer: str, images, candidates="4 groups", **ranking) -> dict:
     """The fast engine on a shortlist: each step evaluates exactly only the M = `candidates`
-    (a unit count, or "<k> groups": k group sizes) that `first_order_losses` ranks first, and
+    (a unit count, "<k> groups": k group sizes, or "<k> groups, at least <n>") that
+    `first_order_losses` ranks first, and
     chooses the group from their exact losses. M must hold a group. `ranking`: the other
     arguments of `rank_fast`, by name."""
     return rank_fast(model, layer, images, candidates=candidates, **ranking)
@@ -241,7 +242,8 @@ def rank_audited(
     below M, so one audit gives the recall of every M. (Compared with a pruned ranking instead,
     a step after the two parted would measure one state's shortlist against another's group.)
     `screen_ranks`: the places in the order of the exact losses on the step's first batch
-    alone, what a screen on `batch_size` images would shortlist; with `next_layer`,
+    alone, what a screen on `batch_size` of its images would shortlist (a random sample only
+    if `images` gives them in random order); with `next_layer`,
     `next_layer_ranks`, in the order of `next_layer_losses` (which adds about 40% to the
     ranking's time in a conv layer)."""
     settings = dict(locals())  # the parameters
@@ -269,7 +271,7 @@ def rank_audited(
 
 
 def _by_loss(units: list[int], losses: list[float]) -> list[int]:
-    """`units`, the highest loss first; ties to the lower unit."""
+    """`units`, the highest loss first; ties keep `units`' order."""
     return [units[i] for i in sorted(range(len(units)), key=lambda i: -losses[i])]
 
 
@@ -550,7 +552,7 @@ def next_layer_losses(model, layer, chosen, candidates, x, y, batch_size) -> lis
                 z = linear(head(a))
                 b = tail(z.clone())  # the ReLU is in place; z stays the pre-activation
             if above is None:
-                grad = None
+                grad, baseline = None, _losses(b, yb).sum()
             else:
                 b.requires_grad_()
                 with torch.enable_grad():
@@ -562,7 +564,7 @@ def next_layer_losses(model, layer, chosen, candidates, x, y, batch_size) -> lis
                 bc = tail(_without_each(linear, a, z, c)).reshape(len(c), *b.shape)
                 if grad is None:
                     rise = _losses(bc.flatten(0, 1), yb.repeat(len(c))).view(len(c), -1).sum(1)
-                    rise -= _losses(b, yb).sum()
+                    rise -= baseline
                 else:
                     rise = ((bc - b.detach()) * grad).flatten(1).sum(1, dtype=torch.float64)
                 sums[start : start + chunk] += rise.cpu()
@@ -642,8 +644,8 @@ def add_arguments(p) -> None:
     p.add_argument(
         "--candidates",
         type=parse_candidates,
-        help="the pruned engine's M: candidates evaluated exactly per step, a unit count or "
-        "'<k> groups' (k group sizes)",
+        help="the pruned engine's M: candidates evaluated exactly per step, a unit count, "
+        "'<k> groups' (k group sizes) or '<k> groups, at least <n>'",
     )
     p.add_argument("--out", required=True, help="ranking JSON")
 
