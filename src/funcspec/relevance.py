@@ -219,9 +219,8 @@ def rank_fast(
 def rank_pruned(model: VGG, layer: str, images, candidates="4 groups", **ranking) -> dict:
     """The fast engine on a shortlist: each step evaluates exactly only the M = `candidates`
     (a unit count, "<k> groups": k group sizes, or "<k> groups, at least <n>") that
-    `first_order_losses` ranks first, and
-    chooses the group from their exact losses. M must hold a group. `ranking`: the other
-    arguments of `rank_fast`, by name."""
+    `first_order_losses` ranks first, and chooses the group from their exact losses. M must
+    hold a group. `ranking`: the other arguments of `rank_fast`, by name."""
     return rank_fast(model, layer, images, candidates=candidates, **ranking)
 
 
@@ -243,9 +242,8 @@ def rank_audited(
     a step after the two parted would measure one state's shortlist against another's group.)
     `screen_ranks`: the places in the order of the exact losses on the step's first batch
     alone, what a screen on `batch_size` of its images would shortlist (a random sample only
-    if `images` gives them in random order); with `next_layer`,
-    `next_layer_ranks`, in the order of `next_layer_losses` (which adds about 40% to the
-    ranking's time in a conv layer)."""
+    if `images` gives them in random order). With `next_layer`, `next_layer_ranks`: the places
+    in the order of `next_layer_losses` (which adds about 40% to a conv layer's time)."""
     settings = dict(locals())  # the parameters
     settings.pop("next_layer")
     ranks = []
