@@ -393,8 +393,7 @@ def _greedy(
                     remaining = shortlist(model, layer, chosen, remaining, x, y, batch_size, kept)
                 losses = score(model, layer, chosen, remaining, x, y, batch_size, bar.update)
                 # Stable sort: exact ties go to the lower unit id in every engine.
-                best = sorted(range(len(remaining)), key=lambda i: -losses[i])[:group]
-                added = [remaining[i] for i in best]
+                added = _by_loss(remaining, losses)[:group]
                 state["order"] = chosen + added
                 with ablated(model, layer, state["order"]):
                     loss = _mean_loss(model, x, y, batch_size)
@@ -402,7 +401,7 @@ def _greedy(
                     {
                         "step": step,
                         "added": added,
-                        "losses": [losses[i] for i in best],
+                        "losses": [losses[remaining.index(u)] for u in added],
                         "loss": loss,
                     }
                 )
@@ -478,7 +477,7 @@ def first_order_order(model, layer, chosen, remaining, x, y, batch_size) -> list
     """`remaining` in the order `first_order_losses` predicts them to raise the loss, most
     first; ties to the lower unit."""
     predicted = first_order_losses(model, layer, chosen, x, y, batch_size)[remaining]
-    return [remaining[i] for i in torch.sort(-predicted, stable=True).indices.tolist()]
+    return _by_loss(remaining, predicted.tolist())
 
 
 def shortlist(model, layer, chosen, remaining, x, y, batch_size, kept) -> list[int]:
