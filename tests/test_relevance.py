@@ -13,6 +13,7 @@ from workflow_helpers import snakemake, workdir
 from funcspec import cli, models, relevance
 from funcspec.ablation import ablated
 from funcspec.relevance import (
+    LayerInputs,
     disagreement,
     first_order_losses,
     group_size,
@@ -143,6 +144,27 @@ def test_pruned_ranking_equals_fast_byte_for_byte_when_m_covers_every_candidate(
     assert any({0, 1} <= set(step["added"]) for step in twins)  # the tie is in the ranking
 
 
+@pytest.mark.parametrize("engine", ["fast", "pruned"])
+def test_the_network_below_the_layer_runs_once_per_step_and_batch(engine, monkeypatch):
+    """Bug guarded: the network below the ranked layer run again for each pass of a step (the
+    baseline, the first-order shortlist, the exact losses, the step's loss): in the late layers
+    that is most of the pruned engine's cost. And inputs kept for a step must be the ones a
+    recomputation gives: with nothing kept (a budget of 2 elements) the ranking is the same,
+    byte for byte."""
+    model, images = net(2, 16), sampler(2, 16)
+    kwargs = dict(fraction=0.5, group_fraction=0.25, batch_size=20)
+    kwargs |= {"candidates": "1 groups, at least 3"} if engine == "pruned" else {}
+    rank = rank_pruned if engine == "pruned" else rank_fast
+    calls = []
+    hook = model.layers["conv3"].register_forward_hook(lambda *_: calls.append(1))
+    kept = rank(model, "fc3", images, **kwargs)
+    assert len(calls) == len(kept["steps"]) * 3  # 48 images a step, in batches of 20
+    monkeypatch.setattr(relevance, "chunk_elements", lambda device: 1)
+    assert rank(model, "fc3", images, **kwargs) == kept
+    assert len(calls) > len(kept["steps"]) * 3 * 3  # the check above compared recomputations
+    hook.remove()
+
+
 def test_exact_stage_corrects_a_first_order_misordering():
     """Bug guarded: a pruned engine that trusts its first-order scores beyond the shortlist
     (the group taken in score order), or shortlists units other than those scored highest.
@@ -165,7 +187,7 @@ def test_exact_stage_corrects_a_first_order_misordering():
         fc5.bias.copy_(torch.tensor([9.0, 20, -19, 0, 0]))  # logits (10, 0, 0, 0, 0)
     x = sampler(0)(0)[0]
     y = torch.zeros(len(x), dtype=torch.long)
-    predicted = first_order_losses(model, "fc4", [], x, y, 16)
+    predicted = first_order_losses(model, "fc4", [], LayerInputs(model, "fc4", x, y, 16))
     baseline = relevance._mean_loss(model, x, y, 16)
     exact = {}
     for u in (a, b):
@@ -196,7 +218,7 @@ def test_first_order_loss_is_the_derivative_along_the_lesion(layer):
     x, y = sampler(3)(0)
     x = x.double()
     chosen, eps = [0], 1e-6
-    predicted = first_order_losses(model, layer, chosen, x, y, 20)
+    predicted = first_order_losses(model, layer, chosen, LayerInputs(model, layer, x, y, 20))
     assert predicted[chosen].abs().max() == 0  # a zeroed unit has nothing left to lose
     unit = model.unit_layer(layer)
     with ablated(model, layer, chosen):
@@ -223,9 +245,10 @@ def test_next_layer_loss_is_exact_through_the_next_block_and_first_order_above(l
     x, y = sampler(3)(0)
     x = x.double()
     chosen, units = [0], list(range(1, model.unit_layer(layer).weight.shape[0]))
-    scored = relevance.next_layer_losses(model, layer, chosen, units, x, y, 20)
+    inputs = LayerInputs(model, layer, x, y, 20)
+    scored = relevance.next_layer_losses(model, layer, chosen, units, inputs)
     monkeypatch.setattr(relevance, "chunk_elements", lambda device: 1)  # a candidate a chunk
-    assert relevance.next_layer_losses(model, layer, chosen, units, x, y, 20) == pytest.approx(
+    assert relevance.next_layer_losses(model, layer, chosen, units, inputs) == pytest.approx(
         scored, rel=1e-12
     )
     names = model.layer_names
@@ -257,23 +280,32 @@ def test_audited_ranking_is_the_fast_one_with_the_shortlists_ranks():
     first = audited["steps"][0]
     x, y = images(0)
     model.eval()  # as the ranking has it: dropout off
-    order = relevance.first_order_order(model, "conv3", [], list(range(8)), x, y, 128)
+    inputs = LayerInputs(model, "conv3", x, y, 128)
+    order = relevance.first_order_order(model, "conv3", [], list(range(8)), inputs)
     assert first["first_order_ranks"] == [order.index(u) for u in first["added"]]
     for kept in range(1, 9):
-        listed = relevance.shortlist(model, "conv3", [], list(range(8)), x, y, 128, kept)
+        listed = relevance.shortlist(model, "conv3", [], list(range(8)), inputs, kept)
         share = len(set(listed) & set(first["added"])) / len(first["added"])
         assert recall(audited, kept)[0] == share
-    scored = relevance.next_layer_losses(model, "conv3", [], list(range(8)), x, y, 128)
+    scored = relevance.next_layer_losses(model, "conv3", [], list(range(8)), inputs)
     order = sorted(range(8), key=lambda u: -scored[u])
     assert first["next_layer_ranks"] == [order.index(u) for u in first["added"]]
     # The screen's ranks: the places in the order of the exact losses on the first batch alone.
     screened = rank_audited(model, "conv3", images, batch_size=16, **kwargs)["steps"][0]
     losses = relevance._fast_losses(
-        model, "conv3", [], list(range(8)), x[:16], y[:16], 16, id, None
+        model,
+        "conv3",
+        [],
+        list(range(8)),
+        LayerInputs(model, "conv3", x[:16], y[:16], 16),
+        id,
+        None,
     )
     order = sorted(range(8), key=lambda u: -losses[u])
     assert screened["screen_ranks"] == [order.index(u) for u in screened["added"]]
-    whole = relevance._fast_losses(model, "conv3", [], list(range(8)), x, y, 16, id, None)
+    whole = relevance._fast_losses(
+        model, "conv3", [], list(range(8)), LayerInputs(model, "conv3", x, y, 16), id, None
+    )
     assert order != sorted(range(8), key=lambda u: -whole[u])  # else the check could not fail
     for s in audited["steps"]:
         del s["first_order_ranks"], s["screen_ranks"], s["next_layer_ranks"]

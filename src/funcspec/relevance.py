@@ -10,7 +10,7 @@ most that many steps (a coarser greedy, never a truncated ranking).
 
 Two engines give the same ranking:
 - `rank_reference`, the naive algorithm: one full forward pass per candidate.
-- `rank_fast`: the layers below the lesioned one run once per step's image batch, and since the
+- `rank_fast`: the layers below the lesioned one run once per step (`LayerInputs`), and since the
   next layer is linear in each channel of the lesioned layer's output A, each candidate's effect
   on the next pre-activation is a subtraction, Z_c = Z - W[:, c] * A[:, c]; only the network above
   the next layer's linear part runs per candidate, for many candidates at once.
@@ -248,15 +248,13 @@ def rank_audited(
     settings.pop("next_layer")
     ranks = []
 
-    def score(model, layer, chosen, remaining, x, y, batch_size, advance):
+    def score(model, layer, chosen, remaining, inputs, advance):
         screened = []
-        first_order = first_order_order(model, layer, chosen, remaining, x, y, batch_size)
-        losses = _fast_losses(
-            model, layer, chosen, remaining, x, y, batch_size, advance, None, screened
-        )
+        first_order = first_order_order(model, layer, chosen, remaining, inputs)
+        losses = _fast_losses(model, layer, chosen, remaining, inputs, advance, None, screened)
         orders = {"first_order": first_order, "screen": _by_loss(remaining, screened)}
         if next_layer:
-            scored = next_layer_losses(model, layer, chosen, remaining, x, y, batch_size)
+            scored = next_layer_losses(model, layer, chosen, remaining, inputs)
             orders["next_layer"] = _by_loss(remaining, scored)
         ranks.append({k: {u: place for place, u in enumerate(o)} for k, o in orders.items()})
         return losses
@@ -382,21 +380,25 @@ def _greedy(
             while len(state["steps"]) < len(plan):
                 step = len(state["steps"])
                 x, y = images(step)
-                x = x.to(parameter.device, parameter.dtype)
-                y = y.to(parameter.device)
+                inputs = LayerInputs(
+                    model,
+                    layer,
+                    x.to(parameter.device, parameter.dtype),
+                    y.to(parameter.device),
+                    batch_size,
+                )
                 if step == 0:
-                    state["baseline_loss"] = _mean_loss(model, x, y, batch_size)
+                    state["baseline_loss"] = _lesioned_loss(model, layer, [], inputs)
                 chosen = state["order"]
                 taken = set(chosen)
                 remaining = [u for u in range(n_units) if u not in taken]
                 if kept is not None:
-                    remaining = shortlist(model, layer, chosen, remaining, x, y, batch_size, kept)
-                losses = score(model, layer, chosen, remaining, x, y, batch_size, bar.update)
+                    remaining = shortlist(model, layer, chosen, remaining, inputs, kept)
+                losses = score(model, layer, chosen, remaining, inputs, bar.update)
                 # Stable sort: exact ties go to the lower unit id in every engine.
                 added = _by_loss(remaining, losses)[:group]
                 state["order"] = chosen + added
-                with ablated(model, layer, state["order"]):
-                    loss = _mean_loss(model, x, y, batch_size)
+                loss = _lesioned_loss(model, layer, state["order"], inputs)
                 state["steps"].append(
                     {
                         "step": step,
@@ -424,6 +426,39 @@ def _batches(x, y, batch_size):
         yield x[start : start + batch_size], y[start : start + batch_size]
 
 
+class LayerInputs:
+    """A step's images as `layer` receives them, batch by batch with their labels. A lesion of
+    the layer leaves the network below it unchanged, so that part runs once per step where the
+    step's inputs fit in twice a candidate chunk (`chunk_elements`), kept for every pass of the
+    step; where they do not (the paper's 6,400 images at 224 px), once per pass."""
+
+    def __init__(self, model: VGG, layer: str, x, y, batch_size: int):
+        names = model.layer_names
+        i = names.index(layer)
+        self._model, self._below = model, names[i - 1] if i > 0 else None
+        self.x, self.y, self.batch_size = x, y, batch_size
+        self._budget = 2 * chunk_elements(x.device)
+        self._kept = None
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __iter__(self):
+        if self._kept is not None:
+            yield from self._kept
+            return
+        kept, size = [], 0
+        for xb, yb in _batches(self.x, self.y, self.batch_size):
+            with torch.no_grad():
+                h = self._model(xb, stop=self._below) if self._below else xb
+            size += h.numel()
+            if size <= self._budget:
+                kept.append((h, yb))
+            yield h, yb
+        if size <= self._budget:
+            self._kept = kept
+
+
 def _losses(logits, y) -> torch.Tensor:
     # In float32, log-sum-exp near log(150) has an ulp of 5e-7, the size of the loss differences
     # between candidates in an untrained net.
@@ -437,16 +472,32 @@ def _mean_loss(model, x, y, batch_size) -> float:
     return (total / len(x)).item()
 
 
-def _reference_losses(model, layer, chosen, candidates, x, y, batch_size, advance) -> list[float]:
+def _lesioned_loss(model, layer, units, inputs: LayerInputs) -> float:
+    """The mean loss with `units` of `layer` lesioned: `_mean_loss`, from the layer's inputs."""
+    above = _next(model, layer)
+    with ablated(model, layer, units):
+        total = sum(
+            _losses(model(model.layers[layer](h), start=above), yb).sum(dtype=torch.float64)
+            for h, yb in inputs
+        )
+    return (total / len(inputs)).item()
+
+
+def _next(model, layer) -> str:
+    names = model.layer_names
+    return names[names.index(layer) + 1]
+
+
+def _reference_losses(model, layer, chosen, candidates, inputs, advance) -> list[float]:
     losses = []
     for c in candidates:
         with ablated(model, layer, chosen + [c]):
-            losses.append(_mean_loss(model, x, y, batch_size))
+            losses.append(_mean_loss(model, inputs.x, inputs.y, inputs.batch_size))
         advance(1)
     return losses
 
 
-def first_order_losses(model, layer, chosen, x, y, batch_size) -> torch.Tensor:
+def first_order_losses(model, layer, chosen, inputs: LayerInputs) -> torch.Tensor:
     """Every unit's rise of the mean loss, to first order, when it is zeroed beside `chosen`:
     -sum(A_c * dL/dA_c) over the images and the unit's map, A the layer's output (after its ReLU
     and pooling: what the next layer reads), L the mean loss, in one backward pass.
@@ -456,96 +507,94 @@ def first_order_losses(model, layer, chosen, x, y, batch_size) -> torch.Tensor:
     the fast engine subtracts, so the gradient is taken at A. (At the pre-activation Z the sum
     is the same: ReLU passes the gradient only where A = Z, max-pool only to the maximum.)
     """
-    names = model.layer_names
-    i = names.index(layer)
-    below = names[i - 1] if i > 0 else None
+    above = _next(model, layer)
     total = torch.zeros(model.unit_layer(layer).weight.shape[0], dtype=torch.float64)
     with ablated(model, layer, chosen):
-        for xb, yb in _batches(x, y, batch_size):
+        for h, yb in inputs:
             with torch.no_grad():
-                a = model.layers[layer](model(xb, stop=below) if below else xb)
+                a = model.layers[layer](h)
             a.requires_grad_()
             with torch.enable_grad():
-                loss = _losses(model(a, start=names[i + 1]), yb).sum()
+                loss = _losses(model(a, start=above), yb).sum()
                 (grad,) = torch.autograd.grad(loss, a)
             term = (a.detach().double() * grad.double()).transpose(0, 1).flatten(1)
             total -= term.sum(1).cpu()
-    return total / len(x)
+    return total / len(inputs)
 
 
-def first_order_order(model, layer, chosen, remaining, x, y, batch_size) -> list[int]:
+def first_order_order(model, layer, chosen, remaining, inputs: LayerInputs) -> list[int]:
     """`remaining` in the order `first_order_losses` predicts them to raise the loss, most
     first; ties to the lower unit."""
-    predicted = first_order_losses(model, layer, chosen, x, y, batch_size)[remaining]
+    predicted = first_order_losses(model, layer, chosen, inputs)[remaining]
     return _by_loss(remaining, predicted.tolist())
 
 
-def shortlist(model, layer, chosen, remaining, x, y, batch_size, kept) -> list[int]:
+def shortlist(model, layer, chosen, remaining, inputs: LayerInputs, kept) -> list[int]:
     """The first `kept` units of `first_order_order`, in unit order: the fast engine's order,
     so that exact ties break alike."""
-    return sorted(first_order_order(model, layer, chosen, remaining, x, y, batch_size)[:kept])
+    return sorted(first_order_order(model, layer, chosen, remaining, inputs)[:kept])
 
 
 def _fast_losses(
-    model, layer, chosen, candidates, x, y, batch_size, advance, candidate_batch, screened=None
+    model, layer, chosen, candidates, inputs: LayerInputs, advance, candidate_batch, screened=None
 ) -> list[float]:
     """Each candidate's mean loss; `screened`, a list, receives each one's mean loss on the
     first batch alone, at no extra cost."""
-    below, above, head, linear, tail = _around(model, layer)
-    cands = torch.tensor(candidates, device=x.device)
-    sums = torch.zeros(len(candidates), dtype=torch.float64, device=x.device)
+    above, head, linear, tail = _around(model, layer)
+    device = inputs.x.device
+    cands = torch.tensor(candidates, device=device)
+    sums = torch.zeros(len(candidates), dtype=torch.float64, device=device)
 
     # Where the next layer is the class layer, its scores are float32 under autocast too, as in
     # VGG.forward.
     def scores():
-        return torch.autocast(x.device.type, enabled=False) if above is None else nullcontext()
+        return torch.autocast(device.type, enabled=False) if above is None else nullcontext()
 
     with ablated(model, layer, chosen):
-        for xb, yb in _batches(x, y, batch_size):
-            a = model.layers[layer](model(xb, stop=below) if below else xb)
+        for h, yb in inputs:
+            a = model.layers[layer](h)
             with scores():
                 a = a if above else a.float()
                 z = linear(head(a))
-                chunk = candidate_batch or max(1, chunk_elements(x.device) // z.numel())
+                chunk = candidate_batch or max(1, chunk_elements(device) // z.numel())
                 for start in range(0, len(candidates), chunk):
                     c = cands[start : start + chunk]
                     out = tail(_without_each(linear, a, z, c))
                     logits = model(out, start=above) if above else out
                     losses = _losses(logits, yb.repeat(len(c))).view(len(c), -1)
                     sums[start : start + chunk] += losses.sum(1, dtype=torch.float64)
-                    advance(len(c) * len(xb) / len(x))
+                    advance(len(c) * len(yb) / len(inputs))
             if screened is not None and not screened:
-                screened.extend((sums / len(xb)).tolist())
-    return (sums / len(x)).tolist()
+                screened.extend((sums / len(yb)).tolist())
+    return (sums / len(inputs)).tolist()
 
 
 def _around(model, layer):
-    """(the layer below, the layer above the next, and the next block's parts before, at and
-    after its linear part): the next block is [Flatten,] linear part, nonlinearity [, pool or
-    dropout]."""
+    """(the layer above the next, and the next block's parts before, at and after its linear
+    part): the next block is [Flatten,] linear part, nonlinearity [, pool or dropout]."""
     names = model.layer_names
     i = names.index(layer)
-    below = names[i - 1] if i > 0 else None
     above = names[i + 2] if i + 2 < len(names) else None
     nxt = model.layers[names[i + 1]]
     linear = model.unit_layer(names[i + 1])
     split = list(nxt).index(linear)
-    return below, above, nxt[:split], linear, nxt[split + 1 :]
+    return above, nxt[:split], linear, nxt[split + 1 :]
 
 
-def next_layer_losses(model, layer, chosen, candidates, x, y, batch_size) -> list[float]:
+def next_layer_losses(model, layer, chosen, candidates, inputs: LayerInputs) -> list[float]:
     """Each candidate's rise of the mean loss, exact through the next block (its linear part,
     nonlinearity and pooling) and to first order above it: sum(G * (B_c - B)), B the next
     block's output, B_c the same with the candidate's channel removed (the fast engine's
     subtraction), G = dL/dB from one backward pass. Where the next layer is the class layer
     the rise is exact. Costs the next layer's subtraction per candidate, not the layers above."""
-    below, above, head, linear, tail = _around(model, layer)
-    cands = torch.tensor(candidates, device=x.device)
+    above, head, linear, tail = _around(model, layer)
+    device = inputs.x.device
+    cands = torch.tensor(candidates, device=device)
     sums = torch.zeros(len(candidates), dtype=torch.float64)
     with ablated(model, layer, chosen):
-        for xb, yb in _batches(x, y, batch_size):
+        for h, yb in inputs:
             with torch.no_grad():
-                a = model.layers[layer](model(xb, stop=below) if below else xb)
+                a = model.layers[layer](h)
                 z = linear(head(a))
                 b = tail(z.clone())  # the ReLU is in place; z stays the pre-activation
             if above is None:
@@ -555,7 +604,7 @@ def next_layer_losses(model, layer, chosen, candidates, x, y, batch_size) -> lis
                 with torch.enable_grad():
                     loss = _losses(model(b, start=above), yb).sum()
                     (grad,) = torch.autograd.grad(loss, b)
-            chunk = max(1, chunk_elements(x.device) // z.numel())
+            chunk = max(1, chunk_elements(device) // z.numel())
             for start in range(0, len(candidates), chunk):
                 c = cands[start : start + chunk]
                 bc = tail(_without_each(linear, a, z, c)).reshape(len(c), *b.shape)
@@ -565,7 +614,7 @@ def next_layer_losses(model, layer, chosen, candidates, x, y, batch_size) -> lis
                 else:
                     rise = ((bc - b.detach()) * grad).flatten(1).sum(1, dtype=torch.float64)
                 sums[start : start + chunk] += rise.cpu()
-    return (sums / len(x)).tolist()
+    return (sums / len(inputs)).tolist()
 
 
 def _without_each(linear: nn.Module, a: torch.Tensor, z: torch.Tensor, c: torch.Tensor):
