@@ -24,7 +24,9 @@ VGG16 = {
 class VGG(nn.Module):
     """Conv stages (conv + ReLU, max-pool closing each stage), hidden FC layers, a class layer."""
 
-    def __init__(self, stages, fc, dropout: float, num_classes: int, input_size: int):
+    def __init__(
+        self, stages, fc, dropout: float, num_classes: int, input_size: int, init: bool = True
+    ):
         super().__init__()
         self.input_size = input_size
         if input_size % (2 ** len(stages)):
@@ -53,7 +55,8 @@ class VGG(nn.Module):
         blocks.append(nn.Sequential(*head, nn.Linear(features, num_classes)))
         names = layer_names({"stages": stages, "fc": fc})
         self.layers = nn.ModuleDict(zip(names, blocks))
-        self._init_weights()
+        if init:
+            self._init_weights()
 
     def _init_weights(self):
         # The paper's (torchvision's VGG) initialisation.
@@ -98,5 +101,6 @@ class VGG(nn.Module):
         return x
 
 
-def build(arch: dict, num_classes: int, input_size: int) -> VGG:
-    return VGG(arch["stages"], arch["fc"], arch["dropout"], num_classes, input_size)
+def build(arch: dict, num_classes: int, input_size: int, init: bool = True) -> VGG:
+    """`init`: the paper's initialisation; off for a network whose weights will be replaced."""
+    return VGG(arch["stages"], arch["fc"], arch["dropout"], num_classes, input_size, init)
