@@ -1,4 +1,4 @@
-"""What the default's capped ranking, and the pruned engine, give up against the paper's rule.
+"""What the default's ranking, and the pruned engine, give up against the paper's exact rule.
 
 For each task and layer of one trained network of a finished default run, the paper's greedy
 rule (groups of max(1, int(group_fraction N)) units, no cap on steps) ranks the units with the
@@ -7,7 +7,7 @@ afresh at every step. Each exact ranking also notes, per step, where its group s
 first-order order the pruned engine would have shortlisted from the same state
 (relevance.rank_audited), which gives the recall of any M: the share of the group among the first
 M. The pruned engine then ranks draw 0 itself, once per `--candidates` M. Each ranking is compared
-with the others and with the default's capped ranking of the run
+with the others and with the default's own ranking of the run
 (results/relevance/<network>/<task>/<layer>.json):
 
 - top overlap: the share of the top `fraction` (relevance.fraction) two rankings share;
@@ -201,12 +201,12 @@ def load_run(args) -> SimpleNamespace:
     tasks = config["networks"][args.network.rsplit("_s", 1)[0]]["tasks"]
     data = {task: results / "prepare" / task for task in tasks}
     model_path = results / "train" / args.network / "model.pt"
-    capped = {
+    ranked = {
         (task, layer): results / "relevance" / args.network / task / f"{layer}.json"
         for task in tasks
         for layer in args.layers
     }
-    missing = [p for p in [model_path, *data.values(), *capped.values()] if not p.exists()]
+    missing = [p for p in [model_path, *data.values(), *ranked.values()] if not p.exists()]
     if missing:
         raise SystemExit(f"not in {args.run}: {', '.join(map(str, missing))}")
     model, saved, train, device = load_network(model_path, data, "train", args.threads)
@@ -217,7 +217,7 @@ def load_run(args) -> SimpleNamespace:
         test=load_network(model_path, data, "test", args.threads)[2],
         groups=task_groups(saved, None),
         tasks=tasks,
-        capped=capped,
+        ranked=ranked,
         fraction=config["relevance"]["fraction"],
         group_fraction=config["relevance"]["group_fraction"],
     )
@@ -225,7 +225,7 @@ def load_run(args) -> SimpleNamespace:
 
 def rank_layer(run, layer: str, args) -> dict:
     """{"exact": {(task, draw): audited ranking}, "pruned": {(task, M): ranking of draw 0},
-    "default": {task: the run's capped ranking}} of `layer`."""
+    "default": {task: the run's ranking}} of `layer`."""
     settings = dict(
         fraction=run.fraction,
         group_fraction=run.group_fraction,
@@ -256,7 +256,7 @@ def rank_layer(run, layer: str, args) -> dict:
                 f"{time.perf_counter() - clock:.1f} s",
                 flush=True,
             )
-        ranked["default"][task] = json.loads(run.capped[task, layer].read_text())
+        ranked["default"][task] = json.loads(run.ranked[task, layer].read_text())
     return ranked
 
 

@@ -343,7 +343,7 @@ def test_layout_options_are_checked_before_any_job(options, expected):
             r"\['fast', 'reference', 'pruned'\]",
         ),
         (
-            {"engine": "pruned", "candidates": 34},
+            {"engine": "pruned", "candidates": 34, "max_steps": 3},  # fc5: floor(0.2 * 512 / 3) + 1
             r"config key relevance\.candidates: 34 is fewer than the 35 units a step adds in "
             r"layer fc5 of arch vgg_wide",
         ),
@@ -378,7 +378,7 @@ def test_an_unknown_engine_or_a_shortlist_below_a_group_is_refused(default, sett
 def test_a_shortlist_of_one_group_or_more_is_accepted(default):
     """Bug guarded: a check that refuses M equal to the widest group, or M in group sizes
     (valid in every layer, whatever its width)."""
-    default["relevance"].update(engine="pruned", candidates=35)
+    default["relevance"].update(engine="pruned", candidates=35, max_steps=3)
     assert validate(default, SCHEMA)["relevance"]["candidates"] == 35
     default["relevance"].update(candidates="1 groups")
     assert validate(default, SCHEMA)["relevance"]["candidates"] == "1 groups"
