@@ -23,7 +23,8 @@ recall criterion at every step.
     python benchmarks/ranking_fidelity.py RUN [--network dual_s1] [--layers conv2 conv4 fc5]
         [--images 1500] [--draws 3] [--candidates '4 groups' ...] [--threads 2] [--save FILE]
         [--next-layer]
-    python benchmarks/ranking_fidelity.py RUN --report SAVED   # a --save's rankings again
+    python benchmarks/ranking_fidelity.py RUN --report SAVED   # a --save's rankings again, against
+                                                               # RUN's own, of the same network
     python benchmarks/ranking_fidelity.py RUN --quick   # 1 layer, 2 steps, 100 images a draw
 
 The default's 6,000 training images per task hold 3 disjoint draws of 2,000; the default is 1,500
@@ -53,6 +54,7 @@ from funcspec.data import centre_crop, normalise, to_input
 from funcspec.grouping import parse_candidates, shortlist_size
 from funcspec.lesion import conditions, evaluate_lesions
 from funcspec.relevance import rank_audited, rank_pruned, recall
+from funcspec.shards import sha256_file
 from funcspec.tables import dissociation
 from funcspec.tasks import task_groups
 from funcspec.train import load_network
@@ -173,7 +175,11 @@ def main(argv=None):
         flush=True,
     )
     if saved:
+        if saved.get("model") != run.model_digest:
+            raise SystemExit(f"{args.report} ranked another {args.network} than {args.run}'s")
         ranked = _keyed(saved["rankings"])
+        for layer in args.layers:  # the default's rankings: RUN's, whatever run the save read
+            ranked[layer]["default"] = _defaults(run, layer)
     else:
         ranked = {layer: rank_layer(run, layer, args) for layer in args.layers}
     if args.save:
@@ -181,6 +187,7 @@ def main(argv=None):
             json.dumps(
                 {
                     "args": vars(args) | {"run": str(args.run), "save": None, "report": None},
+                    "model": run.model_digest,
                     "rankings": _listed(ranked),
                 }
             )
@@ -218,6 +225,7 @@ def load_run(args) -> SimpleNamespace:
         groups=task_groups(saved, None),
         tasks=tasks,
         ranked=ranked,
+        model_digest=sha256_file(model_path),
         fraction=config["relevance"]["fraction"],
         group_fraction=config["relevance"]["group_fraction"],
     )
@@ -256,8 +264,12 @@ def rank_layer(run, layer: str, args) -> dict:
                 f"{time.perf_counter() - clock:.1f} s",
                 flush=True,
             )
-        ranked["default"][task] = json.loads(run.ranked[task, layer].read_text())
+    ranked["default"] = _defaults(run, layer)
     return ranked
+
+
+def _defaults(run, layer: str) -> dict:
+    return {task: json.loads(run.ranked[task, layer].read_text()) for task in run.tasks}
 
 
 def batches(run, step_images):
