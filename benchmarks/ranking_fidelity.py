@@ -175,7 +175,10 @@ def main(argv=None):
         flush=True,
     )
     if saved:
-        if saved.get("model") != run.model_digest:
+        # Saves before the digest was recorded: their own run's network, if it is still there.
+        made_on = Path(saved["args"]["run"]) / "results" / "train" / args.network / "model.pt"
+        digest = saved.get("model") or (made_on.exists() and sha256_file(made_on))
+        if digest != run.model_digest:
             raise SystemExit(f"{args.report} ranked another {args.network} than {args.run}'s")
         ranked = _keyed(saved["rankings"])
         for layer in args.layers:  # the default's rankings: RUN's, whatever run the save read
