@@ -1,8 +1,11 @@
-"""The lesion primitive: zero units (conv filters or FC units) of one layer, weights and bias.
+"""The lesion primitive: silence units of one layer, by zeroing their channel of the lesion
+point's output for every input (units.py says where that point is in each kind of model).
 
-A unit is one output channel of the layer's Conv2d or Linear, so zeroing its weight row and bias
-entry makes its pre-activation exactly 0 for every input; after the ReLU (and max-pool) it
-stays 0, which is what the fast ranking engine relies on.
+In funcspec's VGG the lesion point is the layer's conv or linear part: its channel is 0, and
+after the ReLU (and max-pool) it stays 0, which is what the fast ranking engine relies on. This
+is bit for bit what zeroing the unit's weights and bias gave, without touching a weight, and it
+also silences a unit where zeroed weights would not (after a batch norm, the channel would be
+BN's constant; in a ResNet, the block's output is the residual stream, not one conv's).
 """
 
 from __future__ import annotations
@@ -11,30 +14,34 @@ import contextlib
 from collections.abc import Iterator
 
 import torch
+from torch import nn
 
-from .models import VGG
 
-
-def _rows(model: VGG, layer: str, units):
-    module = model.unit_layer(layer)
-    index = torch.as_tensor(list(units), dtype=torch.long, device=module.weight.device)
-    return module, index
+def lesion_point(model: nn.Module, layer: str) -> nn.Module:
+    """The module whose output channels a lesion of `layer` zeroes: the conv or linear part
+    of funcspec's VGG layers, else the module at path `layer` (a unit map's `lesion`)."""
+    if hasattr(model, "unit_layer") and layer in model.layer_names:
+        return model.unit_layer(layer)
+    return model.get_submodule(layer)
 
 
 @contextlib.contextmanager
-def ablated(model: VGG, layer: str, units) -> Iterator[None]:
-    """Temporarily zero `units` of `layer`; the exact original values come back on exit."""
-    module, index = _rows(model, layer, units)
-    if not len(index):
+def ablated(model: nn.Module, layer: str, units) -> Iterator[None]:
+    """Temporarily silence `units` (channels) of `layer`; nothing is changed on exit."""
+    units = list(units)
+    if not units:
         yield
         return
-    with torch.no_grad():
-        saved = [(p, p[index].clone()) for p in (module.weight, module.bias) if p is not None]
-        for p, _ in saved:
-            p[index] = 0
+    module = lesion_point(model, layer)
+    index = {}
+
+    def silence(_module, _inputs, output):
+        if output.device not in index:
+            index[output.device] = torch.as_tensor(units, dtype=torch.long, device=output.device)
+        return output.index_fill(1, index[output.device], 0)
+
+    handle = module.register_forward_hook(silence)
     try:
         yield
     finally:
-        with torch.no_grad():
-            for p, values in saved:
-                p[index] = values
+        handle.remove()

@@ -60,7 +60,7 @@ def autocast(device: torch.device, precision: Precision):
 def bf16(device_type: str):
     """bfloat16 autocast on `device_type` (the CPU's rounds as CUDA's does: tests use it)."""
     # Without the cache: autocast keeps one bf16 copy of each weight for the whole context, and a
-    # lesion, which zeroes weights in place within it, would never reach that copy.
+    # weight changed in place within it would never reach that copy.
     return torch.autocast(device_type, dtype=torch.bfloat16, cache_enabled=False)
 
 

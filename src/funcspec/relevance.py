@@ -502,10 +502,11 @@ def first_order_losses(model, layer, chosen, inputs: LayerInputs) -> torch.Tenso
     -sum(A_c * dL/dA_c) over the images and the unit's map, A the layer's output (after its ReLU
     and pooling: what the next layer reads), L the mean loss, in one backward pass.
 
-    A lesion zeroes the unit's weights and bias: its pre-activation is 0 for every input, and
-    through ReLU and max-pool so is its channel of A. The change is exactly A_c -> 0, the term
-    the fast engine subtracts, so the gradient is taken at A. (At the pre-activation Z the sum
-    is the same: ReLU passes the gradient only where A = Z, max-pool only to the maximum.)
+    A lesion zeroes the unit's channel of the layer's linear part: its pre-activation is 0 for
+    every input, and through ReLU and max-pool so is its channel of A. The change is exactly
+    A_c -> 0, the term the fast engine subtracts, so the gradient is taken at A. (At the
+    pre-activation Z the sum is the same: ReLU passes the gradient only where A = Z, max-pool
+    only to the maximum.)
     """
     above = _next(model, layer)
     total = torch.zeros(model.unit_layer(layer).weight.shape[0], dtype=torch.float64)
