@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from funcspec.config import ConfigError, deep_merge, load_yaml, resolve, validate
+from funcspec.config import ConfigError, deep_merge, load_yaml, network_spec, resolve, validate
 from funcspec.grouping import parse_candidates, shortlist_size
 
 CONFIG = Path(__file__).resolve().parents[1] / "config"
@@ -261,6 +261,11 @@ def test_deep_merge_keeps_untouched_keys():
             ["dual", "fcae"],
             r"visualize\.networks: 'fcae' is not a network in `networks`",
         ),
+        (
+            ["networks", "dual", "consolidated"],
+            ["food"],
+            r"networks\.dual\.consolidated: 'food' is not one of its tasks \(faces, objects\)",
+        ),
         (["readout", "face"], "fcaes", r"readout\.face: 'fcaes' is not a dataset in `datasets`"),
         (["readout", "arch"], "vgg16", r"readout\.arch: 'vgg16' is not one of `archs`"),
         (["readout", "object"], "faces", r"readout\.object: the same dataset as readout\.face"),
@@ -513,3 +518,13 @@ def test_a_dataset_may_not_be_named_like_a_random_split_half(default):
     ranking was left out of the network's tasks and drawn as a baseline."""
     with pytest.raises(ConfigError, match=r"datasets\.split1_a: the name of a random split's half"):
         validate(renamed(default, ["datasets", "faces"], "split1_a"), SCHEMA)
+
+
+def test_consolidation_is_in_the_spec_of_its_network_only(default):
+    """Bug guarded: a key added to every network's spec changes every training fingerprint, so
+    adding the faces-consolidated control would retrain every network of a finished run."""
+    config = broken(default, ["networks", "detect"], {**default["networks"]["dual"]})
+    config["networks"]["detect"]["consolidated"] = ["faces"]
+    assert network_spec(config, "detect_s1")["consolidated"] == ["faces"]
+    assert network_spec(config, "dual_s1") == network_spec(default, "dual_s1")
+    assert "consolidated" not in network_spec(config, "dual_s1")

@@ -18,7 +18,8 @@ from funcspec import cli, models, streams
 from funcspec.data import Pooled, augment, load, open_tasks
 from funcspec.gpu import Precision
 from funcspec.prepare import prepare
-from funcspec.train import HISTORY_COLUMNS, load_model, train
+from funcspec.tasks import task_groups
+from funcspec.train import HISTORY_COLUMNS, load_model, load_network, train
 
 TINY = {"stages": [[4], [8]], "fc": [16], "dropout": 0.3, "input_size": 16}
 
@@ -264,6 +265,32 @@ def test_untrained_network_is_saved_at_initialisation(tiny_data, tmp_path):
     )
     history = (tmp_path / "history.csv").read_text().splitlines()
     assert history == [",".join(HISTORY_COLUMNS)]  # header only
+
+
+def test_a_consolidated_task_is_learnt_as_one_class(tiny_data, tmp_path):
+    """Bug guarded: the faces-consolidated control trained on face identities after all (or its
+    ranking and lesions scoring identities), so that it could not ask whether face detection
+    alone segregates."""
+    consolidated = spec(epochs=1) | {"consolidated": ["faces"]}
+    train(consolidated, tiny_data, *outputs(tmp_path), progress=False)
+    net, saved = load_model(tmp_path / "model.pt")
+    assert saved["num_classes"] == 1 + 2 and net(torch.zeros(1, 3, 16, 16)).shape == (1, 3)
+    assert saved["tasks"] == [
+        {"task": "faces", "offset": 0, "classes": ["faces"], "consolidated": True},
+        {"task": "objects", "offset": 1, "classes": ["class_0", "class_1"]},
+    ]
+    for split in ("train", "test"):
+        pooled = load_network(tmp_path / "model.pt", tiny_data, split)[2]
+        faces = pooled.task_of == 0
+        assert set(pooled.labels[faces]) == {0}
+        assert set(pooled.labels[~faces]) == {1, 2}
+    groups = task_groups(saved, None)
+    assert {task: labels.tolist() for task, labels in groups.items()} == {
+        "faces": [0],
+        "objects": [1, 2],
+    }
+    # Not consolidated, the same tasks are 3 + 2 classes.
+    assert [len(t.classes) for t in open_tasks(tiny_data, "train")] == [3, 2]
 
 
 def dies_after(last_epoch):

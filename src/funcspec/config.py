@@ -89,16 +89,19 @@ def validate(config: dict, schema_path) -> dict:
 
 
 def network_spec(config: dict, name: str) -> dict:
-    """Everything that shapes network instance `name` (<network>_s<seed>): its tasks,
-    architecture, seed and train settings."""
+    """Everything that shapes network instance `name` (<network>_s<seed>): its tasks (and which
+    are consolidated), architecture, seed and train settings."""
     network, seed = split(name)
     net = config["networks"][network]
+    # Only where set, so that networks without it keep their fingerprints.
+    consolidated = {"consolidated": net["consolidated"]} if net.get("consolidated") else {}
     return {
         "name": name,
         "tasks": net["tasks"],
         "seed": seed,
         "arch": config["archs"][net["arch"]],
         "train": deep_merge(config["train"], net.get("train", {})),
+        **consolidated,
     }
 
 
@@ -195,6 +198,12 @@ def _check_networks(config: dict, schema: dict) -> list[str]:
         for task in net["tasks"]:
             if task not in config["datasets"]:
                 problems.append(f"{where}.tasks: {task!r} is not a dataset in `datasets`")
+        for task in net.get("consolidated", []):
+            if task not in net["tasks"]:
+                problems.append(
+                    f"{where}.consolidated: {task!r} is not one of its tasks "
+                    f"({', '.join(net['tasks'])})"
+                )
         if net["arch"] not in config["archs"]:
             problems.append(
                 f"{where}.arch: {net['arch']!r} is not one of `archs` "

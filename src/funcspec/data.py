@@ -19,24 +19,31 @@ from .shards import PreparedSplit, open_split
 
 @dataclass
 class TaskSplit:
-    """One task's split, with its labels shifted into the network's joint label space."""
+    """One task's split, with its labels shifted into the network's joint label space. A
+    consolidated task is one class, the task itself: all its classes share the label `offset`
+    (face detection instead of face identification)."""
 
     task: str
     split: PreparedSplit
     offset: int
+    consolidated: bool = False
+
+    @property
+    def classes(self) -> list[str]:
+        return [self.task] if self.consolidated else self.split.classes
 
     @property
     def labels(self) -> np.ndarray:
-        return self.split.labels + self.offset
+        return self.split.labels * (not self.consolidated) + self.offset
 
 
-def open_tasks(prepared_dirs: dict, split: str) -> list[TaskSplit]:
-    """{task: prepared dir} in label order -> TaskSplits with consecutive label offsets."""
+def open_tasks(prepared_dirs: dict, split: str, consolidated=()) -> list[TaskSplit]:
+    """{task: prepared dir} in label order -> TaskSplits with consecutive label offsets; the
+    tasks in `consolidated` are one class each."""
     tasks, offset = [], 0
     for task, directory in prepared_dirs.items():
-        s = open_split(directory, split)
-        tasks.append(TaskSplit(task, s, offset))
-        offset += len(s.classes)
+        tasks.append(TaskSplit(task, open_split(directory, split), offset, task in consolidated))
+        offset += len(tasks[-1].classes)
     return tasks
 
 

@@ -159,7 +159,10 @@ def load_network(model_path, data: dict, split: str, threads: int = 1, precision
         raise FuncspecError(
             f"{model_path} was trained on tasks {expected}; the data given are {list(data)}"
         )
-    return model, saved, Pooled(open_tasks(data, split)), device
+    # Held-out classes are decoded by identity, whatever the network was trained on.
+    consolidated = [t["task"] for t in saved["tasks"] if t.get("consolidated")]
+    tasks = open_tasks(data, split, consolidated if split != "heldout" else ())
+    return model, saved, Pooled(tasks), device
 
 
 def _save_model(path, model, spec, tasks, num_classes):
@@ -172,7 +175,9 @@ def _save_model(path, model, spec, tasks, num_classes):
                 "num_classes": num_classes,
                 "seed": spec["seed"],
                 "tasks": [
-                    {"task": t.task, "offset": t.offset, "classes": t.split.classes} for t in tasks
+                    {"task": t.task, "offset": t.offset, "classes": t.classes}
+                    | ({"consolidated": True} if t.consolidated else {})
+                    for t in tasks
                 ],
                 "state_dict": {k: v.cpu() for k, v in model.state_dict().items()},
             },
@@ -316,9 +321,9 @@ def _start(spec: dict, prepared: dict, device, precision: Precision, progress: b
     """The initial network, its optimizer and the train/validation split of the data."""
     cfg, seed = spec["train"], spec["seed"]
     size = spec["arch"]["input_size"]
-    tasks = open_tasks(prepared, "train")
+    tasks = open_tasks(prepared, "train", spec.get("consolidated", ()))
     pooled = Pooled(tasks, in_memory=cfg["in_memory"])
-    num_classes = sum(len(t.split.classes) for t in tasks)
+    num_classes = sum(len(t.classes) for t in tasks)
 
     torch.manual_seed(streams.seed_of("init", seed))
     model = place(models.build(spec["arch"], num_classes, size), device, precision)
