@@ -528,3 +528,16 @@ def test_consolidation_is_in_the_spec_of_its_network_only(default):
     assert network_spec(config, "detect_s1")["consolidated"] == ["faces"]
     assert network_spec(config, "dual_s1") == network_spec(default, "dual_s1")
     assert "consolidated" not in network_spec(config, "dual_s1")
+
+
+def test_the_architectures_config_ranks_its_control_and_draws_it_beside_faces(default):
+    """Bug guarded: config/architectures.yaml, laid over the default, stops validating, drops a
+    network the default ranks, or leaves the faces-consolidated control out of Figure 4, whose
+    first network (faces beside the same object task) it is compared with."""
+    merged = validate(deep_merge(default, load_yaml(CONFIG / "architectures.yaml")), SCHEMA)
+    control = merged["networks"]["detect_object"]
+    assert control["consolidated"] == ["faces_matched"]
+    assert set(default["relevance"]["networks"]) < set(merged["relevance"]["networks"])
+    fig4 = merged["figures"]["fig4"]["networks"]
+    assert fig4[0] == "face_object" and "detect_object" in fig4
+    assert control["tasks"] == merged["networks"]["face_object"]["tasks"]
