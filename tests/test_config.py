@@ -266,6 +266,16 @@ def test_deep_merge_keeps_untouched_keys():
             ["food"],
             r"networks\.dual\.consolidated: 'food' is not one of its tasks \(faces, objects\)",
         ),
+        (
+            ["networks", "face", "consolidated"],
+            ["faces"],
+            r"networks\.face\.consolidated: its one task as one class leaves nothing to tell apart",
+        ),
+        (
+            ["networks", "dual", "consolidated"],
+            ["faces"],
+            r"relevance\.random_split: 'dual' has consolidated tasks",
+        ),
         (["readout", "face"], "fcaes", r"readout\.face: 'fcaes' is not a dataset in `datasets`"),
         (["readout", "arch"], "vgg16", r"readout\.arch: 'vgg16' is not one of `archs`"),
         (["readout", "object"], "faces", r"readout\.object: the same dataset as readout\.face"),
@@ -521,8 +531,8 @@ def test_a_dataset_may_not_be_named_like_a_random_split_half(default):
 
 
 def test_consolidation_is_in_the_spec_of_its_network_only(default):
-    """Bug guarded: a key added to every network's spec changes every training fingerprint, so
-    adding the faces-consolidated control would retrain every network of a finished run."""
+    """Bug guarded: the key in the spec of every network, consolidating or not, so that each
+    one's spec, and its training fingerprint, differs from what it was before the key existed."""
     config = broken(default, ["networks", "detect"], {**default["networks"]["dual"]})
     config["networks"]["detect"]["consolidated"] = ["faces"]
     assert network_spec(config, "detect_s1")["consolidated"] == ["faces"]

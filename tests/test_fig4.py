@@ -93,6 +93,33 @@ def test_accuracy_matching_brings_every_category_and_object_task_to_the_lowest_a
                 )
 
 
+def test_a_consolidated_task_is_neither_matched_nor_a_target():
+    """Bug guarded: the faces-consolidated control's detection accuracy (often every test face)
+    set as the category target, or thinned to another network's identification accuracy: an
+    all-correct task cannot be matched (the figure stopped), and detection against
+    identification is no match."""
+    from test_stats import images as hand_made
+
+    from funcspec.figures.fig4 import accuracy_match
+
+    def seed(network, category, hits, consolidated=()):
+        row = {category: [1] * hits + [0] * (10 - hits), "objects": [1] * 5 + [0] * 5}
+        made = hand_made({"none": row}, groups=(category, "objects"), network=network)
+        return made | {"consolidated": list(consolidated)}
+
+    nets = {
+        "face_object": [seed("face_object_s1", "faces", 6)],
+        "detect_object": [seed("detect_object_s1", "faces", 10, ["faces"])],
+        "food_object": [seed("food_object_s1", "food", 4)],
+    }
+    pairs = {n: (nets[n][0]["groups"][0], "objects") for n in nets}
+    kept, targets = accuracy_match({n: {"conv1": s} for n, s in nets.items()}, list(nets), pairs, 0)
+    assert targets == [0.4, 0.5]
+    detect = nets["detect_object"][0]
+    faces = detect["member"][0]
+    assert (kept["detect_object_s1"][0] * faces).sum() == 10  # every face kept, all correct
+
+
 def test_figure4_is_drawn_without_overlap_tables_when_no_network_holds_classes_out():
     """Bug (found by the rehearsal): fig4 required at least one overlap table, so a config whose
     Figure 4 tasks hold no classes out (the paper's) could not draw Figure 4 at all."""

@@ -7,7 +7,7 @@ import torch
 from funcspec import models
 from funcspec.ablation import ablated
 from funcspec.data import Pooled, TaskSplit, eval_batches
-from funcspec.lesion import conditions, evaluate_lesions
+from funcspec.lesion import conditions, evaluate_lesions, identities
 from funcspec.shards import PreparedSplit
 from funcspec.tables import segregation
 from funcspec.tasks import dealt, halves, random_split, task_groups
@@ -218,3 +218,19 @@ def test_partial_lesion_through_the_cache_equals_direct_ablation(setup, layer, u
     # The lesion did something, so equality is not that of two unlesioned passes.
     assert all(abs(got[t]["loss"] - unlesioned[t]["loss"]) > 1e-3 for t in groups)
     assert any(got[t]["accuracy"] != unlesioned[t]["accuracy"] for t in groups)
+
+
+def test_a_consolidated_tasks_images_keep_their_classes_for_the_bootstrap(setup):
+    """Bug guarded: the faces-consolidated control's test faces saved as one class, so that the
+    bootstraps over classes resampled its images only and its intervals came out too narrow."""
+    _, pooled, _ = setup
+    faces, objects = pooled.tasks
+    consolidated = Pooled(
+        [
+            TaskSplit("faces", faces.split, 0, consolidated=True),
+            TaskSplit("objects", objects.split, 1),
+        ]
+    )
+    assert set(consolidated.labels[consolidated.task_of == 0]) == {0}
+    assert identities(consolidated).tolist() == pooled.labels.tolist()  # 4 face, 2 object classes
+    assert identities(pooled).tolist() == pooled.labels.tolist()

@@ -67,6 +67,21 @@ def test_a_frozen_trunk_is_costed_as_one_forward_pass():
     assert images(trained) - images(config) == 3 * 12_000 * 14
 
 
+def test_a_consolidated_task_is_costed_as_one_class():
+    """Bug guarded: the faces-consolidated control's class layer costed at 100 face classes, when
+    it has one."""
+    from funcspec.plan import _Network
+
+    config = load(REPO / "config" / "config.yaml")
+    config["networks"]["dual"]["consolidated"] = ["faces"]
+    data = {task: {"classes": n, "test": 1} for task, n in (("faces", 100), ("objects", 50))}
+    consolidated, plain = (
+        _Network(config, data, "dual_s1"),
+        _Network(load(REPO / "config" / "config.yaml"), data, "dual_s1"),
+    )
+    assert plain.weights - consolidated.weights == 99 * (512 + 1)
+
+
 def paper_plan(capsys, *options) -> str:
     """What `funcspec plan` prints for the paper config with the SLURM profile."""
     from funcspec import cli

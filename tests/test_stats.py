@@ -44,6 +44,7 @@ def images(
         "groups": list(groups),
         "member": member,
         "labels": np.arange(member.shape[1]) // per_class,
+        "consolidated": [],
     }
 
 

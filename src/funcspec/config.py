@@ -93,7 +93,7 @@ def network_spec(config: dict, name: str) -> dict:
     are consolidated), architecture, seed and train settings."""
     network, seed = split(name)
     net = config["networks"][network]
-    # Only where set, so that networks without it keep their fingerprints.
+    # Only where set: a network without it keeps the spec it had before the key existed.
     consolidated = {"consolidated": net["consolidated"]} if net.get("consolidated") else {}
     return {
         "name": name,
@@ -204,6 +204,10 @@ def _check_networks(config: dict, schema: dict) -> list[str]:
                     f"{where}.consolidated: {task!r} is not one of its tasks "
                     f"({', '.join(net['tasks'])})"
                 )
+        if len(net["tasks"]) == 1 and net.get("consolidated"):
+            problems.append(
+                f"{where}.consolidated: its one task as one class leaves nothing to tell apart"
+            )
         if net["arch"] not in config["archs"]:
             problems.append(
                 f"{where}.arch: {net['arch']!r} is not one of `archs` "
@@ -235,6 +239,11 @@ def _check_relevance(config: dict) -> list[str]:
                 problems.append(f"relevance.{key}: {name!r} is not a network in `networks`")
             elif key == "random_split" and name not in relevance["networks"]:
                 problems.append(f"relevance.random_split: {name!r} is not in relevance.networks")
+            elif key == "random_split" and config["networks"][name].get("consolidated"):
+                problems.append(
+                    f"relevance.random_split: {name!r} has consolidated tasks; a random split of "
+                    "its classes would put a whole task in one half"
+                )
             elif (
                 key == "random_split"
                 and len(config["networks"][name]["seeds"])

@@ -51,26 +51,36 @@ def lesion(
     lesions = conditions(rankings, n_units, fractions, random_draws, seed)
     groups = task_groups(saved, split_seed, rankings)
     with autocast(device, precision):
-        rows, correct, member, labels, margin = evaluate_lesions(
+        rows, correct, member, _, margin = evaluate_lesions(
             model, layer, pooled, groups, lesions, batch_size, device
         )
     write_csv(
         out, [{"network": saved["network"], "layer": layer, "n_units": n_units, **r} for r in rows]
     )
+    consolidated = [t["task"] for t in saved["tasks"] if t.get("consolidated")]
     with atomic_path(images_out) as tmp, open(tmp, "wb") as f:
         np.savez_compressed(
             f,
             network=saved["network"],
             layer=layer,
+            consolidated=np.array(consolidated, dtype=str),
             lesion=np.array([c["lesion"] for c in lesions]),
             draw=np.array([c["draw"] for c in lesions]),
             fraction=np.array([c["fraction"] for c in lesions]),
             correct=correct,
             groups=np.array(list(groups)),
             member=member,
-            labels=labels,
+            labels=identities(pooled),
             margin=margin,
         )
+
+
+def identities(pooled) -> np.ndarray:
+    """Each image's class, counting a consolidated task's classes apart: what the bootstraps
+    resample (a consolidated task's images would otherwise be one class, and its intervals
+    would hold the images' sampling only)."""
+    starts = np.cumsum([0] + [len(t.split.classes) for t in pooled.tasks])
+    return np.concatenate([t.split.labels + start for t, start in zip(pooled.tasks, starts)])
 
 
 def conditions(

@@ -199,7 +199,8 @@ class _Network:
         self.name = name
         self.spec = network_spec(config, name)
         self.tasks = self.spec["tasks"]
-        classes = sum(data[t]["classes"] for t in self.tasks)
+        consolidated = self.spec.get("consolidated", [])
+        classes = sum(1 if t in consolidated else data[t]["classes"] for t in self.tasks)
         self.flops = forward_flops(self.spec["arch"], classes)
         self.order = list(self.flops)
         self.full = sum(self.flops.values())

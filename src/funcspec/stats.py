@@ -30,6 +30,8 @@ def load_images(path) -> dict:
         )
     images["network"], images["layer"] = str(images["network"]), str(images["layer"])
     images["groups"] = [str(g) for g in images["groups"]]
+    # Lesion files made before consolidated tasks existed have none.
+    images["consolidated"] = [str(t) for t in images.get("consolidated", [])]
     return images
 
 

@@ -25,14 +25,28 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-ELEMENTWISE = (nn.ReLU, nn.MaxPool2d, nn.AvgPool2d, nn.Dropout, nn.Identity)
+# What a unit's channel runs through alone, on its way to the next layer: its read point is the
+# last of them.
+ELEMENTWISE = (
+    nn.ReLU,
+    nn.ReLU6,
+    nn.LeakyReLU,
+    nn.SiLU,
+    nn.GELU,
+    nn.Hardswish,
+    nn.MaxPool2d,
+    nn.AvgPool2d,
+    nn.Dropout,
+    nn.Identity,
+)
 
 
 @dataclass(frozen=True)
 class UnitLayer:
     name: str  # conv1..fcN in funcspec's VGG, else the module path of the lesioned layer
     lesion: str  # module path: channel c of its output is zeroed
-    read: str  # module path: channel c of its output is the unit's activation
+    read: str  # module path: channel c of its output is the unit's activation (copy it: an
+    # in-place ReLU or residual sum after it may overwrite the tensor)
     channels: int
 
     def json(self) -> dict:
@@ -46,7 +60,9 @@ def _calls(model: nn.Module, input_size: int) -> list[tuple[str, nn.Module, int]
     paths = {m: p for p, m in model.named_modules()}
 
     def record(module, _inputs, output):
-        calls.append((paths[module], module, output.shape[1] if output.dim() > 1 else 1))
+        # A module that returns several tensors (attention) has no channels to lesion.
+        channels = output.shape[1] if isinstance(output, torch.Tensor) and output.dim() > 1 else 0
+        calls.append((paths[module], module, channels))
 
     handles = [m.register_forward_hook(record) for m in paths if m is not model]
     try:
@@ -79,7 +95,7 @@ def unit_map(build, input_size: int, blocks: tuple[type, ...] = ()) -> list[Unit
     last = max(i for i, (_, m, _) in enumerate(leaves) if isinstance(m, (nn.Conv2d, nn.Linear)))
     layers = []
     for i, (path, module, channels) in enumerate(leaves[:last]):
-        if not isinstance(module, kinds) or runs[path] > 1:
+        if not isinstance(module, kinds) or runs[path] > 1 or not channels:
             continue
         lesion = read = path
         following = leaves[i + 1 :]
@@ -87,6 +103,7 @@ def unit_map(build, input_size: int, blocks: tuple[type, ...] = ()) -> list[Unit
             following
             and isinstance(following[0][1], nn.modules.batchnorm._BatchNorm)
             and runs[following[0][0]] == 1
+            and following[0][2] == channels
         ):
             lesion = read = following[0][0]
             following = following[1:]

@@ -169,7 +169,8 @@ def accuracy_match(images, networks, pair_of: dict, seed: int):
     category task has the lowest mean category accuracy among the figure's networks, and every
     object task the lowest object accuracy (as Fig. S2 matches faces and objects): {seed's
     network: (1, images) weights of the images kept}, and the two target accuracies. A task
-    learned better then cannot make its network's index look different by that alone."""
+    learned better then cannot make its network's index look different by that alone. A
+    consolidated task keeps all its images."""
 
     def seeds(network):
         return images[network][depth_order(images[network])[0]]
@@ -177,13 +178,22 @@ def accuracy_match(images, networks, pair_of: dict, seed: int):
     def accuracy(network, task):
         return np.mean([unlesioned(s, task_images(s, task)).mean() for s in seeds(network)])
 
-    targets = [min(accuracy(n, pair_of[n][k]) for n in networks) for k in (0, 1)]
+    # A consolidated task's accuracy is detection, not identification: neither a target for
+    # the others nor matched to theirs.
+    def matched(network, task):
+        return task not in seeds(network)[0]["consolidated"]
+
+    targets = [
+        min(accuracy(n, pair_of[n][k]) for n in networks if matched(n, pair_of[n][k]))
+        for k in (0, 1)
+    ]
     kept = {}
     for network in networks:
         for s in seeds(network):
             rng = streams.rng("performance_match", seed, s["network"], "fig4")
             picks = [
-                matched_picks(s, t, target, rng) for t, target in zip(pair_of[network], targets)
+                matched_picks(s, t, target, rng) if matched(network, t) else task_images(s, t)
+                for t, target in zip(pair_of[network], targets)
             ]
             kept[s["network"]] = weights_of(np.concatenate(picks), s["correct"].shape[1])
     return kept, [float(t) for t in targets]
