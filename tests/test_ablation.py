@@ -12,6 +12,7 @@ from test_relevance import HIDDEN, net, sampler
 from torchvision.models.resnet import BasicBlock
 
 from funcspec import ablation, relevance
+from funcspec.errors import FuncspecError
 from funcspec.lesion import conditions, evaluate_lesions
 from funcspec.units import unit_map
 
@@ -147,3 +148,26 @@ def test_an_unknown_layer_is_refused(layer):
     with pytest.raises(AttributeError):
         with ablation.ablated(net(0), layer, [0]):
             pass
+
+
+def test_a_hook_on_the_lesion_point_reads_the_lesioned_output():
+    """Bug guarded: where a unit layer's lesion and read points are one module (a ResNet block),
+    a reader hook registered before the lesion read the unlesioned output."""
+    torch.manual_seed(0)
+    model = torchvision.models.resnet18(num_classes=7).eval()
+    seen = []
+    handle = model.layer2[1].register_forward_hook(lambda m, i, out: seen.append(out.clone()))
+    with torch.no_grad(), ablation.ablated(model, "layer2.1", [5]):
+        model(torch.randn(2, 3, 64, 64))
+    handle.remove()
+    assert not seen[0][:, 5].any()
+
+
+def test_units_beyond_the_layer_are_refused_naming_it():
+    """Bug guarded: on CUDA an index past the layer's channels is a device-side assert that
+    names nothing."""
+    model = net(0).eval()
+    x, _ = sampler(0)(0)
+    with pytest.raises(FuncspecError, match=r"units 2\.\.6 of conv1, which has 4"):
+        with ablation.ablated(model, "conv1", [2, 6]):
+            model(x)

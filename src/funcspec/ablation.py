@@ -16,6 +16,8 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
+from .errors import FuncspecError
+
 
 def lesion_point(model: nn.Module, layer: str) -> nn.Module:
     """The module whose output channels a lesion of `layer` zeroes: the conv or linear part
@@ -37,10 +39,16 @@ def ablated(model: nn.Module, layer: str, units) -> Iterator[None]:
 
     def silence(_module, _inputs, output):
         if output.device not in index:
+            # Checked here, not by the kernel: on CUDA a bad index is a device-side assert.
+            if not 0 <= min(units) <= max(units) < output.shape[1]:
+                raise FuncspecError(
+                    f"units {min(units)}..{max(units)} of {layer}, which has {output.shape[1]}"
+                )
             index[output.device] = torch.as_tensor(units, dtype=torch.long, device=output.device)
         return output.index_fill(1, index[output.device], 0)
 
-    handle = module.register_forward_hook(silence)
+    # First of the module's hooks: any other (a read point at the same module) sees the lesion.
+    handle = module.register_forward_hook(silence, prepend=True)
     try:
         yield
     finally:
