@@ -16,6 +16,7 @@ PALETTE = {
     "face_object": "#d7301f",
     "food_object": "#e08214",
     "car_object": "#1b7837",
+    "detect_object": "#fc9272",  # faces as one class: the face+object net's lighter red
     "face_object_food": "#d7301f",
     "face_object_cars": "#fc8d59",
 }
@@ -30,6 +31,7 @@ LABELS = {
     "face_object": "Face+object",
     "food_object": "Food+object",
     "car_object": "Car+object",
+    "detect_object": "Face detection+object",
 }
 
 _RC = {
