@@ -5,11 +5,10 @@ The map is built from the model's structure alone, on the meta device (no weight
 that jobs can be planned from it. One forward pass of a meta tensor records which modules run,
 in what order, how often, and their output's channels:
 
-- every Conv2d and Linear but the class layer (the last to run) is a unit
-  layer; the lesion point is the conv itself, or the BatchNorm it feeds (in eval mode a zeroed
-  conv's channel leaves BN's constant beta - gamma * mu / sqrt(var + eps), not 0); the read point
-  is the last of the elementwise modules (ReLU, pooling, dropout) its output then runs through
-  alone;
+- every Conv2d and Linear but the class layer (the last to run) is a unit layer; the lesion
+  point is the conv itself, or the BatchNorm it feeds (in eval mode a zeroed conv's channel
+  leaves BN's constant beta - gamma * mu / sqrt(var + eps), not 0); the read point is the last
+  of the elementwise modules (ReLU, pooling, dropout) its output then runs through alone;
 - a module that runs twice in one forward (ResNet's shared ReLU) is never a lesion or read
   point: zeroing its output would zero both uses;
 - `blocks`: modules whose output is a unit layer of its own instead of the convs inside them
@@ -90,15 +89,15 @@ def unit_map(build, input_size: int, blocks: tuple[type, ...] = ()) -> list[Unit
     for path, _, _ in calls:
         runs[path] = runs.get(path, 0) + 1
     inside = [p for p, m, _ in calls if isinstance(m, blocks)]
-    leaves = [(p, m, c) for p, m, c in calls if not any(p.startswith(b + ".") for b in inside)]
+    outside = [(p, m, c) for p, m, c in calls if not any(p.startswith(b + ".") for b in inside)]
     kinds = (nn.Conv2d, nn.Linear, *blocks)
-    last = max(i for i, (_, m, _) in enumerate(leaves) if isinstance(m, (nn.Conv2d, nn.Linear)))
+    last = max(i for i, (_, m, _) in enumerate(outside) if isinstance(m, (nn.Conv2d, nn.Linear)))
     layers = []
-    for i, (path, module, channels) in enumerate(leaves[:last]):
+    for i, (path, module, channels) in enumerate(outside[:last]):
         if not isinstance(module, kinds) or runs[path] > 1 or not channels:
             continue
         lesion = read = path
-        following = leaves[i + 1 :]
+        following = outside[i + 1 :]
         if (
             following
             and isinstance(following[0][1], nn.modules.batchnorm._BatchNorm)
