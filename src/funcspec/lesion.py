@@ -57,7 +57,7 @@ def lesion(
     write_csv(
         out, [{"network": saved["network"], "layer": layer, "n_units": n_units, **r} for r in rows]
     )
-    consolidated = [t["task"] for t in saved["tasks"] if t.get("consolidated")]
+    consolidated = [t.task for t in pooled.tasks if t.consolidated]
     with atomic_path(images_out) as tmp, open(tmp, "wb") as f:
         np.savez_compressed(
             f,
