@@ -9,7 +9,9 @@ from funcspec.config import load_yaml
 from funcspec.plan import REPO, dataset_images, forward_flops, load, plan
 
 
-@pytest.mark.parametrize("arch", ["vgg_wide", "vgg_tiny"])
+@pytest.mark.parametrize(
+    "arch", ["vgg_wide", "vgg_tiny", "alexnet_tiny", "resnet_tiny", "custom_tiny"]
+)
 def test_forward_flops_are_the_ones_torch_counts(arch):
     """Bug guarded: a layer's work counted at the wrong resolution or width, so every hour the
     plan prints is off. The per-layer counts must sum to torch's own count of a forward pass."""

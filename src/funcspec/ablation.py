@@ -22,8 +22,8 @@ from .errors import FuncspecError
 def lesion_point(model: nn.Module, layer: str) -> nn.Module:
     """The module whose output channels a lesion of `layer` zeroes: the conv or linear part
     of funcspec's VGG layers, else the module at path `layer` (a unit map's `lesion`)."""
-    if hasattr(model, "unit_layer") and layer in model.layer_names:
-        return model.unit_layer(layer)
+    if hasattr(model, "lesion_point") and layer in model.layer_names:
+        return model.lesion_point(layer)
     return model.get_submodule(layer)
 
 

@@ -127,6 +127,9 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
                 f"probe.datasets: {name!r} is not a dataset in `datasets` "
                 f"({', '.join(config['datasets'])})"
             )
+    archs = _check_archs(config)
+    if archs:  # every later check reads the archs' layers
+        return problems + archs
     problems += _check_networks(config, schema)
     for name in config["decode"]["networks"]:
         if name not in config["networks"]:
@@ -185,6 +188,43 @@ def _check_dataset(name: str, ds: dict) -> list[str]:
             f"{where}.image.crop: {ds['image']['crop']} is larger than "
             f"image.resize {ds['image']['resize']}"
         )
+    return problems
+
+
+# family: (keys it needs, keys it may have), besides input_size (families.py says what they do)
+FAMILY_KEYS = {
+    "vgg": ({"stages", "fc", "dropout"}, set()),
+    "alexnet": (set(), {"width", "batch_norm", "dropout"}),
+    "resnet": (set(), {"blocks", "width", "units"}),
+    "custom": ({"function"}, {"kwargs"}),
+}
+
+
+def _check_archs(config: dict) -> list[str]:
+    """Each arch has its family's keys and no other, and a model with unit layers is built from
+    it (on the meta device: no weights); a custom function is imported to do so."""
+    problems = []
+    for name, arch in config["archs"].items():
+        where, family = f"archs.{name}", arch.get("family", "vgg")
+        needed, allowed = FAMILY_KEYS[family]
+        given = set(arch) - {"family", "input_size"}
+        found = [f"{where}: family {family} needs `{key}`" for key in sorted(needed - given)]
+        found += [
+            f"{where}.{key}: not a key of family {family} (its keys: "
+            f"{', '.join(sorted(needed | allowed | {'input_size'}))})"
+            for key in sorted(given - needed - allowed)
+        ]
+        if family == "resnet" and not float(arch.get("width", 32)).is_integer():
+            found.append(f"{where}.width: {arch['width']} channels is not a whole number")
+        if not found and family != "vgg":
+            try:
+                if not lesionable(arch):
+                    found.append(f"{where}: its model has no conv or linear layer but the last")
+            except FuncspecError as exc:
+                found.append(f"{where}: {exc}")
+            except Exception as exc:  # noqa: BLE001 - a user's model can fail in any way
+                found.append(f"{where}: building its model failed: {type(exc).__name__}: {exc}")
+        problems += found
     return problems
 
 
@@ -387,6 +427,10 @@ def _check_visualize(config: dict) -> list[str]:
 
 def unit_counts(arch: dict) -> dict[str, int]:
     """{layer: units} of every lesionable layer."""
+    if arch.get("family", "vgg") != "vgg":
+        from .families import unit_layers
+
+        return {layer.name: layer.channels for layer in unit_layers(arch)}
     widths = [width for stage in arch["stages"] for width in stage] + list(arch["fc"])
     return dict(zip(lesionable(arch), widths))
 

@@ -1,4 +1,5 @@
-"""Layer names of a VGG architecture, without building it (the Snakefile plans jobs per layer)."""
+"""Layer names of an architecture, without its weights (the Snakefile plans jobs per layer): a
+VGG's from its config alone, any other family's from its unit map (families.py)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,21 @@ def layer_names(arch: dict) -> list[str]:
 
 
 def depth_order(layers) -> list[str]:
-    """conv layers by number, then fc layers by number: input to output."""
-    return sorted(layers, key=lambda n: (n.startswith("fc"), int(re.sub(r"\D", "", n))))
+    """Input to output: a VGG's conv layers by number, then its fc layers; module paths by
+    their parts, numbers as numbers (families.py names its modules so that this is depth)."""
+    return sorted(layers, key=_depth)
+
+
+def _depth(name: str):
+    if re.fullmatch(r"(conv|fc)\d+", name):
+        return (0, name.startswith("fc"), int(re.sub(r"\D", "", name)))
+    return (1, [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in name.split(".")])
 
 
 def lesionable(arch: dict) -> list[str]:
     """Every layer whose units are features: all but the class layer."""
-    return layer_names(arch)[:-1]
+    if arch.get("family", "vgg") == "vgg":
+        return layer_names(arch)[:-1]
+    from .families import unit_layers  # imports torch: only for the families that need it
+
+    return [layer.name for layer in unit_layers(arch)]

@@ -47,7 +47,7 @@ def lesion(
         if ranking["layer"] != layer:
             raise FuncspecError(f"{path} ranks layer {ranking['layer']}, not {layer}")
         rankings[ranking["task"]] = ranking["order"]
-    n_units = model.unit_layer(layer).weight.shape[0]
+    n_units = model.units(layer)
     lesions = conditions(rankings, n_units, fractions, random_draws, seed)
     groups = task_groups(saved, split_seed, rankings)
     with autocast(device, precision):
@@ -126,22 +126,20 @@ def evaluate_lesions(
 
     The layers below the lesioned one are run once per batch and shared by all lesions.
     """
-    names = model.layer_names
-    below = names[names.index(layer) - 1] if names.index(layer) else None
     # A class belongs to several groups at once (a task and a half of the random split).
-    member = np.zeros((model.unit_layer(names[-1]).out_features, len(groups)))
+    member = np.zeros((model.head.weight.shape[0], len(groups)))
     for k, labels in enumerate(groups.values()):
         member[labels, k] = 1.0
     sums = np.zeros((len(lesions), len(groups), 3))  # correct, loss sum, count
     per_image, labels, margins = [], [], []
     for x, y, _ in eval_batches(test, np.arange(len(test)), batch_size, model.input_size, device):
-        base = model(x, stop=below) if below else x
+        base = model.below(x, layer)
         labels.append(y.cpu().numpy())
         in_group = member[labels[-1]]
         per_image.append(np.zeros((len(lesions), len(y)), dtype=bool))
         for i, lesion in enumerate(lesions):
             with ablated(model, layer, lesion["units"]):
-                logits = model(base, start=layer)
+                logits = model.above(model.through(base, layer), base, layer)
             if lesion["lesion"] == "none":
                 margins.append(_margin(logits.float(), y).cpu().numpy())
             correct = (logits.argmax(1) == y).double().cpu().numpy()

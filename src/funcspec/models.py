@@ -1,4 +1,5 @@
-"""The VGG builder: the paper's VGG16 and the scaled variants of the small configs.
+"""The network builders: funcspec's VGG (the paper's VGG16 and the scaled variants of the small
+configs) and, through their unit maps, the other families (families.py, mapped.py).
 
 Every layer has a stable name (`conv1` ... `convK`, then `fc<S+1>` ... where S is the number of
 pooling stages, so VGG16 has conv1-conv13 and fc6-fc8). Later phases address layers only by
@@ -10,8 +11,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from . import families
 from .errors import FuncspecError
 from .layers import layer_names
+from .mapped import Mapped
 
 # VGG16, configuration D of Simonyan & Zisserman: five stages of 3x3 convs, each then max-pooled.
 VGG16 = {
@@ -81,6 +84,30 @@ class VGG(nn.Module):
         """The conv or linear module whose output channels are the units of layer `name`."""
         return next(m for m in self.layers[name] if isinstance(m, (nn.Conv2d, nn.Linear)))
 
+    # What every step asks of a network (mapped.py answers the same for the other families).
+    lesion_point = unit_layer
+    traceable = True
+
+    def units(self, layer: str) -> int:
+        return self.unit_layer(layer).weight.shape[0]
+
+    @property
+    def head(self) -> nn.Module:
+        return self.unit_layer(self.layer_names[-1])
+
+    def below(self, x, layer: str):
+        """The input of `layer`: what a lesion of it cannot change."""
+        names = self.layer_names
+        i = names.index(layer)
+        return self(x, stop=names[i - 1]) if i else x
+
+    def through(self, h, layer: str):
+        return self(h, start=layer, stop=layer)
+
+    def above(self, a, _h, layer: str):
+        names = self.layer_names
+        return self(a, start=names[names.index(layer) + 1])
+
     def forward(self, x, start: str | None = None, stop: str | None = None):
         """Run layers from `start` (inclusive; its input is x) up to `stop` (inclusive).
 
@@ -101,6 +128,9 @@ class VGG(nn.Module):
         return x
 
 
-def build(arch: dict, num_classes: int, input_size: int, init: bool = True) -> VGG:
-    """`init`: the paper's initialisation; off for a network whose weights will be replaced."""
-    return VGG(arch["stages"], arch["fc"], arch["dropout"], num_classes, input_size, init)
+def build(arch: dict, num_classes: int, input_size: int, init: bool = True) -> VGG | Mapped:
+    """`init`: the paper's initialisation of a VGG; off for a network whose weights will be
+    replaced."""
+    if arch.get("family", "vgg") == "vgg":
+        return VGG(arch["stages"], arch["fc"], arch["dropout"], num_classes, input_size, init)
+    return Mapped(lambda: families.build(arch, num_classes), input_size, families.blocks(arch))

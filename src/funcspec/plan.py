@@ -13,6 +13,7 @@ docs/scaling.md ("What it will cost") compares it with a measured run.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -40,7 +41,10 @@ FIGURE_RULES = ["probe", "contact_sheet", "fig1", "fig2", "fig3", "fig4", "figS1
 
 
 def forward_flops(arch: dict, num_classes: int) -> dict[str, float]:
-    """{layer: FLOPs of its linear part} for one image, input to class layer."""
+    """{layer: FLOPs of its linear part} for one image, input to class layer (of a unit layer
+    of another family: of every conv and linear module inside it)."""
+    if arch.get("family", "vgg") != "vgg":
+        return _traced(arch, num_classes).flops
     size, channels, flops = arch["input_size"], 3, []
     for stage in arch["stages"]:
         for width in stage:
@@ -319,7 +323,61 @@ def _readout_phase(config: dict, data: dict, gflops: dict) -> dict:
     return _phase(gflops, "readout", 1, passes, 3 * f_readout * passes, kind="train", memory=memory)
 
 
+class _Traced:
+    """What the plan needs of a model of another family, from one forward pass of a meta
+    tensor (no weights): per unit layer the FLOPs of its conv and linear modules, the weights,
+    and the bytes of every module's output for one image."""
+
+    def __init__(self, arch: dict, num_classes: int):
+        import torch  # only for the families that need it: the plan of a VGG imports none
+        from torch import nn
+
+        from .families import build
+        from .units import class_layer
+
+        names = [*lesionable(arch), class_layer(lambda: build(arch, 2), arch["input_size"])]
+        with torch.device("meta"):
+            model = build(arch, num_classes)
+        self.flops = dict.fromkeys(names, 0.0)
+        self.weights = float(sum(p.numel() for p in model.parameters()))
+        sizes = []
+
+        def record(module, inputs, output):
+            sizes.append((inputs[0].numel(), output.numel()))
+            if isinstance(module, nn.Conv2d):
+                per_output = module.weight[0].numel()
+            elif isinstance(module, nn.Linear):
+                per_output = module.in_features
+            else:
+                return
+            path = paths[module]
+            owner = next(n for n in names if path == n or path.startswith(f"{n}."))
+            self.flops[owner] += 2.0 * output.numel() * per_output
+
+        paths = {m: p for p, m in model.named_modules()}
+        leaves = [m for m in paths if not any(True for _ in m.children())]
+        handles = [m.register_forward_hook(record) for m in leaves]
+        size = arch["input_size"]
+        with torch.no_grad():
+            model.eval()(torch.empty(1, 3, size, size, device="meta"))
+        for h in handles:
+            h.remove()
+        self.inference_bytes = 4.0 * max(i + o for i, o in sizes)
+        self.activation_bytes = 4.0 * (3 * size * size + sum(o for _, o in sizes))
+
+
+@functools.cache
+def _traced_json(arch: str, num_classes: int) -> _Traced:
+    return _Traced(json.loads(arch), num_classes)
+
+
+def _traced(arch: dict, num_classes: int = 2) -> _Traced:
+    return _traced_json(json.dumps(arch, sort_keys=True), num_classes)
+
+
 def _weights(arch: dict, num_classes: int) -> float:
+    if arch.get("family", "vgg") != "vgg":
+        return _traced(arch, num_classes).weights
     channels, n = 3, 0
     for stage in arch["stages"]:
         for width in stage:
@@ -335,6 +393,8 @@ def _weights(arch: dict, num_classes: int) -> float:
 def _inference_bytes(arch: dict) -> float:
     """float32 bytes of the largest layer input and output together, for one image: the peak of
     a forward pass without gradients."""
+    if arch.get("family", "vgg") != "vgg":
+        return _traced(arch).inference_bytes
     size, channels, peak = arch["input_size"], 3, 0
     for stage in arch["stages"]:
         for width in stage:
@@ -346,6 +406,8 @@ def _inference_bytes(arch: dict) -> float:
 
 def _activation_bytes(arch: dict) -> float:
     """float32 bytes of every layer's output for one image (kept for the backward pass)."""
+    if arch.get("family", "vgg") != "vgg":
+        return _traced(arch).activation_bytes
     size, total = arch["input_size"], 3 * arch["input_size"] ** 2
     for stage in arch["stages"]:
         for width in stage:

@@ -49,6 +49,7 @@ from .data import centre_crop, normalise, to_input
 from .errors import FuncspecError
 from .gpu import FLOAT32, Precision, autocast, effective
 from .grouping import candidates_per_step, group_size, parse_candidates, shortlist_size
+from .mapped import Mapped
 from .models import VGG
 from .shards import sha256_file
 from .tasks import task_groups
@@ -133,6 +134,13 @@ def relevance(
         "precision": vars(effective(device, precision)),
         "numerics": numerics.mode(),
     }
+    if engine != "reference" and not model.traceable:
+        tqdm.write(
+            f"{model_path}: the model cannot be traced by torch.fx, so the {engine} engine "
+            "cannot run what a lesion changes alone; ranking with the reference engine "
+            '(the ranking\'s "method")'
+        )
+        engine, candidates = "reference", None
     options = {"candidates": candidates} if engine == "pruned" else {}
     out = Path(out)
     partial = out.with_name(f".{out.name}.partial")
@@ -341,7 +349,7 @@ def _greedy(
             f"{layer} is the class layer: its units are classes, not features, "
             "so it cannot be ranked"
         )
-    n_units = model.unit_layer(layer).weight.shape[0]
+    n_units = model.units(layer)
     group = group_size(n_units, fraction, group_fraction, max_steps)
     kept = None if candidates is None else shortlist_size(candidates, group)
     if kept is not None and kept < group:
@@ -432,10 +440,8 @@ class LayerInputs:
     step's inputs fit in twice a candidate chunk (`chunk_elements`), kept for every pass of the
     step; where they do not (the paper's 6,400 images at 224 px), once per pass."""
 
-    def __init__(self, model: VGG, layer: str, x, y, batch_size: int):
-        names = model.layer_names
-        i = names.index(layer)
-        self._model, self._below = model, names[i - 1] if i > 0 else None
+    def __init__(self, model: VGG | Mapped, layer: str, x, y, batch_size: int):
+        self._model, self._layer = model, layer
         self.x, self.y, self.batch_size = x, y, batch_size
         self._budget = 2 * chunk_elements(x.device)
         self._kept = None
@@ -450,8 +456,8 @@ class LayerInputs:
         kept, size = [], 0
         for xb, yb in _batches(self.x, self.y, self.batch_size):
             with torch.no_grad():
-                h = self._model(xb, stop=self._below) if self._below else xb
-            size += h.numel()
+                h = self._model.below(xb, self._layer)
+            size += sum(v.numel() for v in _tensors(h))
             if size <= self._budget:
                 kept.append((h, yb))
             yield h, yb
@@ -474,18 +480,18 @@ def _mean_loss(model, x, y, batch_size) -> float:
 
 def _lesioned_loss(model, layer, units, inputs: LayerInputs) -> float:
     """The mean loss with `units` of `layer` lesioned: `_mean_loss`, from the layer's inputs."""
-    above = _next(model, layer)
     with ablated(model, layer, units):
         total = sum(
-            _losses(model(model.layers[layer](h), start=above), yb).sum(dtype=torch.float64)
+            _losses(model.above(model.through(h, layer), h, layer), yb).sum(dtype=torch.float64)
             for h, yb in inputs
         )
     return (total / len(inputs)).item()
 
 
-def _next(model, layer) -> str:
-    names = model.layer_names
-    return names[names.index(layer) + 1]
+def _tensors(h) -> list[torch.Tensor]:
+    """The tensors of what `below` gave: one (VGG) or a tuple of values (mapped.py)."""
+    values = h if isinstance(h, tuple) else (h,)
+    return [v for v in values if isinstance(v, torch.Tensor)]
 
 
 def _reference_losses(model, layer, chosen, candidates, inputs, advance) -> list[float]:
@@ -508,15 +514,14 @@ def first_order_losses(model, layer, chosen, inputs: LayerInputs) -> torch.Tenso
     pre-activation Z the sum is the same: ReLU passes the gradient only where A = Z, max-pool
     only to the maximum.)
     """
-    above = _next(model, layer)
-    total = torch.zeros(model.unit_layer(layer).weight.shape[0], dtype=torch.float64)
+    total = torch.zeros(model.units(layer), dtype=torch.float64)
     with ablated(model, layer, chosen):
         for h, yb in inputs:
             with torch.no_grad():
-                a = model.layers[layer](h)
+                a = model.through(h, layer)
             a.requires_grad_()
             with torch.enable_grad():
-                loss = _losses(model(a, start=above), yb).sum()
+                loss = _losses(model.above(a, h, layer), yb).sum()
                 (grad,) = torch.autograd.grad(loss, a)
             term = (a.detach().double() * grad.double()).transpose(0, 1).flatten(1)
             total -= term.sum(1).cpu()
@@ -541,6 +546,8 @@ def _fast_losses(
 ) -> list[float]:
     """Each candidate's mean loss; `screened`, a list, receives each one's mean loss on the
     first batch alone, at no extra cost."""
+    if not isinstance(model, VGG):
+        return _stacked_losses(model, layer, chosen, candidates, inputs, advance, candidate_batch)
     above, head, linear, tail = _around(model, layer)
     device = inputs.x.device
     cands = torch.tensor(candidates, device=device)
@@ -567,6 +574,28 @@ def _fast_losses(
                     advance(len(c) * len(yb) / len(inputs))
             if screened is not None and not screened:
                 screened.extend((sums / len(yb)).tolist())
+    return (sums / len(inputs)).tolist()
+
+
+def _stacked_losses(model, layer, chosen, candidates, inputs, advance, candidate_batch):
+    """Each candidate's mean loss in any traced model: copies of the lesion point's output,
+    each with its candidate's channel zeroed, stacked along the batch and run through what
+    depends on it (mapped.py)."""
+    device = inputs.x.device
+    cands = torch.tensor(candidates, device=device)
+    sums = torch.zeros(len(candidates), dtype=torch.float64, device=device)
+    with ablated(model, layer, chosen):
+        for h, yb in inputs:
+            a = model.through(h, layer)
+            chunk = candidate_batch or max(1, chunk_elements(device) // a.numel())
+            for start in range(0, len(candidates), chunk):
+                c = cands[start : start + chunk]
+                copies = a.unsqueeze(0).repeat(len(c), *[1] * a.dim())
+                copies[torch.arange(len(c), device=device), :, c] = 0
+                logits = model.above(copies.flatten(0, 1), h, layer)
+                losses = _losses(logits, yb.repeat(len(c))).view(len(c), -1)
+                sums[start : start + chunk] += losses.sum(1, dtype=torch.float64)
+                advance(len(c) * len(yb) / len(inputs))
     return (sums / len(inputs)).tolist()
 
 

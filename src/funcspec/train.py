@@ -48,9 +48,8 @@ def trainable(model: models.VGG, frozen_trunk: bool) -> list:
     if not frozen_trunk:
         return list(model.parameters())
     model.requires_grad_(False)
-    head = model.layers[model.layer_names[-1]]
-    head.requires_grad_(True)
-    return list(head.parameters())
+    model.head.requires_grad_(True)
+    return list(model.head.parameters())
 
 
 def fit_readout(
@@ -77,7 +76,7 @@ def fit_readout(
     bias = np.full(num_classes, -np.inf)  # a class with no training image is never chosen
     weight[fit.classes_], bias[fit.classes_] = fit.coef_ / std, fit.intercept_
     bias[fit.classes_] -= (fit.coef_ / std) @ mean
-    head = model.unit_layer(model.layer_names[-1])
+    head = model.head
     with torch.no_grad():
         head.weight.copy_(torch.from_numpy(weight))
         head.bias.copy_(torch.from_numpy(np.maximum(bias, np.finfo(np.float32).min)))

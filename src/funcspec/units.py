@@ -11,6 +11,7 @@ in what order, how often, and their output's channels:
   of the elementwise modules (ReLU, pooling, dropout) its output then runs through alone;
 - a module that runs twice in one forward (ResNet's shared ReLU) is never a lesion or read
   point: zeroing its output would zero both uses;
+- a container (nn.Sequential) ends where its last module does: its exit does not end a read;
 - `blocks`: modules whose output is a unit layer of its own instead of the convs inside them
   (a ResNet's residual blocks: their output is the residual stream there).
 
@@ -35,6 +36,7 @@ ELEMENTWISE = (
     nn.Hardswish,
     nn.MaxPool2d,
     nn.AvgPool2d,
+    nn.AdaptiveAvgPool2d,
     nn.Dropout,
     nn.Identity,
 )
@@ -107,11 +109,22 @@ def unit_map(build, input_size: int, blocks: tuple[type, ...] = ()) -> list[Unit
             lesion = read = following[0][0]
             following = following[1:]
         for p, m, c in following:
+            if isinstance(m, nn.Sequential):  # its output is its last module's, seen already
+                continue
             if not isinstance(m, ELEMENTWISE) or runs[p] > 1 or c != channels:
                 break
             read = p
         layers.append(UnitLayer(path, lesion, read, channels))
     return layers
+
+
+def class_layer(build, input_size: int) -> str:
+    """The module path of the class layer: the last Conv2d or Linear to run."""
+    with torch.device("meta"):
+        model = build()
+    model.eval()
+    calls = _calls(model, input_size)
+    return [p for p, m, _ in calls if isinstance(m, (nn.Conv2d, nn.Linear))][-1]
 
 
 def _vgg_channels(model):

@@ -52,7 +52,7 @@ wildcard_constraints:
     dataset="|".join(DATASETS),
     network="|".join(NETWORKS),
     task="|".join(DATASETS + [r"split\d+_[ab]"]),
-    layer=r"(conv|fc)\d+",
+    layer=r"[A-Za-z_][A-Za-z0-9_.]*",
 
 
 def get_dataset(wildcards):

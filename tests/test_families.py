@@ -1,0 +1,208 @@
+"""Any architecture: AlexNet- and ResNet-style nets and a user's own model are ranked and
+lesioned as funcspec's VGG is, through the cut of their traced graph at the lesion point."""
+
+import pytest
+import torch
+from test_lesion import direct_accuracy, setup  # noqa: F401 (a fixture)
+from test_relevance import CLASSES, sampler
+
+from funcspec import models
+from funcspec.ablation import ablated
+from funcspec.config import ConfigError, load_yaml, validate
+from funcspec.lesion import conditions, evaluate_lesions
+from funcspec.relevance import disagreement, rank_fast, rank_pruned, rank_reference
+
+torch.set_num_threads(1)
+
+SIZE = 16
+ARCHS = {
+    "alexnet": {"family": "alexnet", "width": 0.0625, "input_size": SIZE},
+    "alexnet_bn": {"family": "alexnet", "width": 0.0625, "batch_norm": True, "input_size": SIZE},
+    "resnet": {"family": "resnet", "blocks": [1, 1], "width": 4, "input_size": SIZE},
+    "resnet_inner": {
+        "family": "resnet",
+        "blocks": [1, 1],
+        "width": 4,
+        "units": "inner",
+        "input_size": SIZE,
+    },
+    # A user's model, imported by path; no blocks declared, so its units are each convolution.
+    "custom": {
+        "family": "custom",
+        "function": "funcspec.families:ResNet",
+        "kwargs": {"input_size": SIZE, "blocks": [1, 1], "width": 4},
+        "input_size": SIZE,
+    },
+}
+
+
+def family_net(name, seed=0, classes=CLASSES, size=SIZE):
+    torch.manual_seed(seed)
+    arch = {**ARCHS[name], "input_size": size}
+    if "kwargs" in arch:
+        arch["kwargs"] = {**arch["kwargs"], "input_size": size}
+    model = models.build(arch, classes, size)
+    # Distinct losses, as in test_relevance.net, and batch norms that are not the identity.
+    for p in model.parameters():
+        torch.nn.init.normal_(p, 0, (2 / p[0].numel()) ** 0.5 if p.dim() > 1 else 0.1)
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.normal_(0, 0.1)
+            m.running_var.uniform_(0.5, 2)
+    return model.eval()
+
+
+@pytest.mark.parametrize(
+    "name, layer",
+    [
+        ("resnet_inner", "layer1.0.conv1"),  # inside the residual branch, after its BN
+        ("resnet", "layer1.0"),  # a block's output, the residual stream
+        ("resnet", "layer2.0"),  # a block with a downsample, and the pooled head above it
+        ("custom", "layer2.0.downsample.0"),  # the skip connection's own unit
+        ("alexnet", "conv.0"),
+        ("alexnet", "fc.5"),  # AlexNet's head: the last hidden layer
+        ("alexnet_bn", "conv.4"),
+    ],
+)
+def test_fast_ranking_equals_reference_in_every_family(name, layer):
+    """Bug guarded: the fast engine's shared state or stacked copies giving another loss than a
+    full forward pass of the lesioned network (a skip tensor lost or not repeated per copy)."""
+    model = family_net(name)
+    images = sampler(0, SIZE, n=24)
+    kwargs = dict(fraction=0.5, group_fraction=0.25, batch_size=10)
+    ref = rank_reference(model, layer, images, **kwargs)
+    fast = rank_fast(model, layer, images, candidate_batch=3, **kwargs)
+    assert len(ref["steps"]) >= 2
+    assert disagreement(ref, fast) is None
+    every = rank_pruned(model, layer, images, candidates=model.units(layer), **kwargs)
+    assert every["order"] == fast["order"] and every["steps"] == fast["steps"]
+
+
+@pytest.mark.parametrize("name", ARCHS)
+def test_lesions_through_the_cut_equal_a_full_network_lesion(name):
+    """Bug guarded: the state shared by every lesion of a batch changed by the first (a skip
+    tensor added to in place), so that later lesions are scored on another network."""
+    model = family_net(name)
+    x = sampler(1, SIZE, n=6)(0)[0]
+    for layer in model.layer_names[:-1]:
+        with torch.no_grad():
+            state = model.below(x, layer)
+            for units in ([0], [1, 2], []):
+                with ablated(model, layer, units):
+                    through = model.above(model.through(state, layer), state, layer)
+                    assert torch.equal(through, model(x)), (layer, units)
+
+
+class InPlaceSkip(torch.nn.Module):
+    """A user's model that adds to its skip tensor in place, after the lesioned conv."""
+
+    def __init__(self, num_classes=CLASSES):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(3, 6, 3, padding=1)
+        self.conv2 = torch.nn.Conv2d(6, 6, 3, padding=1)
+        self.fc = torch.nn.Linear(6, num_classes)
+
+    def forward(self, x):
+        skip = torch.relu(self.conv1(x))
+        skip.add_(self.conv2(skip))
+        return self.fc(skip.mean((2, 3)))
+
+
+def test_an_in_place_skip_leaves_the_shared_state_as_it_was():
+    """Bug guarded: the state shared by a batch's lesions changed in place by the first one."""
+    model = models.Mapped(InPlaceSkip, SIZE).eval()
+    x = sampler(1, SIZE, n=6)(0)[0]
+    with torch.no_grad():
+        state = model.below(x, "conv2")
+        for units in ([0], [1, 2], []):
+            with ablated(model, "conv2", units):
+                through = model.above(model.through(state, "conv2"), state, "conv2")
+                assert torch.equal(through, model(x)), units
+
+
+@pytest.mark.parametrize("name", ["resnet", "resnet_inner", "alexnet_bn"])
+def test_a_lesioned_unit_reads_zero_for_every_input(name):
+    """Bug guarded: a lesion that zeroes a conv's weights leaves batch norm's constant, or one
+    inside a block leaves the residual stream on; the unit must read 0 where it is read."""
+    model = family_net(name)
+    x = sampler(2, SIZE, n=6)(0)[0]
+    for layer in model.layer_names[:-1]:
+        with torch.no_grad(), ablated(model, layer, [1]):
+            read = model(x, stop=layer)
+        assert read[:, 1].abs().max() == 0, layer
+        assert read.abs().max() > 0, layer
+
+
+@pytest.mark.parametrize("name", ["alexnet_bn", "resnet", "custom"])
+def test_a_family_lesion_table_equals_direct_lesioned_accuracy(setup, name):  # noqa: F811
+    """Bug guarded: the lesion step's shared layers below giving another network's accuracy."""
+    _, pooled, groups = setup
+    model = family_net(name, classes=6, size=8)
+    layer = model.layer_names[1]
+    n = model.units(layer)
+    lesions = conditions({"faces": list(range(n)), "objects": list(range(n))[::-1]}, n, [0.5], 1, 0)
+    rows, *_ = evaluate_lesions(model, layer, pooled, groups, lesions, 7, "cpu")
+    for lesion in lesions:
+        with ablated(model, layer, lesion["units"]):
+            for task, labels in groups.items():
+                key = (lesion["lesion"], lesion["draw"], task)
+                (row,) = [r for r in rows if (r["lesion"], r["draw"], r["task"]) == key]
+                assert row["accuracy"] == direct_accuracy(model, pooled, labels)
+
+
+class Untraceable(torch.nn.Module):
+    """Control flow on a tensor's shape: torch.fx cannot trace it (a meta tensor still runs)."""
+
+    def __init__(self, num_classes=CLASSES):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 6, 3, padding=1)
+        self.fc = torch.nn.Linear(6, num_classes)
+
+    def forward(self, x):
+        h = torch.relu(self.conv(x))
+        if h.shape[-1] > 8:
+            h = h * 2
+        return self.fc(h.mean((2, 3)))
+
+
+def test_an_untraceable_model_is_lesioned_whole_and_ranked_by_the_reference_engine():
+    model = models.Mapped(Untraceable, SIZE).eval()
+    assert not model.traceable and model.layer_names == ["conv", "fc"]
+    images = sampler(3, SIZE, n=12)
+    ranking = rank_reference(model, "conv", images, fraction=0.5, group_fraction=0.2)
+    assert ranking["method"] == "reference" and len(ranking["order"]) > 3
+    x = images(0)[0]
+    with torch.no_grad(), ablated(model, "conv", [0, 1]):
+        state = model.below(x, "conv")
+        assert torch.equal(model.above(model.through(state, "conv"), state, "conv"), model(x))
+
+
+BAD = [
+    ({"family": "vit", "input_size": 16}, "family"),
+    ({"family": "alexnet", "stages": [[4]], "input_size": 16}, "archs.bad.stages: not a key"),
+    ({"family": "custom", "input_size": 16}, "family custom needs `function`"),
+    ({"family": "custom", "function": "nowhere.at_all:net", "input_size": 16}, "cannot import"),
+    ({"family": "alexnet", "input_size": 12}, "not divisible by 8"),
+    ({"family": "resnet", "width": 4.5, "input_size": 16}, "whole number"),
+]
+
+
+@pytest.mark.parametrize("arch, expected", BAD)
+def test_a_bad_arch_is_refused_before_any_job_naming_its_key(arch, expected):
+    config = load_yaml("config/smoke.yaml")
+    config["archs"]["bad"] = arch
+    config["networks"]["dual"]["arch"] = "bad"
+    with pytest.raises(ConfigError, match=expected):
+        validate(config, "config/schema.yaml")
+
+
+@pytest.mark.parametrize("layer", ["layer1.0.relu", "layer9.0", "fc"])
+def test_a_layer_that_is_no_unit_layer_of_a_ranked_network_is_refused(layer):
+    """A module run twice in one forward (a block's shared ReLU), a path not in the model, and
+    the class layer are no unit layers: the refusal lists the valid ones."""
+    config = load_yaml("config/smoke.yaml")
+    config["relevance"]["networks"] = ["resnet_dual"]
+    config["relevance"]["random_split"]["networks"] = []
+    config["relevance"]["layers"] = [layer]
+    with pytest.raises(ConfigError, match="layer0.0, layer1.0, layer2.0"):
+        validate(config, "config/schema.yaml")
