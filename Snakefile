@@ -38,6 +38,7 @@ localrules:
     fig4,
     figS1,
     figS2,
+    architectures,
     metrics,
 
 
@@ -54,6 +55,7 @@ rule all:
         rules.fig4.output,
         rules.figS1.output,
         rules.figS2.output,
+        rules.architectures.output if ARCHITECTURES["networks"] else [],
         rules.metrics.output,
 
 

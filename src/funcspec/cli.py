@@ -44,6 +44,7 @@ STEPS = {
     "fig4": ("figures.fig4", "Figure 4: faces, food and cars segregated from objects"),
     "figS1": ("figures.figS1", "Figure S1: the lesion controls"),
     "figS2": ("figures.figS2", "Figure S2: lesion effects at matched task performance"),
+    "architectures": ("figures.architectures", "Segregation by depth in other architectures"),
     "metrics": ("metrics", "Headline numbers (DVC metrics and plots)"),
     "plan": ("plan", "What a config will cost: jobs, images, FLOPs, device-hours, SLURM"),
     "provenance": ("provenance", "Print an artifact's lineage; --verify re-hashes it"),

@@ -543,6 +543,7 @@ def _check_figures(config: dict) -> list[str]:
                 f"{', '.join(tasks)}; the baseline needs "
                 + (" and ".join(sorted(wanted)) if wanted else "two tasks")
             )
+    problems += _check_architectures(config)
     fig4 = figures.get("fig4")
     if fig4:
         for name in fig4["networks"]:
@@ -575,6 +576,37 @@ def _check_figures(config: dict) -> list[str]:
                 problems.append(
                     f"relevance.layers: Figure 4's overlap decodes the units of each ranking of "
                     f"{lesionable(arch)[-1]}, the last hidden layer of {name}; rank it too"
+                )
+    return problems
+
+
+def _check_architectures(config: dict) -> list[str]:
+    """The architecture figure's networks and their twins are ranked, have its two tasks, and
+    each twin is a frozen trunk of its network's arch."""
+    fig, networks, problems = config["figures"].get("architectures"), config["networks"], []
+    for name, twin in (fig or {}).get("networks", {}).items():
+        key = "architectures.networks"
+        problems += _ranked(config, key, name)
+        for network in [name] + ([twin] if twin else []):
+            tasks = networks.get(network, {}).get("tasks")
+            if tasks is not None and set(tasks) != {fig["face_task"], fig["object_task"]}:
+                problems.append(
+                    f"figures.{key}: network {network} has tasks {', '.join(tasks)}, not "
+                    f"{fig['face_task']} and {fig['object_task']}"
+                )
+        if twin is None:
+            continue
+        problems += _ranked(config, key, twin)
+        if twin in networks and name in networks:
+            if networks[twin]["arch"] != networks[name]["arch"]:
+                problems.append(
+                    f"figures.{key}: {twin} has arch {networks[twin]['arch']}, the network it is "
+                    f"the untrained twin of, {name}, has {networks[name]['arch']}"
+                )
+            if not networks[twin].get("train", {}).get("frozen_trunk"):
+                problems.append(
+                    f"figures.{key}: {twin}, the untrained twin of {name}, is not a frozen trunk "
+                    "(train: {frozen_trunk: true})"
                 )
     return problems
 

@@ -22,7 +22,8 @@ def depth_order(layers) -> list[str]:
 def _depth(name: str):
     if re.fullmatch(r"(conv|fc)\d+", name):
         return (0, name.startswith("fc"), int(re.sub(r"\D", "", name)))
-    return (1, [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in name.split(".")])
+    # re.split with a group alternates text and digits, so like parts are compared.
+    return (1, [int(p) if i % 2 else p for i, p in enumerate(re.split(r"(\d+)", name))])
 
 
 def lesionable(arch: dict) -> list[str]:

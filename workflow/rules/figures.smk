@@ -184,3 +184,43 @@ rule figS2:
         "--face-task {params.face_task:q} --object-task {params.object_task:q} "
         "--fraction {params.fraction} --draws {params.draws} --bins {params.bins} --seed {params.seed} "
         "--pdf {output.pdf} --png {output.png} --csv {output.csv} 2> {log}"
+
+
+# Laid over the default by config/architectures.yaml: not in the default's hour.
+ARCHITECTURES = config["figures"].get("architectures") or {"networks": {}}
+
+
+rule architectures:
+    input:
+        [
+            path
+            for network, twin in ARCHITECTURES["networks"].items()
+            for name in [network] + ([twin] if twin else [])
+            for path in lesion_tables(name, "npz")
+        ],
+    output:
+        pdf="results/figures/architectures.pdf",
+        png=report(
+            "results/figures/architectures.png",
+            category="Figures",
+            caption="../report/architectures.rst",
+        ),
+        csv="results/figures/architectures.csv",
+    log:
+        "logs/architectures/architectures.log",
+    benchmark:
+        "logs/architectures/architectures.tsv"
+    conda:
+        "../../envs/funcspec.yaml"
+    params:
+        code=code_digest("architectures"),
+        networks=[f"{n}={t}" if t else n for n, t in ARCHITECTURES["networks"].items()],
+        face_task=ARCHITECTURES.get("face_task"),
+        object_task=ARCHITECTURES.get("object_task"),
+        fraction=ARCHITECTURES.get("fraction"),
+        statistics=statistics_args(),
+    shell:
+        "funcspec architectures --images {input} --networks {params.networks:q} "
+        "--face-task {params.face_task:q} --object-task {params.object_task:q} "
+        "--fraction {params.fraction} {params.statistics} "
+        "--pdf {output.pdf} --png {output.png} --csv {output.csv} 2> {log}"

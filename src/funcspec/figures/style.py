@@ -17,6 +17,8 @@ PALETTE = {
     "food_object": "#e08214",
     "car_object": "#1b7837",
     "detect_object": "#fc9272",  # faces as one class: the face+object net's lighter red
+    "alexnet_dual": "#c51b7d",  # the dual net's purple, shifted, per family
+    "resnet_dual": "#4d9221",
     "face_object_food": "#d7301f",
     "face_object_cars": "#fc8d59",
 }
@@ -32,6 +34,8 @@ LABELS = {
     "food_object": "Food+object",
     "car_object": "Car+object",
     "detect_object": "Face detection+object",
+    "alexnet_dual": "AlexNet-style dual net",
+    "resnet_dual": "ResNet-style dual net",
 }
 
 _RC = {
