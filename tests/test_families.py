@@ -9,8 +9,10 @@ from test_relevance import CLASSES, sampler
 from funcspec import models
 from funcspec.ablation import ablated
 from funcspec.config import ConfigError, load_yaml, validate
+from funcspec.errors import FuncspecError
 from funcspec.lesion import conditions, evaluate_lesions
 from funcspec.relevance import disagreement, rank_fast, rank_pruned, rank_reference
+from funcspec.train import load_model
 
 torch.set_num_threads(1)
 
@@ -167,7 +169,7 @@ class Untraceable(torch.nn.Module):
 
 def test_an_untraceable_model_is_lesioned_whole_and_ranked_by_the_reference_engine():
     model = models.Mapped(Untraceable, SIZE).eval()
-    assert not model.traceable and model.layer_names == ["conv", "fc"]
+    assert "cannot be traced" in model.unstacked("conv") and model.layer_names == ["conv", "fc"]
     images = sampler(3, SIZE, n=12)
     ranking = rank_reference(model, "conv", images, fraction=0.5, group_fraction=0.2)
     assert ranking["method"] == "reference" and len(ranking["order"]) > 3
@@ -206,3 +208,140 @@ def test_a_layer_that_is_no_unit_layer_of_a_ranked_network_is_refused(layer):
     config["relevance"]["layers"] = [layer]
     with pytest.raises(ConfigError, match="layer0.0, layer1.0, layer2.0"):
         validate(config, "config/schema.yaml")
+
+
+class AliasedSkip(torch.nn.Module):
+    """`h += ...` with h aliased: the model adds in place, torch.fx traces a new tensor."""
+
+    def __init__(self, num_classes=CLASSES):
+        super().__init__()
+        self.conv1 = torch.nn.Conv2d(3, 6, 3, padding=1)
+        self.conv2 = torch.nn.Conv2d(6, 6, 3, padding=1)
+        self.fc = torch.nn.Linear(6, num_classes)
+
+    def forward(self, x):
+        h = torch.relu(self.conv1(x))
+        skip = h
+        h += self.conv2(h)
+        return self.fc((h + skip).mean((2, 3)))
+
+
+class ChangedView(AliasedSkip):
+    """An in-place change, after the lesion point, of a view of a tensor from below it, and
+    F.relu(inplace=True) of a tensor read after the lesion point."""
+
+    def forward(self, x):
+        s = torch.relu(self.conv1(x))
+        y = self.conv2(s)
+        s[:, :3].add_(y[:, :3])
+        z = y + s
+        t = torch.nn.functional.relu(s, inplace=True)
+        return self.fc((z + t).mean((2, 3)))
+
+
+class BatchFromInput(AliasedSkip):
+    """The batch size read from the input: stacked copies cannot run."""
+
+    def forward(self, x):
+        b = x.size(0)
+        h = torch.relu(self.conv2(torch.relu(self.conv1(x))))
+        return self.fc(h.view(b, 6, -1).mean(2))
+
+
+class BatchStatistics(AliasedSkip):
+    """Batch norm from the batch's statistics: stacked copies would mix."""
+
+    def __init__(self, num_classes=CLASSES):
+        super().__init__(num_classes)
+        self.norm = torch.nn.BatchNorm2d(6, track_running_stats=False)
+
+    def forward(self, x):
+        return self.fc(torch.relu(self.norm(self.conv2(torch.relu(self.conv1(x))))).mean((2, 3)))
+
+
+@pytest.mark.parametrize(
+    "model, stacks",
+    [(AliasedSkip, False), (ChangedView, True), (BatchFromInput, False), (BatchStatistics, False)],
+)
+def test_a_cut_that_does_not_compute_the_model_is_not_used(model, stacks):
+    """Bug guarded: a traced graph that differs from the model (an in-place change fx does not
+    see) or stacked copies that are not independent, silently ranking another network."""
+    model = models.Mapped(model, SIZE).eval()
+    x, y = sampler(4, SIZE, n=8)(0)
+    for layer in ("conv1", "conv2"):
+        with torch.no_grad():
+            state = model.below(x, layer)
+            for units in ([0], [1, 2], []):
+                with ablated(model, layer, units):
+                    through = model.above(model.through(state, layer), state, layer)
+                    assert torch.allclose(through, model(x), atol=1e-6), (layer, units)
+    assert bool(model.unstacked("conv1")) != stacks
+    kwargs = dict(fraction=0.5, group_fraction=0.2)
+    ranking = rank_reference(model, "conv1", sampler(4, SIZE, n=8), **kwargs)
+    if stacks:
+        fast = rank_fast(model, "conv1", sampler(4, SIZE, n=8), **kwargs)
+        assert disagreement(ranking, fast) is None
+    else:
+        with pytest.raises(FuncspecError, match="with the reference engine"):
+            rank_fast(model, "conv1", sampler(4, SIZE, n=8), **kwargs)
+    with torch.no_grad():
+        eager = torch.nn.functional.cross_entropy(model(x).double(), y).item()
+    assert ranking["baseline_loss"] == pytest.approx(eager, rel=1e-6)
+
+
+@pytest.mark.parametrize("name", ARCHS)
+def test_the_features_are_what_the_class_layer_reads(name):
+    """Bug guarded: a frozen trunk's readout fit on the last unit layer's read point, which in a
+    ResNet with inner units is a branch's batch norm, not the pooled residual stream."""
+    model = family_net(name)
+    x = sampler(5, SIZE, n=4)(0)[0]
+    with torch.no_grad():
+        assert torch.equal(model.head(model.features(x)), model(x))
+
+
+class Backwards(torch.nn.Module):
+    """A user's model whose module paths sort against depth."""
+
+    def __init__(self, num_classes=CLASSES):
+        super().__init__()
+        self.zeta = torch.nn.Conv2d(3, 4, 3, padding=1)
+        self.alpha = torch.nn.Conv2d(4, 4, 3, padding=1)
+        self.fc = torch.nn.Linear(4, num_classes)
+
+    def forward(self, x):
+        return self.fc(torch.relu(self.alpha(torch.relu(self.zeta(x)))).mean((2, 3)))
+
+
+def test_module_paths_that_do_not_sort_by_depth_are_refused():
+    """Bug guarded: figures draw a custom model's layers in path order, silently not by depth."""
+    config = load_yaml("config/smoke.yaml")
+    config["archs"]["custom_tiny"] = {
+        "family": "custom",
+        "function": "test_families:Backwards",
+        "input_size": SIZE,
+    }
+    with pytest.raises(ConfigError, match="do not sort by depth"):
+        validate(config, "config/schema.yaml")
+
+
+class Unsaved(Backwards):
+    """A constant held outside the state dict (a non-persistent buffer)."""
+
+    def __init__(self, num_classes=CLASSES):
+        super().__init__(num_classes)
+        self.register_buffer("scale", torch.full((1, 3, 1, 1), 2.0), persistent=False)
+
+    def forward(self, x):
+        return super().forward(x * self.scale)
+
+
+def test_a_saved_custom_model_with_an_unsaved_buffer_loads(tmp_path):
+    arch = {"family": "custom", "function": "test_families:Unsaved", "input_size": SIZE}
+    model = models.build(arch, CLASSES, SIZE).eval()
+    path = tmp_path / "net.pt"
+    saved = {"arch": arch, "num_classes": CLASSES, "input_size": SIZE}
+    torch.save({**saved, "state_dict": model.state_dict()}, path)
+    loaded, _ = load_model(path)
+    x = sampler(6, SIZE, n=2)(0)[0]
+    with torch.no_grad():
+        assert torch.equal(loaded(x), model(x))

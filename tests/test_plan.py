@@ -25,6 +25,27 @@ def test_forward_flops_are_the_ones_torch_counts(arch):
     assert sum(forward_flops(spec, 150).values()) == counter.get_total_flops()
 
 
+def test_a_conv_run_twice_is_costed_with_the_layer_before():
+    """Bug guarded: a shared conv (no unit layer of its own) stopping the plan."""
+    spec = {"family": "custom", "function": "test_plan:SharedConv", "input_size": 8}
+    model = models.build(spec, 5, 8).eval()
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(torch.zeros(1, 3, 8, 8))
+    flops = forward_flops(spec, 5)
+    assert sum(flops.values()) == counter.get_total_flops() and list(flops) == ["stem", "fc"]
+
+
+class SharedConv(torch.nn.Module):
+    def __init__(self, num_classes=5):
+        super().__init__()
+        self.stem = torch.nn.Conv2d(3, 4, 3, padding=1)
+        self.twice = torch.nn.Conv2d(4, 4, 3, padding=1)
+        self.fc = torch.nn.Linear(4, num_classes)
+
+    def forward(self, x):
+        return self.fc(self.twice(self.twice(self.stem(x))).mean((2, 3)))
+
+
 def test_paper_image_counts_follow_the_class_lists():
     config = load(REPO / "config" / "paper.yaml")
     objects = dataset_images("objects", config["datasets"]["objects"])

@@ -14,7 +14,7 @@ import yaml
 from .datasets import LAYOUTS, layout_options
 from .errors import FuncspecError
 from .grouping import group_size, shortlist_size
-from .layers import lesionable
+from .layers import depth_order, lesionable
 from .seeds import split
 from .tasks import dealt, halves, is_split
 
@@ -218,8 +218,16 @@ def _check_archs(config: dict) -> list[str]:
             found.append(f"{where}.width: {arch['width']} channels is not a whole number")
         if not found and family != "vgg":
             try:
-                if not lesionable(arch):
+                names = lesionable(arch)
+                if not names:
                     found.append(f"{where}: its model has no conv or linear layer but the last")
+                elif depth_order(names) != names:
+                    first = next(a for a, b in zip(depth_order(names), names) if a != b)
+                    found.append(
+                        f"{where}: its unit layers ({', '.join(names)}) do not sort by depth as "
+                        f"module paths ({first} sorts too early), and figures order layers by "
+                        "path: name the modules so that they do (a wrapper module can)"
+                    )
             except FuncspecError as exc:
                 found.append(f"{where}: {exc}")
             except Exception as exc:  # noqa: BLE001 - a user's model can fail in any way

@@ -11,13 +11,14 @@ The cut comes from the model's traced graph (torch.fx): `below` computes every v
 not depend on the lesion point and that something after it needs (the lesion point's own inputs,
 a skip connection's tensor, the other branch), `through` runs the lesion point, `above` the rest.
 `above` takes lesioned copies stacked along the batch (candidate-major), repeating what `below`
-gave for each copy. A model that cannot be traced (`traceable`) runs whole, lesioned by hooks:
-exact, but nothing is shared, and only the reference engine ranks it.
+gave for each copy. Each cut is checked against the model on noise images before it is used: a
+layer whose cut fails (a model torch.fx cannot trace, an in-place change it does not see) runs
+whole, lesioned by hooks: exact, but nothing is shared; and where stacked copies do not give each
+copy's own result (batch statistics, a batch size read from the input), only the reference
+engine ranks it (`unstacked`).
 """
 
 from __future__ import annotations
-
-import functools
 
 import torch
 from torch import fx, nn
@@ -39,7 +40,7 @@ class Mapped(nn.Module):
         layers = unit_map(build, input_size, blocks)
         self.unit_layers = {layer.name: layer for layer in layers}
         self._head = class_layer(build, input_size)
-        self._cuts = {}
+        self._cuts, self._unstacked = {}, {}
 
     @property
     def layer_names(self) -> list[str]:
@@ -84,6 +85,21 @@ class Mapped(nn.Module):
             handle.remove()
         raise FuncspecError(f"layer {stop} did not run")
 
+    def features(self, x):
+        """What the class layer reads, one row per image."""
+
+        def read(_module, inputs):
+            raise _Stop(inputs[0].flatten(1).clone())
+
+        handle = self.head.register_forward_pre_hook(read)
+        try:
+            self.net(x)
+        except _Stop as stopped:
+            return stopped.value
+        finally:
+            handle.remove()
+        raise FuncspecError("the class layer did not run")
+
     def below(self, x, layer: str) -> tuple:
         """What a lesion of `layer` cannot change, for images x."""
         return self._cut(layer)[0](x)
@@ -100,21 +116,25 @@ class Mapped(nn.Module):
             a = a.clone()
         return self._cut(layer)[2](a, *_copies(state, a.shape[0] // n))
 
-    @functools.cached_property
-    def traceable(self) -> bool:
-        try:
-            _Tracer("").trace(self.net)
-        except Exception:  # noqa: BLE001 - tracing fails in many ways, all meaning the same
-            return False
-        return True
+    def unstacked(self, layer: str) -> str | None:
+        """Why lesioned copies of `layer` cannot be stacked (the fast and pruned engines), or
+        None where they can."""
+        self._cut(layer)
+        return self._unstacked[layer]
 
     def _cut(self, layer: str):
         if layer not in self._cuts:
             point = self._layer(layer).lesion
-            # Untraced, the whole model is `through`: a lesion's loss is still exact, but
-            # nothing is shared and no lesioned copy can be stacked (the reference engine).
-            whole = (_alone, self.net, _first)
-            self._cuts[layer] = cut(self.net, point) if self.traceable else whole
+            try:
+                parts = cut(self.net, point)
+                problem, self._unstacked[layer] = _check(self.net, parts, point, self.input_size)
+            except FuncspecError as exc:
+                problem = str(exc)
+            if problem:
+                # The whole model is `through`: a lesion's loss is still exact, but nothing is
+                # shared and no lesioned copy can be stacked (the reference engine).
+                parts, self._unstacked[layer] = (_alone, self.net, _first), problem
+            self._cuts[layer] = parts
         return self._cuts[layer]
 
 
@@ -128,6 +148,49 @@ def _copies(state: tuple, copies: int) -> list:
         else v
         for v in state
     ]
+
+
+def _check(net, parts, point: str, size: int) -> tuple[str | None, str | None]:
+    """(why the cut does not compute the model, why stacked copies do not), each None where
+    they do: on two noise images, the cut against the model, then two stacked copies (one with
+    channel 0 silenced) against the model with and without that lesion. Catches what tracing
+    gets wrong (an alias changed in place, which fx does not see), batch statistics that mix
+    the copies, and a batch size read from the input."""
+    param = next(net.parameters())
+    x = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(0))
+    x = x.to(param.device, param.dtype)
+    below, through, above = parts
+    module, was_training = net.get_submodule(point), net.training
+    net.eval()
+    try:
+        with torch.no_grad(), torch.autocast(param.device.type, enabled=False):
+            expected = net(x)
+            state = below(x)
+            a = through(*_copies(state, 1))
+            if not _close(above(a.clone(), *_copies(state, 1)), expected):
+                return f"the traced graph cut at {point} does not compute the model", None
+            handle = module.register_forward_hook(lambda _m, _i, out: out.index_fill(1, _ZERO, 0))
+            try:
+                lesioned = net(x)
+            finally:
+                handle.remove()
+            copies = torch.cat([a, a.index_fill(1, _ZERO.to(a.device), 0)])
+            try:
+                stacked = above(copies, *_copies(state, 2))
+            except Exception as exc:  # noqa: BLE001 - a shape read from the input, say
+                return None, f"stacked copies fail at {point}: {type(exc).__name__}: {exc}"
+            if not _close(stacked, torch.cat([expected, lesioned])):
+                return None, f"stacked copies at {point} are not independent (batch statistics?)"
+    finally:
+        net.train(was_training)
+    return None, None
+
+
+_ZERO = torch.tensor([0])
+
+
+def _close(a, b) -> bool:
+    return a.shape == b.shape and torch.allclose(a, b, rtol=1e-4, atol=1e-5 * (1 + b.abs().max()))
 
 
 def _alone(x):
@@ -144,12 +207,49 @@ def _mutated(traced: fx.GraphModule, n: fx.Node) -> fx.Node | None:
     if n.op == "call_module":
         inplace = getattr(traced.get_submodule(n.target), "inplace", False)
     elif n.op in ("call_method", "call_function"):
-        name = n.target if isinstance(n.target, str) else getattr(n.target, "__name__", "")
-        inplace = name.endswith("_") and not name.startswith("_") or name.startswith("__i")
+        name = _name(n)
+        inplace = (
+            n.kwargs.get("inplace") is True
+            or (name.endswith("_") and not name.startswith("_"))
+            or name.startswith("__i")
+        )
     else:
         inplace = False
     target = n.args[0] if n.args else None
+    while isinstance(target, fx.Node) and _name(target) in _VIEWS and target.args:
+        target = target.args[0]  # a change to a view changes what it views
     return target if inplace and isinstance(target, fx.Node) else None
+
+
+_VIEWS = {
+    "getitem",
+    "view",
+    "view_as",
+    "narrow",
+    "select",
+    "transpose",
+    "permute",
+    "expand",
+    "squeeze",
+    "unsqueeze",
+    "flatten",
+    "unflatten",
+    "reshape",
+    "t",
+    "as_strided",
+    "chunk",
+    "split",
+    "unbind",
+    "diagonal",
+    "movedim",
+    "swapaxes",
+}
+
+
+def _name(n: fx.Node) -> str:
+    if n.op not in ("call_method", "call_function"):
+        return ""
+    return n.target if isinstance(n.target, str) else getattr(n.target, "__name__", "")
 
 
 class _Tracer(fx.Tracer):

@@ -86,10 +86,16 @@ class VGG(nn.Module):
 
     # What every step asks of a network (mapped.py answers the same for the other families).
     lesion_point = unit_layer
-    traceable = True
+
+    def unstacked(self, layer: str) -> None:
+        """Lesioned copies of any layer can be stacked (the fast engine subtracts them)."""
 
     def units(self, layer: str) -> int:
         return self.unit_layer(layer).weight.shape[0]
+
+    def features(self, x):
+        """What the class layer reads, one row per image."""
+        return self(x, stop=self.penultimate).flatten(1)
 
     @property
     def head(self) -> nn.Module:

@@ -351,9 +351,11 @@ class _Traced:
             else:
                 return
             path = paths[module]
-            owner = next(n for n in names if path == n or path.startswith(f"{n}."))
-            self.flops[owner] += 2.0 * output.numel() * per_output
+            # A conv run twice is no unit layer of its own: its work goes to the layer before.
+            owner[0] = next((n for n in names if path == n or path.startswith(f"{n}.")), owner[0])
+            self.flops[owner[0]] += 2.0 * output.numel() * per_output
 
+        owner = [names[0]]
         paths = {m: p for p, m in model.named_modules()}
         leaves = [m for m in paths if not any(True for _ in m.children())]
         handles = [m.register_forward_hook(record) for m in leaves]

@@ -134,12 +134,9 @@ def relevance(
         "precision": vars(effective(device, precision)),
         "numerics": numerics.mode(),
     }
-    if engine != "reference" and not model.traceable:
-        tqdm.write(
-            f"{model_path}: the model cannot be traced by torch.fx, so the {engine} engine "
-            "cannot run what a lesion changes alone; ranking with the reference engine "
-            '(the ranking\'s "method")'
-        )
+    refused = model.unstacked(layer) if engine != "reference" else None
+    if refused:
+        tqdm.write(f"{refused}: ranking with the reference engine (the ranking's method)")
         engine, candidates = "reference", None
     options = {"candidates": candidates} if engine == "pruned" else {}
     out = Path(out)
@@ -514,6 +511,7 @@ def first_order_losses(model, layer, chosen, inputs: LayerInputs) -> torch.Tenso
     pre-activation Z the sum is the same: ReLU passes the gradient only where A = Z, max-pool
     only to the maximum.)
     """
+    _stackable(model, layer)
     total = torch.zeros(model.units(layer), dtype=torch.float64)
     with ablated(model, layer, chosen):
         for h, yb in inputs:
@@ -581,6 +579,7 @@ def _stacked_losses(model, layer, chosen, candidates, inputs, advance, candidate
     """Each candidate's mean loss in any traced model: copies of the lesion point's output,
     each with its candidate's channel zeroed, stacked along the batch and run through what
     depends on it (mapped.py)."""
+    _stackable(model, layer)
     device = inputs.x.device
     cands = torch.tensor(candidates, device=device)
     sums = torch.zeros(len(candidates), dtype=torch.float64, device=device)
@@ -597,6 +596,14 @@ def _stacked_losses(model, layer, chosen, candidates, inputs, advance, candidate
                 sums[start : start + chunk] += losses.sum(1, dtype=torch.float64)
                 advance(len(c) * len(yb) / len(inputs))
     return (sums / len(inputs)).tolist()
+
+
+def _stackable(model, layer) -> None:
+    """Refuse an engine that works on the lesion point's output where it is not shared
+    (mapped.py); the relevance step falls back to the reference engine before."""
+    refused = model.unstacked(layer)
+    if refused:
+        raise FuncspecError(f"{refused}: rank {layer} with the reference engine")
 
 
 def _around(model, layer):

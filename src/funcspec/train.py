@@ -65,7 +65,7 @@ def fit_readout(
     with torch.no_grad():
         features = np.concatenate(
             [
-                model(x, stop=model.penultimate).flatten(1).cpu().double().numpy()
+                model.features(x).cpu().double().numpy()
                 for x, _, _ in eval_batches(pooled, indices, batch_size, model.input_size, device)
             ]
         )
@@ -77,6 +77,11 @@ def fit_readout(
     weight[fit.classes_], bias[fit.classes_] = fit.coef_ / std, fit.intercept_
     bias[fit.classes_] -= (fit.coef_ / std) @ mean
     head = model.head
+    if not isinstance(head, torch.nn.Linear):
+        raise FuncspecError(
+            f"the class layer is a {type(head).__name__}: a frozen trunk's readout is fit as a "
+            "linear layer on its input features, so it needs an nn.Linear"
+        )
     with torch.no_grad():
         head.weight.copy_(torch.from_numpy(weight))
         head.bias.copy_(torch.from_numpy(np.maximum(bias, np.finfo(np.float32).min)))
@@ -144,7 +149,21 @@ def load_model(path, device="cpu", precision=FLOAT32) -> tuple[models.VGG, dict]
     wanted = model.state_dict()
     state = {k: v.to(wanted.get(k, v).dtype).contiguous() for k, v in saved["state_dict"].items()}
     model.load_state_dict(state, assign=True)
+    _rebuild_unsaved(model, saved)
     return place(model, torch.device(device), precision).eval(), saved
+
+
+def _rebuild_unsaved(model, saved) -> None:
+    """A user's model may hold buffers outside its state dict (non-persistent): still on the
+    meta device after loading, they are taken from a model built on the CPU."""
+    unsaved = [name for name, buffer in model.named_buffers() if buffer.is_meta]
+    if not unsaved:
+        return
+    built = models.build(saved["arch"], saved["num_classes"], saved["input_size"], init=False)
+    for name in unsaved:
+        path, _, attribute = name.rpartition(".")
+        owner = model.get_submodule(path)
+        owner._buffers[attribute] = built.get_buffer(name)
 
 
 def load_network(model_path, data: dict, split: str, threads: int = 1, precision=FLOAT32):
