@@ -75,6 +75,68 @@ def test_funcspec_vgg_keeps_its_layer_names():
     ]
 
 
+class PreActivation(torch.nn.Module):
+    """A pre-activation residual block after the stem: the skip connection reads the stem's
+    output beside the block's first batch norm."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = torch.nn.Conv2d(3, 8, 3, padding=1)
+        self.bn1, self.conv1 = torch.nn.BatchNorm2d(8), torch.nn.Conv2d(8, 8, 3, padding=1)
+        self.fc = torch.nn.Linear(8, 5)
+
+    def forward(self, x):
+        s = self.stem(x)
+        return self.fc((self.conv1(torch.relu(self.bn1(s))) + s).mean((2, 3)))
+
+
+class SideBranch(torch.nn.Module):
+    """A pooled side branch of the stem that runs after conv_a, with conv_a's channels; and
+    conv_a's output scaled by a squeeze-excitation-like gate that pools it."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = torch.nn.Conv2d(3, 8, 3, padding=1)
+        self.conv_a = torch.nn.Conv2d(8, 8, 1)
+        self.pool_b = torch.nn.MaxPool2d(3, 1, 1)
+        self.gate = torch.nn.AdaptiveAvgPool2d(1)
+        self.fc = torch.nn.Linear(16, 5)
+
+    def forward(self, x):
+        s = torch.relu(self.stem(x))
+        a = self.conv_a(s)
+        b = self.pool_b(s)
+        a = a * torch.sigmoid(self.gate(a))
+        return self.fc(torch.cat([a, b], 1).mean((2, 3)))
+
+
+def test_a_lesion_or_read_point_follows_the_data_not_the_call_order():
+    """Bug guarded: the module called next taken for the next step of a unit's path, when a
+    skip connection or a side branch reads the unit too (its lesion would leave the skip on;
+    its read would be another tensor)."""
+    (stem, _) = unit_map(PreActivation, 8)
+    assert (stem.lesion, stem.read) == ("stem", "stem")
+    units = {u.name: u for u in unit_map(SideBranch, 8)}
+    assert (units["conv_a"].lesion, units["conv_a"].read) == ("conv_a", "conv_a")
+
+
+def test_a_linear_layer_on_tokens_is_no_unit_layer():
+    """Bug guarded: a Linear applied to (N, T, C) tokens counted T units on dim 1."""
+
+    class Tokens(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = torch.nn.Conv2d(3, 6, 4, stride=4)
+            self.mlp = torch.nn.Linear(6, 6)
+            self.fc = torch.nn.Linear(6, 5)
+
+        def forward(self, x):
+            tokens = self.embed(x).flatten(2).transpose(1, 2)
+            return self.fc(self.mlp(tokens).mean(1))
+
+    assert [u.name for u in unit_map(Tokens, 8)] == ["embed"]
+
+
 if __name__ == "__main__":
     GOLDEN.mkdir(parents=True, exist_ok=True)
     for name in MODELS:
