@@ -87,12 +87,18 @@ def test_lesions_through_the_cut_equal_a_full_network_lesion(name):
     model = family_net(name)
     x = sampler(1, SIZE, n=6)(0)[0]
     for layer in model.layer_names[:-1]:
-        with torch.no_grad():
-            state = model.below(x, layer)
-            for units in ([0], [1, 2], []):
-                with ablated(model, layer, units):
-                    through = model.above(model.through(state, layer), state, layer)
-                    assert torch.equal(through, model(x)), (layer, units)
+        for units, through, whole in cut_lesions(model, x, layer):
+            assert torch.equal(through, whole), (layer, units)
+
+
+def cut_lesions(model, x, layer):
+    """(units, the class scores through the cut, the whole model's) under lesions of `layer`'s
+    units [0], [1, 2] and none, in turn, all from one shared state."""
+    with torch.no_grad():
+        state = model.below(x, layer)
+        for units in ([0], [1, 2], []):
+            with ablated(model, layer, units):
+                yield units, model.above(model.through(state, layer), state, layer), model(x)
 
 
 class InPlaceSkip(torch.nn.Module):
@@ -114,12 +120,8 @@ def test_an_in_place_skip_leaves_the_shared_state_as_it_was():
     """Bug guarded: the state shared by a batch's lesions changed in place by the first one."""
     model = models.Mapped(InPlaceSkip, SIZE).eval()
     x = sampler(1, SIZE, n=6)(0)[0]
-    with torch.no_grad():
-        state = model.below(x, "conv2")
-        for units in ([0], [1, 2], []):
-            with ablated(model, "conv2", units):
-                through = model.above(model.through(state, "conv2"), state, "conv2")
-                assert torch.equal(through, model(x)), units
+    for units, through, whole in cut_lesions(model, x, "conv2"):
+        assert torch.equal(through, whole), units
 
 
 @pytest.mark.parametrize("name", ["resnet", "resnet_inner", "alexnet_bn"])
@@ -269,12 +271,8 @@ def test_a_cut_that_does_not_compute_the_model_is_not_used(model, stacks):
     model = models.Mapped(model, SIZE).eval()
     x, y = sampler(4, SIZE, n=8)(0)
     for layer in ("conv1", "conv2"):
-        with torch.no_grad():
-            state = model.below(x, layer)
-            for units in ([0], [1, 2], []):
-                with ablated(model, layer, units):
-                    through = model.above(model.through(state, layer), state, layer)
-                    assert torch.allclose(through, model(x), atol=1e-6), (layer, units)
+        for units, through, whole in cut_lesions(model, x, layer):
+            assert torch.allclose(through, whole, atol=1e-6), (layer, units)
     assert bool(model.unstacked("conv1")) != stacks
     kwargs = dict(fraction=0.5, group_fraction=0.2)
     ranking = rank_reference(model, "conv1", sampler(4, SIZE, n=8), **kwargs)

@@ -32,6 +32,11 @@ class _Stop(Exception):
         self.value = value
 
 
+def _stop(value):
+    """End the forward pass with a copy of `value` (an in-place op after it would change it)."""
+    raise _Stop(value.clone())
+
+
 class Mapped(nn.Module):
     def __init__(self, build, input_size: int, blocks: tuple[type, ...] = ()):
         """`build()` makes the model; `blocks`: see `units.unit_map`."""
@@ -68,37 +73,25 @@ class Mapped(nn.Module):
     def forward(self, x, stop: str | None = None):
         """The class scores; with `stop`, that layer's activations (a copy of its read point's
         output: an in-place ReLU or residual sum after it would overwrite it)."""
-        if stop is None:
+        if stop is None or stop == self._head:
             return self.net(x)
-        if stop == self._head:
-            return self.net(x)
-
-        def read(_module, _inputs, output):
-            raise _Stop(output.clone())
-
-        handle = self.net.get_submodule(self._layer(stop).read).register_forward_hook(read)
-        try:
-            self.net(x)
-        except _Stop as stopped:
-            return stopped.value
-        finally:
-            handle.remove()
-        raise FuncspecError(f"layer {stop} did not run")
+        module = self.net.get_submodule(self._layer(stop).read)
+        return self._read(x, module.register_forward_hook(lambda _m, _i, out: _stop(out)))
 
     def features(self, x):
         """What the class layer reads, one row per image."""
+        hook = self.head.register_forward_pre_hook(lambda _m, inputs: _stop(inputs[0].flatten(1)))
+        return self._read(x, hook)
 
-        def read(_module, inputs):
-            raise _Stop(inputs[0].flatten(1).clone())
-
-        handle = self.head.register_forward_pre_hook(read)
+    def _read(self, x, handle):
+        """Run the model until the hook `handle` stops it with the value it reads."""
         try:
             self.net(x)
         except _Stop as stopped:
             return stopped.value
         finally:
             handle.remove()
-        raise FuncspecError("the class layer did not run")
+        raise FuncspecError("the layer read did not run")
 
     def below(self, x, layer: str) -> tuple:
         """What a lesion of `layer` cannot change, for images x."""
