@@ -18,7 +18,7 @@ from ..errors import FuncspecError
 from . import save
 from .fig2 import COLUMNS, draw_index
 from .save import save_figure
-from .segregation import by_network, index_rows, resamples_of, split_rows, test_against, trend_row
+from .segregation import by_network, index_rows, resamples_of, split_rows, tested_rows
 from .style import colour, label
 
 
@@ -52,16 +52,8 @@ def architectures(images_npz, out, networks: dict, tasks, fraction, statistics) 
                 "untrained",
             )
             rows += extra
-    tested = [r for network in networks for r in own[network]]
-    test_against(
-        tested,
-        {(n, layer): v for n in networks for layer, v in samples[n].items()},
-        baselines,
-        level,
-    )
-    for network in networks:
-        trend = trend_row("A", network, own[network], samples[network], level, nulls[network])
-        rows += own[network] + [trend]
+    for done in tested_rows(networks, own, samples, baselines, nulls, level).values():
+        rows += done
     save_figure(lambda: _draw(rows, networks), rows, COLUMNS, out)
     return rows
 

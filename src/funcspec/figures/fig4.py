@@ -43,8 +43,7 @@ from .segregation import (
     index_rows,
     resamples_of,
     split_rows,
-    test_against,
-    trend_row,
+    tested_rows,
 )
 from .style import colour, draw_line, label
 
@@ -127,17 +126,8 @@ def fig4(
         rows += extra
         if nulls[network]:
             baselines.setdefault("random split", {})[network] = nulls[network]
-    tested = [r for network in networks for r in own[network]]
-    test_against(
-        tested,
-        {(n, layer): v for n in networks for layer, v in samples[n].items()},
-        baselines,
-        level,
-    )
-    for network in networks:
-        trend = trend_row("A", network, own[network], samples[network], level, nulls[network])
-        rows += own[network] + [trend]
-        rows += accuracy_rows(network, images[network])
+    for network, done in tested_rows(networks, own, samples, baselines, nulls, level).items():
+        rows += done + accuracy_rows(network, images[network])
     rows += comparison_rows(networks, object_of, own, samples, level)
     kept, targets = accuracy_match(images, networks, pair_of, statistics["seed"])
     matched, matched_samples = {}, {}

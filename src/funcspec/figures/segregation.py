@@ -178,6 +178,18 @@ def test_against(rows, samples, baselines: dict, level: float) -> None:
         row["above_baselines"] = bool(all(p < 1 - level for p in adjusted))
 
 
+def tested_rows(networks, own: dict, samples: dict, baselines: dict, nulls: dict, level) -> dict:
+    """{network: its index rows, tested against its baselines (Holm across every network's
+    layers), then its trend row} for the networks of one figure, in their order."""
+    test_against(
+        [r for network in networks for r in own[network]],
+        {(n, layer): v for n in networks for layer, v in samples[n].items()},
+        baselines,
+        level,
+    )
+    return {n: own[n] + [trend_row("A", n, own[n], samples[n], level, nulls[n])] for n in networks}
+
+
 def trend_row(panel, network, rows, samples: dict, level: float, null=None, baseline="") -> dict:
     """The primary test of "segregation grows with depth" for one network: the slope of its
     seed-mean index over layer position, each seed's slope, the nested bootstrap interval and
