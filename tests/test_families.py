@@ -1,6 +1,7 @@
 """Any architecture: AlexNet- and ResNet-style nets and a user's own model are ranked and
 lesioned as funcspec's VGG is, through the cut of their traced graph at the lesion point."""
 
+import numpy as np
 import pytest
 import torch
 from test_lesion import direct_accuracy, setup  # noqa: F401 (a fixture)
@@ -12,7 +13,7 @@ from funcspec.config import ConfigError, load_yaml, validate
 from funcspec.errors import FuncspecError
 from funcspec.lesion import conditions, evaluate_lesions
 from funcspec.relevance import disagreement, rank_fast, rank_pruned, rank_reference
-from funcspec.train import load_model
+from funcspec.train import fit_readout, load_model
 
 torch.set_num_threads(1)
 
@@ -343,3 +344,14 @@ def test_a_saved_custom_model_with_an_unsaved_buffer_loads(tmp_path):
     x = sampler(6, SIZE, n=2)(0)[0]
     with torch.no_grad():
         assert torch.equal(loaded(x), model(x))
+
+
+def test_a_frozen_trunk_readout_is_fit_on_what_the_class_layer_reads(setup):  # noqa: F811
+    """Bug guarded: the readout fit on the last unit layer's read point, in a ResNet with inner
+    units a branch's batch norm of another width than the pooled stream the class layer reads."""
+    _, pooled, _ = setup
+    model = family_net("resnet_inner", classes=6, size=8)
+    fit_readout(model, pooled, np.arange(len(pooled)), 6, 16, "cpu")
+    x = torch.from_numpy(pooled.images(np.arange(4))).permute(0, 3, 1, 2).float()
+    with torch.no_grad():
+        assert torch.equal(model.head(model.features(x)), model(x))
