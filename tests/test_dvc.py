@@ -115,7 +115,16 @@ def test_a_parameter_change_reruns_only_the_jobs_that_read_it(origin):
     edit_config(repo, lambda c: c["lesion"].update(random_draws=2))
     run = sh(repo, "snakemake", "--cores", "2")
     # the lesion tables, and what is drawn or summed up from them
-    assert executed_rules(run) == {"lesion", "fig2", "fig4", "figS1", "figS2", "metrics", "all"}
+    assert executed_rules(run) == {
+        "lesion",
+        "fig2",
+        "fig4",
+        "figS1",
+        "figS2",
+        "architectures",
+        "metrics",
+        "all",
+    }
     assert "Data and pipelines are up to date" in sh(repo, "dvc", "status").stdout
     changed = {f"results/{name}" for name in changed_files(before, tree_bytes(repo / "results"))}
     assert dvc_diff(repo, "HEAD") == changed
@@ -174,6 +183,7 @@ def test_a_fresh_clone_pulls_identical_results_with_nothing_to_rerun(origin, clo
         "fig4",
         "figS1",
         "figS2",
+        "architectures",
         "metrics",
         "all",
     }
