@@ -6,9 +6,9 @@ import math
 import numpy as np
 import pytest
 from test_fig2 import INDEX, SEEDS, per_image
-from workflow_helpers import figure_files
+from workflow_helpers import architectures_config, figure_files
 
-from funcspec.config import ConfigError, load_yaml, validate
+from funcspec.config import ConfigError, validate
 from funcspec.figures.architectures import architectures, relative_depth
 
 # The ResNet-style net's layers, out of text order: layer10.0 is deeper than layer2.0.
@@ -82,7 +82,7 @@ def test_each_network_is_tested_against_its_own_baselines(images_npz, tmp_path):
     ],
 )
 def test_a_bad_architecture_figure_is_refused_before_any_job(networks, expected):
-    config = load_yaml("config/smoke.yaml")
+    config = architectures_config()
     config["figures"]["architectures"]["networks"] = networks
     with pytest.raises(ConfigError, match=expected):
         validate(config, "config/schema.yaml")

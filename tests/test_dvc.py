@@ -121,7 +121,6 @@ def test_a_parameter_change_reruns_only_the_jobs_that_read_it(origin):
         "fig4",
         "figS1",
         "figS2",
-        "architectures",
         "metrics",
         "all",
     }
@@ -183,7 +182,6 @@ def test_a_fresh_clone_pulls_identical_results_with_nothing_to_rerun(origin, clo
         "fig4",
         "figS1",
         "figS2",
-        "architectures",
         "metrics",
         "all",
     }

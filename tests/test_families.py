@@ -6,6 +6,7 @@ import pytest
 import torch
 from test_lesion import direct_accuracy, setup  # noqa: F401 (a fixture)
 from test_relevance import CLASSES, sampler
+from workflow_helpers import architectures_config
 
 from funcspec import models
 from funcspec.ablation import ablated
@@ -205,7 +206,7 @@ def test_a_bad_arch_is_refused_before_any_job_naming_its_key(arch, expected):
 def test_a_layer_that_is_no_unit_layer_of_a_ranked_network_is_refused(layer):
     """A module run twice in one forward (a block's shared ReLU), a path not in the model, and
     the class layer are no unit layers: the refusal lists the valid ones."""
-    config = load_yaml("config/smoke.yaml")
+    config = architectures_config()
     config["relevance"]["networks"] = ["resnet_dual"]
     config["relevance"]["random_split"]["networks"] = []
     config["relevance"]["layers"] = [layer]
@@ -313,7 +314,7 @@ class Backwards(torch.nn.Module):
 
 def test_module_paths_that_do_not_sort_by_depth_are_refused():
     """Bug guarded: figures draw a custom model's layers in path order, silently not by depth."""
-    config = load_yaml("config/smoke.yaml")
+    config = architectures_config()
     config["archs"]["custom_tiny"] = {
         "family": "custom",
         "function": "test_families:Backwards",

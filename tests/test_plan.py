@@ -16,7 +16,8 @@ def test_forward_flops_are_the_ones_torch_counts(arch):
     """Bug guarded: a layer's work counted at the wrong resolution or width, so every hour the
     plan prints is off. The per-layer counts must sum to torch's own count of a forward pass."""
     archs = {**load_yaml(REPO / "config" / "config.yaml")["archs"]}
-    archs |= load_yaml(REPO / "config" / "smoke.yaml")["archs"]
+    for overlay in ("smoke.yaml", "smoke_architectures.yaml"):
+        archs |= load_yaml(REPO / "config" / overlay)["archs"]
     spec = archs[arch]
     model = models.build(spec, 150, spec["input_size"]).eval()
     x = torch.zeros(1, 3, spec["input_size"], spec["input_size"])

@@ -8,6 +8,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+# The smoke config with every other family laid over it (the config files of one run)
+ARCHITECTURES = ("config/smoke.yaml", "config/smoke_architectures.yaml")
 
 
 def workdir(tmp_path) -> Path:
@@ -67,6 +69,14 @@ def snakemake(work, *args, check=True, pythonpath=None):
             f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
         )
     return result
+
+
+def architectures_config() -> dict:
+    """The config of the ARCHITECTURES run, merged as Snakemake merges its config files."""
+    from funcspec.config import deep_merge, load_yaml
+
+    smoke, overlay = (load_yaml(REPO / name) for name in ARCHITECTURES)
+    return deep_merge(smoke, overlay)
 
 
 def tree_bytes(root: Path) -> dict:
