@@ -45,7 +45,7 @@ class Mapped(nn.Module):
         layers = unit_map(build, input_size, blocks)
         self.unit_layers = {layer.name: layer for layer in layers}
         self._head = class_layer(build, input_size)
-        self._cuts, self._unstacked = {}, {}
+        self._cuts, self._unstacked, self._sizes = {}, {}, {}
 
     @property
     def layer_names(self) -> list[str]:
@@ -109,6 +109,17 @@ class Mapped(nn.Module):
             a = a.clone()
         return self._cut(layer)[2](a, *_copies(state, a.shape[0] // n))
 
+    def above_elements(self, a: torch.Tensor, state: tuple, layer: str) -> int:
+        """Elements of every value `above` computes for one copy of `a`'s images: a stacked
+        chunk of copies holds at most this many per copy (measured once per batch size)."""
+        key = (layer, a.shape[0])
+        if key not in self._sizes:
+            sizes = _Sizes(self._cut(layer)[2])
+            with torch.no_grad():
+                sizes.run(a.clone(), *_copies(state, 1))
+            self._sizes[key] = sizes.elements
+        return self._sizes[key]
+
     def unstacked(self, layer: str) -> str | None:
         """Why lesioned copies of `layer` cannot be stacked (the fast and pruned engines), or
         None where they can."""
@@ -129,6 +140,18 @@ class Mapped(nn.Module):
                 parts, self._unstacked[layer] = (_alone, self.net, _first), problem
             self._cuts[layer] = parts
         return self._cuts[layer]
+
+
+class _Sizes(fx.Interpreter):
+    """Runs a graph, summing the elements of every tensor it computes."""
+
+    elements = 0
+
+    def run_node(self, n: fx.Node):
+        out = super().run_node(n)
+        if isinstance(out, torch.Tensor) and n.op != "placeholder":
+            self.elements += out.numel()
+        return out
 
 
 def _copies(state: tuple, copies: int) -> list:

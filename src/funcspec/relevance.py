@@ -586,7 +586,10 @@ def _stacked_losses(model, layer, chosen, candidates, inputs, advance, candidate
     with ablated(model, layer, chosen):
         for h, yb in inputs:
             a = model.through(h, layer)
-            chunk = candidate_batch or max(1, chunk_elements(device) // a.numel())
+            # Sized by all that runs above, not by `a`: at a stem the copies' activations are
+            # many times `a`, and a chunk that outgrows the caches is slower than one copy.
+            above = model.above_elements(a, h, layer)
+            chunk = candidate_batch or max(1, chunk_elements(device) // above)
             for start in range(0, len(candidates), chunk):
                 c = cands[start : start + chunk]
                 copies = a.unsqueeze(0).repeat(len(c), *[1] * a.dim())
