@@ -39,6 +39,7 @@ localrules:
     figS1,
     figS2,
     architectures,
+    snapshots,
     metrics,
 
 
@@ -56,6 +57,7 @@ rule all:
         rules.figS1.output,
         rules.figS2.output,
         rules.architectures.output if ARCHITECTURES["networks"] else [],
+        rules.snapshots.output if SNAPSHOT_FIGURE else [],
         rules.metrics.output,
 
 

@@ -551,3 +551,56 @@ def test_the_architectures_config_ranks_its_control_and_draws_it_beside_faces(de
     fig4 = merged["figures"]["fig4"]["networks"]
     assert fig4[0] == "face_object" and "detect_object" in fig4
     assert control["tasks"] == merged["networks"]["face_object"]["tasks"]
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (
+            lambda c: c["snapshots"].update(epochs=[3, 30]),
+            r"snapshots\.epochs: 30 is not before the end of dual's training \(30 epochs\)",
+        ),
+        (
+            lambda c: c["snapshots"].update(networks=["random_features"]),
+            r"snapshots\.networks: random_features is a frozen trunk",
+        ),
+        (
+            lambda c: c["figures"]["snapshots"].update(network="face"),
+            r"figures\.snapshots\.network: 'face' is not in snapshots\.networks \(dual\)",
+        ),
+        (
+            lambda c: c["figures"]["snapshots"].update(untrained_net="untrained"),
+            r"figures\.snapshots\.untrained_net: untrained is not a frozen trunk",
+        ),
+        (
+            lambda c: c["networks"]["random_features"].update(seeds=[1]),
+            r"figures\.snapshots\.untrained_net: random_features lacks seeds \[2\] of dual",
+        ),
+        (
+            lambda c: c["figures"]["snapshots"].update(untrained_net="detect_object"),
+            r"detect_object has consolidated \['faces'\], dual has None; epoch 0 is dual's",
+        ),
+    ],
+)
+def test_a_snapshot_config_that_cannot_show_the_network_over_training_is_refused(change, expected):
+    """Bug guarded: snapshots after the end of training (they would be the trained network
+    again), of a net with no epochs, or a figure whose epoch 0 is not the network's own initial
+    trunk of every seed, accepted and drawn."""
+    from workflow_helpers import architectures_config
+
+    config = architectures_config()
+    validate(copy.deepcopy(config), SCHEMA)
+    change(config)
+    with pytest.raises(ConfigError, match=expected):
+        validate(config, SCHEMA)
+
+
+def test_a_snapshot_is_its_network_stopped_after_its_epoch(default):
+    """Bug guarded: a snapshot's spec differing from its network's in anything but its name and
+    its epoch (another trajectory), or the network's own spec changed by its snapshots (taking
+    them would retrain it)."""
+    config = validate(default, SCHEMA)
+    before = network_spec(config, "dual_s2")
+    config["snapshots"] = {"networks": ["dual"], "epochs": [3]}
+    assert network_spec(config, "dual_s2") == before
+    assert network_spec(config, "dual_s2_e3") == {**before, "name": "dual_s2_e3", "snapshot": 3}

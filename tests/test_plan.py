@@ -64,6 +64,24 @@ def test_plan_counts_every_job_of_the_default_dag():
     assert jobs["visualize"] == 9 and jobs["readout"] == 1 and jobs["generate"] == 6
 
 
+def test_snapshots_are_costed_as_networks_trained_to_their_epoch():
+    """Bug guarded: the plan leaves snapshots out. The smoke config with its overlay keeps dual's
+    2 seeds after epochs 3 and 10: 4 more trainings (of 13 epochs per seed, not 60), each
+    ranked on dual's 2 tasks (no random splits) and lesioned at its 3 layers, none evaluated:
+    the counts `snakemake -n` plans for that run."""
+    smoke = load(REPO / "config" / "smoke.yaml", REPO / "config" / "smoke_architectures.yaml")
+    rates = {"train": 1.0, "infer": 1.0}
+    result = plan(smoke, rates, 1)
+    jobs = {r["phase"]: r["jobs"] for r in result["phases"]}
+    assert jobs["train"] == 20 and jobs["relevance"] == 116 and jobs["lesion"] == 46
+    assert jobs["evaluate"] == 16
+    smoke["snapshots"]["networks"] = []
+    images = {r["phase"]: r["images"] for r in result["phases"]}
+    before = {r["phase"]: r["images"] for r in plan(smoke, rates, 1)["phases"]}
+    # 2 seeds x 13 epochs x (2 tasks x 5 classes x 8 training images)
+    assert images["train"] - before["train"] == 2 * 13 * 80
+
+
 def test_the_plan_merges_config_files_as_snakemake_does():
     """Bug guarded: `funcspec plan --configfile config/config.yaml config/power.yaml` costs only
     one of the files. Merged, 5 seeds of dual and of each of the 5 Figure 4 networks (the two

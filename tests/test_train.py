@@ -179,6 +179,59 @@ def test_killed_training_resumes_to_identical_weights(tiny_data, tmp_path):
     assert [t["offset"] for t in meta["tasks"]] == [0, 3] and meta["num_classes"] == 5
 
 
+def test_a_snapshot_is_its_network_after_its_epoch_even_after_a_kill(tiny_data, tmp_path):
+    """Bug guarded: a snapshot that is not its network's past. Trained as a network of fewer
+    epochs, its one-cycle schedule would be shorter and its weights others; resumed into another
+    trajectory, likewise. A snapshot after epoch 2 of 3, killed after its first epoch and
+    resumed, must hold the weights the full run's checkpoint held after epoch 2, and the first 2
+    epochs of its history."""
+    after_two = {}
+
+    def keep_second_epoch(epoch):
+        if epoch == 1:
+            saved = torch.load(tmp_path / "full" / "checkpoint.pt", weights_only=True)
+            after_two.update(saved["model"])
+
+    train(
+        spec(),
+        tiny_data,
+        *outputs(tmp_path / "full"),
+        progress=False,
+        on_epoch_end=keep_second_epoch,
+    )
+    snapshot = {**spec(), "name": "dual_s5_e2", "snapshot": 2}
+    with pytest.raises(RuntimeError, match="killed"):
+        train(
+            snapshot,
+            tiny_data,
+            *outputs(tmp_path / "snap"),
+            progress=False,
+            on_epoch_end=dies_after(0),
+        )
+    train(snapshot, tiny_data, *outputs(tmp_path / "snap"), progress=False)
+
+    model, meta = load_model(tmp_path / "snap" / "model.pt")
+    assert meta["network"] == "dual_s5_e2"
+    for name, weights in model.state_dict().items():
+        assert torch.equal(weights, after_two[name]), name
+    full = (tmp_path / "full" / "history.csv").read_text().splitlines()
+    past = [line for line in full if not line.startswith("3,")]
+    assert (tmp_path / "snap" / "history.csv").read_text().splitlines() == past
+
+
+def test_a_frozen_trunk_starts_from_the_weights_its_trained_twin_starts_from(tiny_data):
+    """Bug guarded: epoch 0 of the snapshot figure (the untrained twin, a frozen trunk of the
+    same seed) drawn from other initial weights than the network's own training started from."""
+    from funcspec.gpu import FLOAT32
+    from funcspec.train import _start
+
+    frozen = {**spec(), "train": {**spec()["train"], "frozen_trunk": True}}
+    trained = _start(spec(), tiny_data, torch.device("cpu"), FLOAT32, False).model
+    twin = _start(frozen, tiny_data, torch.device("cpu"), FLOAT32, False).model
+    for name, weights in trained.state_dict().items():
+        assert torch.equal(weights, twin.state_dict()[name]), name
+
+
 def test_history_has_loss_and_accuracy_per_epoch_task_and_split(tiny_data, tmp_path):
     train(spec(epochs=2), tiny_data, *outputs(tmp_path), progress=False)
     with open(tmp_path / "history.csv") as f:

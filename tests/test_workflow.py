@@ -69,6 +69,26 @@ def test_every_family_runs_through_to_the_architecture_figure(architectures_run)
     )
 
 
+def test_snapshots_retrain_nothing_and_draw_the_network_over_training(smoke_run, architectures_run):
+    """Bug guarded: taking snapshots of a trained network retrains it (its spec or its rule's
+    params changed by them), or a snapshot is ranked and lesioned but left out of the figure.
+    The overlay keeps dual's seeds after epochs 3 and 10 of its 30, over the finished smoke run."""
+    import csv
+
+    for seed in (1, 2):
+        trained = Path("results") / "train" / f"dual_s{seed}" / "model.pt"
+        assert (architectures_run / trained).stat().st_mtime_ns == (
+            (smoke_run / trained).stat().st_mtime_ns
+        )
+        for epoch in (3, 10):
+            name = f"dual_s{seed}_e{epoch}"
+            assert len(list((architectures_run / "results" / "lesion" / name).glob("*.npz"))) == 3
+    with open(architectures_run / "results" / "figures" / "snapshots.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    drawn = {(r["epoch"], r["layer"]) for r in rows if r["task"] == "segregation_index"}
+    assert drawn == {(e, x) for e in ("0", "3", "10", "30") for x in ("conv1", "conv2", "fc3")}
+
+
 def test_prepare_phase_is_byte_identical_from_scratch(smoke_run, tmp_path):
     again = workdir(tmp_path)
     snakemake(
@@ -226,9 +246,11 @@ def test_report_has_every_figure_with_its_caption(architectures_run):
         "figS1.png",
         "figS2.png",
         "architectures.png",
+        "snapshots.png",
     ):
         assert figure in html, figure
-    for caption in ("fig1", "fig2", "fig4", "figS1", "figS2", "architectures", "contact_sheet"):
+    captions = ("fig1", "fig2", "fig4", "figS1", "figS2", "architectures", "snapshots")
+    for caption in (*captions, "contact_sheet"):
         text = (REPO / "workflow" / "report" / f"{caption}.rst").read_text()
         first_words = " ".join(re.sub(r"[*`]", "", text).split()[:8])
         assert first_words in re.sub(r"<[^>]+>", "", html), caption
@@ -300,6 +322,7 @@ FIGURE_STEPS = {
     "figS1",
     "figS2",
     "architectures",
+    "snapshots",
 }
 
 
@@ -325,7 +348,7 @@ def test_one_word_per_step():
             (outputs,) = re.findall(r"output:\n(.*?)\n    \w+:", body, re.S)
             for output in re.findall(r'"(results/[^"]+)"', outputs):
                 assert output.startswith(f"results/{folder}/"), f"{rule}: {output}"
-    assert sorted(rules) == sorted(set(rules)) and len(rules) == 22
+    assert sorted(rules) == sorted(set(rules)) and len(rules) == 23
 
 
 def test_each_step_computes_in_the_number_formats_config_gpu_gives_it(tmp_path):
@@ -660,6 +683,7 @@ TABLE_STEPS = (
     "figS1",
     "figS2",
     "architectures",
+    "snapshots",
     "metrics",
     "history",
 )

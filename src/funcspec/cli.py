@@ -45,6 +45,7 @@ STEPS = {
     "figS1": ("figures.figS1", "Figure S1: the lesion controls"),
     "figS2": ("figures.figS2", "Figure S2: lesion effects at matched task performance"),
     "architectures": ("figures.architectures", "Segregation by depth in other architectures"),
+    "snapshots": ("figures.snapshots", "Segregation by depth over training, from snapshots"),
     "metrics": ("metrics", "Headline numbers (DVC metrics and plots)"),
     "plan": ("plan", "What a config will cost: jobs, images, FLOPs, device-hours, SLURM"),
     "provenance": ("provenance", "Print an artifact's lineage; --verify re-hashes it"),

@@ -15,7 +15,7 @@ from .datasets import LAYOUTS, layout_options
 from .errors import FuncspecError
 from .grouping import group_size, shortlist_size
 from .layers import depth_order, lesionable
-from .seeds import split
+from .seeds import epoch_of, split
 from .tasks import dealt, halves, is_split
 
 
@@ -95,6 +95,9 @@ def network_spec(config: dict, name: str) -> dict:
     net = config["networks"][network]
     # Only where set: a network without it keeps the spec it had before the key existed.
     consolidated = {"consolidated": net["consolidated"]} if net.get("consolidated") else {}
+    # A snapshot is its instance's training stopped after an epoch: the same spec, so the same
+    # trajectory, and the instance's own spec is untouched by the snapshots taken of it.
+    epoch = epoch_of(name)
     return {
         "name": name,
         "tasks": net["tasks"],
@@ -102,6 +105,7 @@ def network_spec(config: dict, name: str) -> dict:
         "arch": config["archs"][net["arch"]],
         "train": deep_merge(config["train"], net.get("train", {})),
         **consolidated,
+        **({"snapshot": epoch} if epoch is not None else {}),
     }
 
 
@@ -110,7 +114,8 @@ def split_tasks(config: dict, name: str) -> list[str]:
     partition dealt to its seed (none if its network is not in relevance.random_split)."""
     network, seed = split(name)
     random_split = config["relevance"]["random_split"]
-    if network not in random_split["networks"]:
+    # A snapshot's figure compares it with its untrained epoch 0, not with random splits.
+    if network not in random_split["networks"] or epoch_of(name) is not None:
         return []
     seeds = config["networks"][network]["seeds"]
     dealt_here = dealt(random_split["partitions"], seeds.index(seed), len(seeds))
@@ -552,6 +557,7 @@ def _check_figures(config: dict) -> list[str]:
                 + (" and ".join(sorted(wanted)) if wanted else "two tasks")
             )
     problems += _check_architectures(config)
+    problems += _check_snapshots(config)
     fig4 = figures.get("fig4")
     if fig4:
         for name in fig4["networks"]:
@@ -616,6 +622,55 @@ def _check_architectures(config: dict) -> list[str]:
                     f"figures.{key}: {twin}, the untrained twin of {name}, is not a frozen trunk "
                     "(train: {frozen_trunk: true})"
                 )
+    return problems
+
+
+def _check_snapshots(config: dict) -> list[str]:
+    """Snapshots are taken of networks that train past them; the snapshot figure's network is
+    one of them, ranked, and its epoch 0 is a frozen trunk of the same arch, tasks and seeds
+    (a trunk initialised as the network's was: the same seed draws the same weights)."""
+    snapshots, networks, problems = config["snapshots"], config["networks"], []
+    for name in snapshots["networks"]:
+        if name not in networks:
+            problems.append(f"snapshots.networks: {name!r} is not a network in `networks`")
+            continue
+        train = deep_merge(config["train"], networks[name].get("train", {}))
+        if train.get("frozen_trunk"):
+            problems.append(f"snapshots.networks: {name} is a frozen trunk; it has no epochs")
+        for epoch in snapshots["epochs"]:
+            if epoch >= train["epochs"]:
+                problems.append(
+                    f"snapshots.epochs: {epoch} is not before the end of {name}'s training "
+                    f"({train['epochs']} epochs); the trained network is its last epoch"
+                )
+    fig = config["figures"].get("snapshots")
+    if not fig:
+        return problems
+    name, twin, key = fig["network"], fig["untrained_net"], "snapshots"
+    if name not in snapshots["networks"]:
+        problems.append(
+            f"figures.snapshots.network: {name!r} is not in snapshots.networks "
+            f"({', '.join(snapshots['networks']) or 'none'})"
+        )
+    problems += _ranked(config, key, name) + _ranked(config, key, twin)
+    for task in (fig["face_task"], fig["object_task"]):
+        problems += _task_of(config, key, name, task)
+    if name in networks and twin in networks:
+        where = f"figures.snapshots.untrained_net: {twin}"
+        for k in ("arch", "tasks", "consolidated"):
+            if networks[name].get(k) != networks[twin].get(k):
+                problems.append(
+                    f"{where} has {k} {networks[twin].get(k)}, {name} has "
+                    f"{networks[name].get(k)}; epoch 0 is {name}'s initial trunk"
+                )
+        missing = sorted(set(networks[name]["seeds"]) - set(networks[twin]["seeds"]))
+        if missing:
+            problems.append(f"{where} lacks seeds {missing} of {name}")
+        if not networks[twin].get("train", {}).get("frozen_trunk"):
+            problems.append(
+                f"figures.snapshots.untrained_net: {twin} is not a frozen trunk "
+                "(train: {frozen_trunk: true})"
+            )
     return problems
 
 

@@ -24,7 +24,7 @@ from .errors import FuncspecError
 from .grouping import candidates_per_step, group_size, shortlist_size
 from .layers import layer_names, lesionable
 from .prepare import read_class_list
-from .seeds import instances
+from .seeds import epoch_of, instances, snapshots
 
 REPO = Path(__file__).resolve().parents[2]
 # The CPU rates, one core of the development machine. Seconds per image: drawing a generated
@@ -179,10 +179,10 @@ def _network_work(config: dict, data: dict) -> dict[str, list]:
     visualized = instances(nets, config["visualize"]["networks"])
     decoded = instances(nets, config["decode"]["networks"])
     panel_d = instances(nets, overlapped(config))
-    for name in instances(nets):
+    for name in instances(nets) + snapshots(config):
         net = _Network(config, data, name)
         _count_training(work, config, data, net, name in decoded, name in panel_d)
-        if name not in ranked:
+        if name not in ranked and epoch_of(name) is None:
             continue
         _count_ranking(work, config, net)
         if name in visualized:
@@ -226,6 +226,7 @@ def _count_training(work, config, data, net: _Network, decoded: bool, overlapped
     in_memory = train_images * _pixels(config, tasks[0]) if net.spec["train"]["in_memory"] else 0
     # a frozen trunk: one forward pass to the features its class layer is fit on
     epochs = 1 if net.spec["train"].get("frozen_trunk") else net.spec["train"]["epochs"]
+    epochs = net.spec.get("snapshot", epochs)
     backward = 0 if net.spec["train"].get("frozen_trunk") else 2 * full
     _count(
         work,
@@ -235,6 +236,8 @@ def _count_training(work, config, data, net: _Network, decoded: bool, overlapped
         (full + backward) * epochs * train_images,
         RUNTIME + 16 * net.weights + 2 * batch * net.activations + in_memory,
     )
+    if "snapshot" in net.spec:  # ranked and lesioned, not evaluated
+        return
     test = net.test_images
     _count(work, "evaluate", 1, test, full * test, net.inference_memory(test))
     if decoded:

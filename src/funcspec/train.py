@@ -1,5 +1,8 @@
 """Train one network on its tasks, with a checkpoint every epoch and exact resume.
 
+A snapshot (spec key `snapshot`: E) is the same training stopped after epoch E: its weights are
+the network's after E epochs, and its history the first E epochs of the network's.
+
 Every random choice of an epoch (image order, crops, greyscale draws, dropout) is seeded by
 (seed, epoch), so a job killed at any point and started again redoes the interrupted epoch from
 the last checkpoint and ends with the same weights as an uninterrupted run. The checkpoint's
@@ -273,7 +276,10 @@ def train(
     history, start, best, stale = _resume(run, checkpoint, made_from)
     if run.frozen:
         history += _fit_frozen(run)
-    for epoch in range(start, 0 if run.frozen else run.cfg["epochs"]):
+    # A snapshot stops after its epoch; the schedule still spans every epoch, as in the run
+    # it is a snapshot of.
+    last = 0 if run.frozen else spec.get("snapshot", run.cfg["epochs"])
+    for epoch in range(start, last):
         rows = _epoch(run, epoch)
         lr = run.optimizer.param_groups[0]["lr"]
         for split, sums in rows:

@@ -11,7 +11,8 @@ from funcspec.codedigest import code_digest
 from funcspec.datasets import root_fingerprint
 from funcspec.layers import lesionable
 from funcspec.prepare import source_files
-from funcspec.seeds import instances, split
+from funcspec import seeds
+from funcspec.seeds import instance, instances, split
 
 # No `configfile:` directive: see funcspec.config.resolve for why the default is loaded here.
 _resolved = funcspec_config.validate(
@@ -36,6 +37,8 @@ RANKED = instances(config["networks"], config["relevance"]["networks"])
 SPLIT_RANKED = instances(config["networks"], config["relevance"]["random_split"]["networks"])
 DECODED = instances(config["networks"], config["decode"]["networks"])
 VISUALIZED = instances(config["networks"], config["visualize"]["networks"])
+# Each seed of a network kept after an earlier epoch: trained, ranked and lesioned as a network.
+SNAPSHOTS = seeds.snapshots(config)
 
 
 def drawn_as(dataset):
@@ -50,7 +53,7 @@ GENERATED = sorted({drawn_as(name) for name, ds in config["datasets"].items() if
 
 wildcard_constraints:
     dataset="|".join(DATASETS),
-    network="|".join(NETWORKS),
+    network="|".join(NETWORKS + SNAPSHOTS),
     task="|".join(DATASETS + [r"split\d+_[ab]"]),
     layer=r"[A-Za-z_][A-Za-z0-9_.]*",
 

@@ -224,3 +224,57 @@ rule architectures:
         "--face-task {params.face_task:q} --object-task {params.object_task:q} "
         "--fraction {params.fraction} {params.statistics} "
         "--pdf {output.pdf} --png {output.png} --csv {output.csv} 2> {log}"
+
+
+# Laid over the default by config/architectures.yaml: not in the default's hour.
+SNAPSHOT_FIGURE = config["figures"].get("snapshots")
+
+
+def snapshots_of(network):
+    return [name for name in SNAPSHOTS if split(name)[0] == network]
+
+
+def get_snapshot_figure_inputs(wildcards):
+    """The lesions of every epoch: the untrained twin of each of the network's seeds (epoch 0),
+    the snapshots and the trained network; and the histories that show the snapshots retrace it."""
+    network, untrained = SNAPSHOT_FIGURE["network"], SNAPSHOT_FIGURE["untrained_net"]
+    twins = [instance(untrained, seed) for seed in config["networks"][network]["seeds"]]
+    return {
+        "images": [
+            f"results/lesion/{name}/{layer}.npz"
+            for name in twins + snapshots_of(network) + seeded([network])
+            for layer in ranked_layers(name)
+        ],
+        "histories": expand(
+            rules.train.output.history, network=seeded([network]) + snapshots_of(network)
+        ),
+    }
+
+
+rule snapshots:
+    input:
+        unpack(get_snapshot_figure_inputs),
+    output:
+        pdf="results/figures/snapshots.pdf",
+        png=report(
+            "results/figures/snapshots.png",
+            category="Figures",
+            caption="../report/snapshots.rst",
+        ),
+        csv="results/figures/snapshots.csv",
+    log:
+        "logs/snapshots/snapshots.log",
+    benchmark:
+        "logs/snapshots/snapshots.tsv"
+    conda:
+        "../../envs/funcspec.yaml"
+    params:
+        code=code_digest("snapshots"),
+        figure=SNAPSHOT_FIGURE,
+        statistics=statistics_args(),
+    shell:
+        "funcspec snapshots --images {input.images} --histories {input.histories} "
+        "--network {params.figure[network]} --untrained {params.figure[untrained_net]} "
+        "--face-task {params.figure[face_task]:q} --object-task {params.figure[object_task]:q} "
+        "--fraction {params.figure[fraction]} {params.statistics} "
+        "--pdf {output.pdf} --png {output.png} --csv {output.csv} 2> {log}"
