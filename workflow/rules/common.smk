@@ -39,6 +39,8 @@ DECODED = instances(config["networks"], config["decode"]["networks"])
 VISUALIZED = instances(config["networks"], config["visualize"]["networks"])
 # Each seed of a network kept after an earlier epoch: trained, ranked and lesioned as a network.
 SNAPSHOTS = seeds.snapshots(config)
+# Laid over the default by config/architectures.yaml: not in the default's hour.
+SNAPSHOT_FIGURE = config["figures"].get("snapshots")
 
 
 def drawn_as(dataset):
@@ -245,3 +247,24 @@ def unit_group_args():
         f"--face-task {GROUPED_TASKS[0]} --object-task {GROUPED_TASKS[1]} "
         f"--fraction {config['relevance']['fraction']}"
     )
+
+
+def snapshots_of(network):
+    return [name for name in SNAPSHOTS if split(name)[0] == network]
+
+
+def get_snapshot_figure_inputs(wildcards):
+    """The lesions of every epoch: the untrained twin of each of the network's seeds (epoch 0),
+    the snapshots and the trained network; and the histories that show the snapshots retrace it."""
+    network, untrained = SNAPSHOT_FIGURE["network"], SNAPSHOT_FIGURE["untrained_net"]
+    twins = [instance(untrained, seed) for seed in config["networks"][network]["seeds"]]
+    return {
+        "images": [
+            f"results/lesion/{name}/{layer}.npz"
+            for name in twins + snapshots_of(network) + seeded([network])
+            for layer in ranked_layers(name)
+        ],
+        "histories": expand(
+            rules.train.output.history, network=seeded([network]) + snapshots_of(network)
+        ),
+    }

@@ -226,31 +226,6 @@ rule architectures:
         "--pdf {output.pdf} --png {output.png} --csv {output.csv} 2> {log}"
 
 
-# Laid over the default by config/architectures.yaml: not in the default's hour.
-SNAPSHOT_FIGURE = config["figures"].get("snapshots")
-
-
-def snapshots_of(network):
-    return [name for name in SNAPSHOTS if split(name)[0] == network]
-
-
-def get_snapshot_figure_inputs(wildcards):
-    """The lesions of every epoch: the untrained twin of each of the network's seeds (epoch 0),
-    the snapshots and the trained network; and the histories that show the snapshots retrace it."""
-    network, untrained = SNAPSHOT_FIGURE["network"], SNAPSHOT_FIGURE["untrained_net"]
-    twins = [instance(untrained, seed) for seed in config["networks"][network]["seeds"]]
-    return {
-        "images": [
-            f"results/lesion/{name}/{layer}.npz"
-            for name in twins + snapshots_of(network) + seeded([network])
-            for layer in ranked_layers(name)
-        ],
-        "histories": expand(
-            rules.train.output.history, network=seeded([network]) + snapshots_of(network)
-        ),
-    }
-
-
 rule snapshots:
     input:
         unpack(get_snapshot_figure_inputs),
