@@ -577,6 +577,10 @@ def test_the_architectures_config_ranks_its_control_and_draws_it_beside_faces(de
             r"figures\.snapshots\.untrained_net: random_features lacks seeds \[2\] of dual",
         ),
         (
+            lambda c: c["figures"].pop("snapshots"),
+            r"snapshots\.networks: nothing draws dual's snapshots; figures\.snapshots draws none",
+        ),
+        (
             lambda c: c["figures"]["snapshots"].update(untrained_net="detect_object"),
             r"detect_object has consolidated \['faces'\], dual has None; epoch 0 is dual's",
         ),

@@ -117,3 +117,15 @@ def test_a_snapshot_off_its_networks_trajectory_is_refused(
     ]
     with pytest.raises(FuncspecError, match=f"snapshot dual_s1_e2 did not retrace .*{expected}"):
         draw(images_npz, histories, tmp_path)
+
+
+def test_a_snapshot_at_or_after_an_early_stop_is_refused(images_npz, tmp_path):
+    """Bug guarded (review): with train.stop_patience the network may stop before a snapshot's
+    epoch; the snapshot job stops there too, so it is the trained network again, drawn at an
+    epoch it never reached (or beside it as if it were another seed)."""
+    histories = [
+        write_history(tmp_path, "dual_s1", history(2)),
+        write_history(tmp_path, "dual_s1_e2", history(2)),
+    ]
+    with pytest.raises(FuncspecError, match="dual_s1_e2 is not before the end .* after epoch 2"):
+        draw(images_npz, histories, tmp_path)

@@ -630,10 +630,16 @@ def _check_snapshots(config: dict) -> list[str]:
     one of them, ranked, and its epoch 0 is a frozen trunk of the same arch, tasks and seeds
     (a trunk initialised as the network's was: the same seed draws the same weights)."""
     snapshots, networks, problems = config["snapshots"], config["networks"], []
+    fig = config["figures"].get("snapshots")
     for name in snapshots["networks"]:
         if name not in networks:
             problems.append(f"snapshots.networks: {name!r} is not a network in `networks`")
             continue
+        if not fig or fig["network"] != name:
+            problems.append(
+                f"snapshots.networks: nothing draws {name}'s snapshots; figures.snapshots draws "
+                + (f"only {fig['network']}'s" if fig else "none (set figures.snapshots)")
+            )
         train = deep_merge(config["train"], networks[name].get("train", {}))
         if train.get("frozen_trunk"):
             problems.append(f"snapshots.networks: {name} is a frozen trunk; it has no epochs")
@@ -643,7 +649,6 @@ def _check_snapshots(config: dict) -> list[str]:
                     f"snapshots.epochs: {epoch} is not before the end of {name}'s training "
                     f"({train['epochs']} epochs); the trained network is its last epoch"
                 )
-    fig = config["figures"].get("snapshots")
     if not fig:
         return problems
     name, twin, key = fig["network"], fig["untrained_net"], "snapshots"

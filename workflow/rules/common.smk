@@ -256,6 +256,11 @@ def snapshots_of(network):
 def get_snapshot_figure_inputs(wildcards):
     """The lesions of every epoch: the untrained twin of each of the network's seeds (epoch 0),
     the snapshots and the trained network; and the histories that show the snapshots retrace it."""
+    if not SNAPSHOT_FIGURE:
+        raise WorkflowError(
+            "figures.snapshots: not set, so there is no snapshot figure to draw "
+            "(config/architectures.yaml sets it; config/README.md, `snapshots`)"
+        )
     network, untrained = SNAPSHOT_FIGURE["network"], SNAPSHOT_FIGURE["untrained_net"]
     twins = [instance(untrained, seed) for seed in config["networks"][network]["seeds"]]
     return {

@@ -61,6 +61,7 @@ def last_epochs(history_paths) -> dict[str, int]:
             raise FuncspecError(f"{path}: an empty training history")
         histories[path] = rows
     by_name = {_name_of(path): rows for path, rows in histories.items()}
+    last = {name: max(int(r["epoch"]) for r in rows) for name, rows in by_name.items()}
     for name, rows in by_name.items():
         epoch = epoch_of(name)
         if epoch is None:
@@ -69,6 +70,12 @@ def last_epochs(history_paths) -> dict[str, int]:
         trained = by_name.get(f"{network}_s{seed}")
         if trained is None:
             raise FuncspecError(f"the history of {name} came without {network}_s{seed}'s")
+        if last[f"{network}_s{seed}"] <= epoch:
+            raise FuncspecError(
+                f"snapshot {name} is not before the end of {network}_s{seed}'s training, which "
+                f"stopped after epoch {last[f'{network}_s{seed}']} (train.stop_patience): "
+                "take snapshots before the stop"
+            )
         past = [r for r in trained if int(r["epoch"]) <= epoch]
         for own, theirs in zip_longest(rows, past):
             if own != theirs:
@@ -77,7 +84,7 @@ def last_epochs(history_paths) -> dict[str, int]:
                     f"{_row_text(own)} where the network had {_row_text(theirs)}. Training "
                     "is not deterministic where they ran; rerun both on one device"
                 )
-    return {name: max(int(r["epoch"]) for r in rows) for name, rows in by_name.items()}
+    return last
 
 
 def _name_of(history_path) -> str:
