@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 
 from ..errors import FuncspecError
 from ..layers import depth_order
-from ..seeds import epoch_of, split
+from ..seeds import epoch_of, instance, split
 from ..stats import depth_slope, holm, load_images, p_above
 from . import save
 from .save import save_figure
@@ -66,21 +66,20 @@ def last_epochs(history_paths) -> dict[str, int]:
         epoch = epoch_of(name)
         if epoch is None:
             continue
-        network, seed = split(name)
-        trained = by_name.get(f"{network}_s{seed}")
+        of = instance(*split(name))
+        trained = by_name.get(of)
         if trained is None:
-            raise FuncspecError(f"the history of {name} came without {network}_s{seed}'s")
-        if last[f"{network}_s{seed}"] <= epoch:
+            raise FuncspecError(f"the history of {name} came without {of}'s")
+        if last[of] <= epoch:
             raise FuncspecError(
-                f"snapshot {name} is not before the end of {network}_s{seed}'s training, which "
-                f"stopped after epoch {last[f'{network}_s{seed}']} (train.stop_patience): "
-                "take snapshots before the stop"
+                f"snapshot {name} is not before the end of {of}'s training, which stopped "
+                f"after epoch {last[of]} (train.stop_patience): take snapshots before the stop"
             )
         past = [r for r in trained if int(r["epoch"]) <= epoch]
         for own, theirs in zip_longest(rows, past):
             if own != theirs:
                 raise FuncspecError(
-                    f"snapshot {name} did not retrace {network}_s{seed}'s training: it has "
+                    f"snapshot {name} did not retrace {of}'s training: it has "
                     f"{_row_text(own)} where the network had {_row_text(theirs)}. Training "
                     "is not deterministic where they ran; rerun both on one device"
                 )
