@@ -89,6 +89,16 @@ def test_snapshots_retrain_nothing_and_draw_the_network_over_training(smoke_run,
     assert drawn == {(e, x) for e in ("0", "3", "10", "30") for x in ("conv1", "conv2", "fc3")}
 
 
+def test_the_snapshot_figure_without_its_config_says_which_key_to_set(tmp_path):
+    """Bug guarded (review): `snakemake snapshots` on a config without figures.snapshots
+    stopped with a TypeError ('NoneType' object is not subscriptable) instead of naming the key."""
+    result = snakemake(
+        workdir(tmp_path), "-n", "snapshots", "--configfile", "config/smoke.yaml", check=False
+    )
+    assert result.returncode != 0
+    assert "figures.snapshots: not set" in result.stdout + result.stderr
+
+
 def test_prepare_phase_is_byte_identical_from_scratch(smoke_run, tmp_path):
     again = workdir(tmp_path)
     snakemake(
