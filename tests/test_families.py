@@ -1,5 +1,9 @@
-"""Any architecture: AlexNet- and ResNet-style nets and a user's own model are ranked and
-lesioned as funcspec's VGG is, through the cut of their traced graph at the lesion point."""
+"""Any architecture: AlexNet- and ResNet-style nets, branched dual-task nets and a user's own
+model are ranked and lesioned as funcspec's VGG is, through the cut of their traced graph at the
+lesion point."""
+
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -30,6 +34,15 @@ ARCHS = {
         "units": "inner",
         "input_size": SIZE,
     },
+    # A trunk (conv1) and two branches (conv2, fc3 each); the class layer reads both.
+    "branched": {
+        "family": "branched",
+        "stages": [[4], [4]],
+        "fc": [8],
+        "dropout": 0.5,
+        "split": "conv1",
+        "input_size": SIZE,
+    },
     # A user's model, imported by path; no blocks declared, so its units are each convolution.
     "custom": {
         "family": "custom",
@@ -45,6 +58,8 @@ def family_net(name, seed=0, classes=CLASSES, size=SIZE):
     arch = {**ARCHS[name], "input_size": size}
     if "kwargs" in arch:
         arch["kwargs"] = {**arch["kwargs"], "input_size": size}
+    if arch["family"] == "branched":  # each task's classes, so both branches are read
+        classes = [classes // 2, classes - classes // 2]
     model = models.build(arch, classes, size)
     # Distinct losses, as in test_relevance.net, and batch norms that are not the identity.
     for p in model.parameters():
@@ -66,6 +81,9 @@ def family_net(name, seed=0, classes=CLASSES, size=SIZE):
         ("alexnet", "conv.0"),
         ("alexnet", "fc.5"),  # AlexNet's head: the last hidden layer
         ("alexnet_bn", "conv.4"),
+        ("branched", "shared.conv1.0"),  # the trunk: both branches above it
+        ("branched", "split.1.conv2.0"),  # a branch: the other one computed once, below
+        ("branched", "split.0.fc3.1"),  # a branch's last layer, beside the other's
     ],
 )
 def test_fast_ranking_equals_reference_in_every_family(name, layer):
@@ -159,7 +177,7 @@ def test_a_lesioned_unit_reads_zero_for_every_input(name):
         assert read.abs().max() > 0, layer
 
 
-@pytest.mark.parametrize("name", ["alexnet_bn", "resnet", "custom"])
+@pytest.mark.parametrize("name", ["alexnet_bn", "resnet", "branched", "custom"])
 def test_a_family_lesion_table_equals_direct_lesioned_accuracy(setup, name):  # noqa: F811
     """Bug guarded: the lesion step's shared layers below giving another network's accuracy."""
     _, pooled, groups = setup
@@ -210,6 +228,10 @@ BAD = [
     ({"family": "custom", "function": "nowhere.at_all:net", "input_size": 16}, "cannot import"),
     ({"family": "alexnet", "input_size": 12}, "not divisible by 8"),
     ({"family": "resnet", "width": 4.5, "input_size": 16}, "whole number"),
+    ({**ARCHS["branched"], "split": "fc3"}, "split: 'fc3' leaves no layer to branch; one of conv1"),
+    ({**ARCHS["branched"], "split": "conv9"}, "split: 'conv9' leaves no layer"),
+    ({**ARCHS["branched"], "branches": 3}, "networks.dual.tasks: 2 tasks for the 3 branches"),
+    (ARCHS["branched"], "figures.fig2.network: network 'dual' is branched"),
 ]
 
 
@@ -219,6 +241,16 @@ def test_a_bad_arch_is_refused_before_any_job_naming_its_key(arch, expected):
     config["archs"]["bad"] = arch
     config["networks"]["dual"]["arch"] = "bad"
     with pytest.raises(ConfigError, match=expected):
+        validate(config, "config/schema.yaml")
+
+
+def test_a_branched_net_with_a_frozen_trunk_is_refused():
+    """Bug guarded: a readout fit on both branches' features, then read through the heads'
+    block-diagonal weight: not the fitted readout."""
+    config = load_yaml("config/smoke.yaml")
+    config["archs"]["bad"] = ARCHS["branched"]
+    config["networks"]["random_features"]["arch"] = "bad"
+    with pytest.raises(ConfigError, match="random_features.train.frozen_trunk: a branched net"):
         validate(config, "config/schema.yaml")
 
 
@@ -317,6 +349,48 @@ def test_the_features_are_what_the_class_layer_reads(name):
     x = sampler(5, SIZE, n=4)(0)[0]
     with torch.no_grad():
         assert torch.equal(model.head(model.features(x)), model(x))
+
+
+def test_each_task_of_a_branched_net_reads_its_own_branch_alone():
+    """Bug guarded: a class layer that reads both branches makes the branched net a wider dual
+    net: silencing one branch would change the other task's scores."""
+    model = family_net("branched")
+    x = sampler(5, SIZE, n=4)(0)[0]
+    first = CLASSES // 2  # the first task's classes, read from split.0
+    with torch.no_grad():
+        scores = model(x)
+        with ablated(model, "split.1.fc3.1", range(model.units("split.1.fc3.1"))):
+            silenced = model(x)
+    assert torch.equal(silenced[:, :first], scores[:, :first])
+    assert not torch.equal(silenced[:, first:], scores[:, first:])
+
+
+def test_a_saved_branched_net_keeps_its_classes_branches(tmp_path):
+    """Bug guarded: a loaded branched net rebuilt from its class total alone, every class read
+    from the first branch."""
+    arch, classes = ARCHS["branched"], [2, 3]
+    model = models.build(arch, classes, SIZE).eval()
+    path = tmp_path / "net.pt"
+    saved = {"arch": arch, "num_classes": sum(classes), "input_size": SIZE}
+    torch.save({**saved, "state_dict": model.state_dict()}, path)
+    loaded, _ = load_model(path)
+    x = sampler(6, SIZE, n=2)(0)[0]
+    with torch.no_grad():
+        assert torch.equal(loaded(x), model(x))
+
+
+def test_a_job_that_runs_a_vgg_does_not_import_torchvision():
+    """Bug guarded: families.py imported torchvision.models at the top, which imports
+    torch._dynamo: 1.2 s at the start of every job of a run of hundreds of short jobs
+    (benchmarks/bench_startup.py)."""
+    code = (
+        "import sys, funcspec.train, funcspec.relevance, funcspec.lesion, funcspec.evaluate\n"
+        "from funcspec import models\n"
+        "models.build({'stages': [[4]], 'fc': [], 'dropout': 0.0}, 3, 8)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('torchvision')))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
 
 
 class Backwards(torch.nn.Module):

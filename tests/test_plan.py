@@ -10,7 +10,7 @@ from funcspec.plan import REPO, dataset_images, forward_flops, load, plan
 
 
 @pytest.mark.parametrize(
-    "arch", ["vgg_wide", "vgg_tiny", "alexnet_tiny", "resnet_tiny", "custom_tiny"]
+    "arch", ["vgg_wide", "vgg_tiny", "alexnet_tiny", "resnet_tiny", "branched_tiny", "custom_tiny"]
 )
 def test_forward_flops_are_the_ones_torch_counts(arch):
     """Bug guarded: a layer's work counted at the wrong resolution or width, so every hour the
@@ -66,20 +66,21 @@ def test_plan_counts_every_job_of_the_default_dag():
 
 def test_snapshots_are_costed_as_networks_trained_to_their_epoch():
     """Bug guarded: the plan leaves snapshots out. The smoke config with its overlay keeps dual's
-    2 seeds after epochs 3 and 10: 4 more trainings (of 13 epochs per seed, not 60), each
-    ranked on dual's 2 tasks (no random splits) and lesioned at its 3 layers, none evaluated:
-    the counts `snakemake -n` plans for that run."""
+    2 seeds after epoch 3: 2 more trainings (of 3 epochs, not 30), each ranked on dual's 2 tasks
+    (no random splits) and lesioned at its 3 layers, none evaluated: the counts `snakemake -n`
+    plans for that run (the overlay's other networks, the branched net's 5 layers included,
+    counted as before)."""
     smoke = load(REPO / "config" / "smoke.yaml", REPO / "config" / "smoke_architectures.yaml")
     rates = {"train": 1.0, "infer": 1.0}
     result = plan(smoke, rates, 1)
     jobs = {r["phase"]: r["jobs"] for r in result["phases"]}
-    assert jobs["train"] == 20 and jobs["relevance"] == 116 and jobs["lesion"] == 46
-    assert jobs["evaluate"] == 16
+    assert jobs["train"] == 19 and jobs["relevance"] == 114 and jobs["lesion"] == 45
+    assert jobs["evaluate"] == 17
     smoke["snapshots"]["networks"] = []
     images = {r["phase"]: r["images"] for r in result["phases"]}
     before = {r["phase"]: r["images"] for r in plan(smoke, rates, 1)["phases"]}
-    # 2 seeds x 13 epochs x (2 tasks x 5 classes x 8 training images)
-    assert images["train"] - before["train"] == 2 * 13 * 80
+    # 2 seeds x 3 epochs x (2 tasks x 5 classes x 8 training images)
+    assert images["train"] - before["train"] == 2 * 3 * 80
 
 
 def test_the_plan_merges_config_files_as_snakemake_does():

@@ -201,6 +201,7 @@ FAMILY_KEYS = {
     "vgg": ({"stages", "fc", "dropout"}, set()),
     "alexnet": (set(), {"width", "batch_norm", "dropout"}),
     "resnet": (set(), {"blocks", "width", "units"}),
+    "branched": ({"stages", "fc", "dropout", "split"}, {"branches"}),
     "custom": ({"function"}, {"kwargs"}),
 }
 
@@ -277,6 +278,19 @@ def _check_networks(config: dict, schema: dict) -> list[str]:
                     )
         merged = deep_merge(config["train"], net.get("train", {}))
         problems += _errors(train_schema, merged, f"{where}.train (merged over train).")
+        arch = config["archs"].get(net["arch"], {})
+        if arch.get("family") == "branched":
+            if len(net["tasks"]) != arch.get("branches", 2):
+                problems.append(
+                    f"{where}.tasks: {len(net['tasks'])} tasks for the "
+                    f"{arch.get('branches', 2)} branches of arch {net['arch']} (archs."
+                    f"{net['arch']}.branches): a branch serves one task"
+                )
+            if merged.get("frozen_trunk"):
+                problems.append(
+                    f"{where}.train.frozen_trunk: a branched net's class layer reads each branch "
+                    "apart, not a readout fit on all its features; train it whole"
+                )
     return problems
 
 
@@ -489,6 +503,12 @@ def _ranked(config: dict, key: str, name: str) -> list[str]:
         return [
             f"figures.{key}: network {name!r} is not ranked; add it to relevance.networks "
             "to rank and lesion it"
+        ]
+    if config["archs"].get(config["networks"][name]["arch"], {}).get("family") == "branched":
+        return [
+            f"figures.{key}: network {name!r} is branched: figures draw layers along one chain "
+            "of depth, and its branches stand side by side; its index by layer is in "
+            "results/metrics/headline.json"
         ]
     return []
 

@@ -8,11 +8,19 @@ own model. Their units are found by `units.unit_map`, and named by module path.
   and no stem pooling, so a 32 px image keeps 16 px in its first stage. A unit is a channel of
   a block's output, the residual stream (`units: blocks`), or of each convolution inside the
   blocks, after its batch norm (`units: inner`).
+- `branched`: funcspec's VGG (`stages`, `fc`, `dropout`) shared up to and including the layer
+  `split`, then one copy of the layers above it for each task (`branches`, 2 where absent),
+  each as wide as the VGG's, as in the authors' split VGG. The class layer reads the branches'
+  features side by side, each task's classes from their own branch alone (a block-diagonal
+  weight), under one softmax over every class: the task is the dual net's, telling faces from
+  objects included, so every later step reads the net as it reads the dual net. Per-head
+  losses would hand the network the task label, which the dual net must infer.
 - `custom`: `function: "package.module:function"`, called with `num_classes` and the plain
   values of `kwargs`, returning the model (so a saved network still loads `weights_only`).
 
 Module paths are the unit layers' names, so each family names its modules so that they sort by
-depth: `conv.*` before `fc.*`, `layer0` (the stem) before `layer1`.
+depth: `conv.*` before `fc.*`, `layer0` (the stem) before `layer1`, `shared.*` (a branched
+net's trunk) before `split.*` (its branches, one after the other).
 """
 
 from __future__ import annotations
@@ -20,15 +28,16 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+from collections import OrderedDict
 
 import torch
 from torch import nn
-from torchvision.models.resnet import BasicBlock
+from torch.nn import functional as F
 
 from .errors import FuncspecError
 from .units import UnitLayer, unit_map
 
-FAMILIES = ("vgg", "alexnet", "resnet", "custom")
+FAMILIES = ("vgg", "alexnet", "resnet", "branched", "custom")
 
 
 class AlexNet(nn.Module):
@@ -61,9 +70,18 @@ class AlexNet(nn.Module):
         return self.fc(self.conv(x))
 
 
+def _basic_block() -> type:
+    # Imported when a ResNet is built: torchvision.models imports torch._dynamo, 1.2 s of the
+    # start of every job that loads a network, in a run of hundreds of short jobs.
+    from torchvision.models.resnet import BasicBlock
+
+    return BasicBlock
+
+
 class ResNet(nn.Module):
     def __init__(self, num_classes, input_size, blocks=(2, 2, 2, 2), width=32):
         super().__init__()
+        BasicBlock = _basic_block()  # noqa: N806 - torchvision's class
         self.layer0 = nn.Sequential(
             nn.Conv2d(3, width, 3, stride=2, padding=1, bias=False),
             nn.BatchNorm2d(width),
@@ -97,15 +115,71 @@ class ResNet(nn.Module):
         return self.fc(torch.flatten(self.pool(x), 1))
 
 
+class Heads(nn.Linear):
+    """A branched net's class layer: task k's classes read branch k's features alone."""
+
+    def __init__(self, features: int, classes: list[int]):
+        super().__init__(features * len(classes), sum(classes))
+        # A buffer, so a saved net keeps its assignment of classes to branches.
+        self.register_buffer("mask", torch.zeros(sum(classes), features * len(classes)))
+        row = 0
+        for branch, count in enumerate(classes):
+            self.mask[row : row + count, branch * features : (branch + 1) * features] = 1
+            row += count
+
+    def forward(self, x):
+        return F.linear(x, self.weight * self.mask, self.bias)
+
+
+class Branched(nn.Module):
+    def __init__(self, classes: list[int], input_size, stages, fc, dropout, split):
+        super().__init__()
+        from .models import VGG  # models builds every family through this module
+
+        def chain():  # a VGG of its own, so each branch draws its own initial weights
+            return VGG(stages, fc, dropout, 1, input_size).layers
+
+        layers = chain()
+        names = list(layers)
+        if split not in names[:-2]:
+            raise FuncspecError(
+                f"arch.split: {split!r} leaves no layer to branch; one of {', '.join(names[:-2])}"
+            )
+        trunk, above = names[: names.index(split) + 1], names[names.index(split) + 1 : -1]
+        self.shared = nn.Sequential(OrderedDict((name, layers[name]) for name in trunk))
+        self.split = nn.ModuleList(
+            nn.Sequential(OrderedDict((name, own[name]) for name in above))
+            for own in [layers, *(chain() for _ in classes[1:])]
+        )
+        self.heads = Heads(layers[names[-1]][-1].in_features, classes)
+        nn.init.normal_(self.heads.weight, 0, 0.01)
+        nn.init.zeros_(self.heads.bias)
+
+    def forward(self, x):
+        x = self.shared(x)
+        return self.heads(torch.cat([branch(x).flatten(1) for branch in self.split], 1))
+
+
 def blocks(arch: dict) -> tuple[type, ...]:
     """Modules that are unit layers as a whole: a ResNet's blocks, unless `units: inner`."""
     if arch.get("family") == "resnet" and arch.get("units", "blocks") == "blocks":
-        return (BasicBlock,)
+        return (_basic_block(),)
     return ()
 
 
-def build(arch: dict, num_classes: int) -> nn.Module:
+def build(arch: dict, num_classes: int | list[int]) -> nn.Module:
+    """`num_classes`: the class count, or each task's, in label order (a branched net's heads
+    need them; the total alone, where a branched net's weights will be loaded, gives its first
+    branch every class until its saved assignment replaces it)."""
     family, size = arch["family"], arch["input_size"]
+    if family == "branched":
+        branches = arch.get("branches", 2)
+        classes = num_classes if isinstance(num_classes, list) else [num_classes]
+        classes = [*classes, *[0] * (branches - len(classes))]
+        if len(classes) != branches:
+            raise FuncspecError(f"arch.branches: {branches} branches for {len(classes)} tasks")
+        return Branched(classes, size, arch["stages"], arch["fc"], arch["dropout"], arch["split"])
+    num_classes = num_classes if isinstance(num_classes, int) else sum(num_classes)
     if family == "alexnet":
         return AlexNet(
             num_classes,

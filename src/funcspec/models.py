@@ -134,9 +134,12 @@ class VGG(nn.Module):
         return x
 
 
-def build(arch: dict, num_classes: int, input_size: int, init: bool = True) -> VGG | Mapped:
-    """`init`: the paper's initialisation of a VGG; off for a network whose weights will be
-    replaced."""
+def build(
+    arch: dict, num_classes: int | list[int], input_size: int, init: bool = True
+) -> VGG | Mapped:
+    """`num_classes`: the class count, or each task's (families.build says why); `init`: the
+    paper's initialisation of a VGG; off for a network whose weights will be replaced."""
     if arch.get("family", "vgg") == "vgg":
-        return VGG(arch["stages"], arch["fc"], arch["dropout"], num_classes, input_size, init)
+        total = num_classes if isinstance(num_classes, int) else sum(num_classes)
+        return VGG(arch["stages"], arch["fc"], arch["dropout"], total, input_size, init)
     return Mapped(lambda: families.build(arch, num_classes), input_size, families.blocks(arch))

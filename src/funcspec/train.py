@@ -350,7 +350,8 @@ def _start(spec: dict, prepared: dict, device, precision: Precision, progress: b
     num_classes = sum(len(t.classes) for t in tasks)
 
     torch.manual_seed(streams.seed_of("init", seed))
-    model = place(models.build(spec["arch"], num_classes, size), device, precision)
+    classes = [len(t.classes) for t in tasks]  # in label order: a branched net's heads
+    model = place(models.build(spec["arch"], classes, size), device, precision)
     order = streams.rng("validation_split", seed).permutation(len(pooled))
     n_val = int(round(cfg["validation_fraction"] * len(pooled)))
     val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])

@@ -13,7 +13,7 @@ rule decode:
         "logs/decode/{network}.tsv"
     conda:
         "../../envs/funcspec.yaml"
-    threads: 2
+    threads: config["threads"]
     resources:
         gpu=1,
     params:

@@ -14,7 +14,7 @@ rule evaluate:
         "logs/evaluate/{network}.tsv"
     conda:
         "../../envs/funcspec.yaml"
-    threads: 2
+    threads: config["threads"]
     resources:
         gpu=1,
     params:

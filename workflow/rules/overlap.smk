@@ -15,7 +15,7 @@ rule overlap:
         "logs/overlap/{network}.tsv"
     conda:
         "../../envs/funcspec.yaml"
-    threads: 2
+    threads: config["threads"]
     resources:
         gpu=1,
     params:

@@ -18,7 +18,7 @@ rule readout:
         "logs/readout/readout.tsv"
     conda:
         "../../envs/funcspec.yaml"
-    threads: 2
+    threads: config["threads"]
     resources:
         gpu=1,
     params:

@@ -13,7 +13,7 @@ rule train:
         "logs/train/{network}.tsv"
     conda:
         "../../envs/funcspec.yaml"
-    threads: 2
+    threads: config["threads"]
     resources:
         gpu=1,
     params:
