@@ -244,6 +244,34 @@ def test_a_bad_arch_is_refused_before_any_job_naming_its_key(arch, expected):
         validate(config, "config/schema.yaml")
 
 
+@pytest.mark.parametrize(
+    "place, expected",
+    [
+        (lambda c: c["decode"]["networks"].append("branched_dual"), "decode.networks"),
+        (lambda c: c["visualize"].update(networks=["branched_dual"]), "visualize.networks"),
+        (lambda c: c["figures"]["fig1"].update(dual_net="branched_dual"), "fig1.dual_net"),
+        (lambda c: c["figures"]["fig2"].update(network="branched_dual"), "fig2.network"),
+    ],
+)
+def test_a_branched_net_is_refused_where_layers_are_one_chain(place, expected):
+    """Bug guarded (review): a branched net decoded from its 'penultimate' layer, which is the
+    last branch's alone (half of what its class layer reads), or drawn by depth in Figure 3 with
+    one branch after the other, without a word."""
+    config = architectures_config()
+    place(config)
+    with pytest.raises(ConfigError, match=f"{expected}: network 'branched_dual' is branched"):
+        validate(config, "config/schema.yaml")
+
+
+def test_a_branched_readout_is_refused():
+    """Bug guarded (review): the readout built from the class total alone, its second branch
+    computed and read by no class."""
+    config = architectures_config()
+    config["readout"]["arch"] = "branched_tiny"
+    with pytest.raises(ConfigError, match="readout.arch: branched_tiny is branched"):
+        validate(config, "config/schema.yaml")
+
+
 def test_a_branched_net_with_a_frozen_trunk_is_refused():
     """Bug guarded: a readout fit on both branches' features, then read through the heads'
     block-diagonal weight: not the fitted readout."""
@@ -381,7 +409,7 @@ def test_a_saved_branched_net_keeps_its_classes_branches(tmp_path):
 
 def test_a_job_that_runs_a_vgg_does_not_import_torchvision():
     """Bug guarded: families.py imported torchvision.models at the top, which imports
-    torch._dynamo: 1.2 s at the start of every job of a run of hundreds of short jobs
+    torch._dynamo: about 2 s at the start of every job of a run of hundreds of short jobs
     (benchmarks/bench_startup.py)."""
     code = (
         "import sys, funcspec.train, funcspec.relevance, funcspec.lesion, funcspec.evaluate\n"

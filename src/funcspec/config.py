@@ -139,6 +139,7 @@ def _check_consistency(config: dict, schema: dict) -> list[str]:
     for name in config["decode"]["networks"]:
         if name not in config["networks"]:
             problems.append(f"decode.networks: {name!r} is not a network in `networks`")
+        problems += _branched(config, "decode.networks", name)
     for name in config["decode"]["datasets"]:
         if name not in config["datasets"]:
             problems.append(f"decode.datasets: {name!r} is not a dataset in `datasets`")
@@ -366,6 +367,8 @@ def _check_fig1(config: dict) -> list[str]:
     for key in ("face_net", "object_net", "dual_net", "untrained_net"):
         if fig1.get(key) is not None and fig1[key] not in config["networks"]:
             problems.append(f"figures.fig1.{key}: {fig1[key]!r} is not a network in `networks`")
+        elif fig1.get(key) is not None:
+            problems += _branched(config, f"figures.fig1.{key}", fig1[key])
     for key, nets in (
         ("face_task", ("face_net", "dual_net")),
         ("object_task", ("object_net", "dual_net")),
@@ -394,6 +397,7 @@ def _check_visualize(config: dict) -> list[str]:
                 "relevance.networks to rank it"
             )
             continue
+        problems += _branched(config, "visualize.networks", name)
         arch = config["archs"].get(config["networks"][name]["arch"])
         if arch is None:
             continue
@@ -433,6 +437,11 @@ def _check_visualize(config: dict) -> list[str]:
         problems.append(
             f"readout.arch: {readout['arch']!r} is not one of `archs` "
             f"({', '.join(config['archs'])})"
+        )
+    elif config["archs"][readout["arch"]].get("family") == "branched":
+        problems.append(
+            f"readout.arch: {readout['arch']} is branched: a branch per task, and the readout "
+            "has one task (face or not)"
         )
     elif sizes - {config["archs"][readout["arch"]]["input_size"]}:
         problems.append(
@@ -504,13 +513,20 @@ def _ranked(config: dict, key: str, name: str) -> list[str]:
             f"figures.{key}: network {name!r} is not ranked; add it to relevance.networks "
             "to rank and lesion it"
         ]
-    if config["archs"].get(config["networks"][name]["arch"], {}).get("family") == "branched":
-        return [
-            f"figures.{key}: network {name!r} is branched: figures draw layers along one chain "
-            "of depth, and its branches stand side by side; its index by layer is in "
-            "results/metrics/headline.json"
-        ]
-    return []
+    return _branched(config, f"figures.{key}", name)
+
+
+def _branched(config: dict, key: str, name: str) -> list[str]:
+    """A branched net has no one chain of layers: figures draw layers by depth along one, and
+    decoding reads the one last hidden layer."""
+    arch = config["archs"].get(config["networks"].get(name, {}).get("arch"), {})
+    if arch.get("family") != "branched":
+        return []
+    return [
+        f"{key}: network {name!r} is branched: its branches stand side by side, with no one "
+        "chain of layers to draw by depth nor one last hidden layer to decode; its index by "
+        "layer is in results/metrics/headline.json"
+    ]
 
 
 def _task_of(config: dict, key: str, network: str, task: str) -> list[str]:

@@ -71,7 +71,7 @@ class AlexNet(nn.Module):
 
 
 def _basic_block() -> type:
-    # Imported when a ResNet is built: torchvision.models imports torch._dynamo, 1.2 s of the
+    # Imported when a ResNet is built: torchvision.models imports torch._dynamo, about 2 s of the
     # start of every job that loads a network, in a run of hundreds of short jobs.
     from torchvision.models.resnet import BasicBlock
 
